@@ -1,0 +1,187 @@
+/*
+ * The ini configuration: "[section]" headers, "key = value" lines, '#' and
+ * ';' comments.  Every key has a default, and an unknown key is an error
+ * (a typo in a config file should not be silently ignored).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+enum ctype { C_STR, C_INT, C_SIZE };
+
+struct ckey {
+	const char	*section;
+	const char	*key;
+	enum ctype	 type;
+	size_t		 off;
+	const char	*def;
+	long long	 min, max;
+};
+
+#define S(sec, k, f, d) { sec, k, C_STR, offsetof(struct conf, f), d, 0, 0 }
+#define I(sec, k, f, d, lo, hi) { sec, k, C_INT, offsetof(struct conf, f), d, lo, hi }
+#define Z(sec, k, f, d, lo, hi) { sec, k, C_SIZE, offsetof(struct conf, f), d, lo, hi }
+
+static const struct ckey ckeys[] = {
+	S("head", "name",		head_name,	NULL),
+	S("api", "socket",		api_socket,	"/run/corral/api.sock"),
+	I("api", "workers",		api_workers,	"4", 1, 256),
+	I("api", "max_requests",	api_max_requests, "10000", 1, 100000000),
+	Z("api", "max_body",		api_max_body,	"1048576", 1024, 1LL << 30),
+	S("api", "log",			api_log,	NULL),
+	S("db", "socket",		db_socket,	"/run/mysqld/mysqld.sock"),
+	S("db", "host",			db_host,	NULL),
+	I("db", "port",			db_port,	"3306", 1, 65535),
+	S("db", "name",			db_name,	"corral"),
+	S("db", "user",			db_user,	"corral"),
+	S("db", "password",		db_password,	""),
+	S("auth", "secret_file",	auth_secret_file, "/var/lib/corral/jwt.secret"),
+	S("auth", "passwd_file",	auth_passwd_file, NULL),
+	S("auth", "pam_service",	auth_pam_service, "corral"),
+	S("auth", "issuer",		auth_issuer,	"corral"),
+	I("auth", "access_ttl",		auth_access_ttl, "1200", 10, 86400 * 7),
+	I("auth", "refresh_ttl",	auth_refresh_ttl, "2592000", 60, 86400 * 366),
+	I("auth", "leeway",		auth_leeway,	"5", 0, 300),
+	S("jobd", "socket",		jobd_socket,	"/run/corral/jobd.sock"),
+	I("jobd", "workers",		jobd_workers,	"4", 1, 1024),
+	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),
+	S("jobd", "log",		jobd_log,	NULL),
+};
+
+static int
+conf_set(struct conf *c, const struct ckey *k, const char *val)
+{
+	char		*base = (char *)c + k->off;
+	const char	*errstr;
+	long long	 n;
+
+	switch (k->type) {
+	case C_STR:
+		free(*(char **)base);
+		*(char **)base = val == NULL ? NULL : xstrdup(val);
+		return 0;
+	case C_INT:
+	case C_SIZE:
+		n = num_parse(val, k->min, k->max, &errstr);
+		if (errstr != NULL) {
+			log_err("config [%s] %s: %s is %s", k->section, k->key,
+			    val, errstr);
+			return -1;
+		}
+		if (k->type == C_INT)
+			*(int *)base = (int)n;
+		else
+			*(size_t *)base = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Fill c with defaults, then with the keys of the file at path (NULL: only
+ * defaults).  Returns 0, or -1 with the reason logged.
+ */
+int
+conf_load(struct conf *c, const char *path)
+{
+	FILE		*f = NULL;
+	char		 line[1024], section[64] = "", host[256];
+	char		*p, *eq, *key, *val;
+	size_t		 i;
+	unsigned int	 lineno = 0;
+	int		 rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sizeof(ckeys) / sizeof(ckeys[0]); i++)
+		if (conf_set(c, &ckeys[i], ckeys[i].def) == -1)
+			goto out;
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		c->head_name = xstrdup(host);
+	} else
+		c->head_name = xstrdup("localhost");
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		log_err("config %s: %s", path, strerror(errno));
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			log_err("config %s:%u: line too long", path, lineno);
+			goto out;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#' || *p == ';')
+			continue;
+		if (*p == '[') {
+			if ((eq = strchr(p, ']')) == NULL ||
+			    (size_t)(eq - p - 1) >= sizeof(section)) {
+				log_err("config %s:%u: bad section", path, lineno);
+				goto out;
+			}
+			*eq = '\0';
+			snprintf(section, sizeof(section), "%s", trim(p + 1));
+			continue;
+		}
+		if ((eq = strchr(p, '=')) == NULL) {
+			log_err("config %s:%u: expected key = value", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		key = trim(p);
+		val = trim(eq + 1);
+		for (i = 0; i < sizeof(ckeys) / sizeof(ckeys[0]); i++)
+			if (strcmp(ckeys[i].section, section) == 0 &&
+			    strcmp(ckeys[i].key, key) == 0)
+				break;
+		if (i == sizeof(ckeys) / sizeof(ckeys[0])) {
+			log_err("config %s:%u: unknown key [%s] %s", path,
+			    lineno, section, key);
+			goto out;
+		}
+		if (conf_set(c, &ckeys[i], *val == '\0' &&
+		    ckeys[i].type == C_STR && ckeys[i].def == NULL ? NULL : val) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	if (rc == -1)
+		conf_free(c);
+	return rc;
+}
+
+/* Release every string of c. */
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(ckeys) / sizeof(ckeys[0]); i++)
+		if (ckeys[i].type == C_STR) {
+			free(*(char **)((char *)c + ckeys[i].off));
+			*(char **)((char *)c + ckeys[i].off) = NULL;
+		}
+}

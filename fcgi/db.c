@@ -1,0 +1,514 @@
+/*
+ * The data layer: the only file that talks to MariaDB.
+ *
+ * Every statement corral runs is in sqls[] below, prepared once per
+ * connection, bound with a tiny format string ('s' string, 'i' long long,
+ * 'd' double) and never built from strings.  Reading the table is reading
+ * the whole data-access surface.
+ *
+ * A lost connection (server restart, idle timeout) is noticed on use: the
+ * statement that found it is retried once on a fresh connection when no
+ * transaction is open, otherwise DB_GONE tells the caller to answer 503 and
+ * the next request reconnects.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "extern.h"
+
+#define OBJ_COLS "uid, name, tenant_id, doc, version, last_modified + 0e0, " \
+	"last_modified_on, last_modified_by"
+
+static const char *const sqls[SQL__MAX] = {
+	/* SQL_SCHEMA_VERSION */
+	"SELECT COALESCE(MAX(version), 0) FROM schema_version",
+	/* SQL_DB_INFO */
+	"SELECT VERSION(), DATABASE(), "
+	"(SELECT COALESCE(MAX(version), 0) FROM schema_version)",
+	/* SQL_TENANT_BY_NAME */
+	"SELECT id, uid, name FROM tenants WHERE name = ?",
+	/* SQL_TENANT_BY_ID */
+	"SELECT id, uid, name FROM tenants WHERE id = ?",
+	/* SQL_OBJ_LIST */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
+	"ORDER BY name",
+	/* SQL_OBJ_LIST_ALL */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? ORDER BY name",
+	/* SQL_OBJ_BY_UID */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND uid = ?",
+	/* SQL_OBJ_BY_NAME */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
+	"AND name = ?",
+	/* SQL_OBJ_BY_NAME_ANY: the superadministrator's view; two rows = ambiguous */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND name = ? "
+	"ORDER BY tenant_id LIMIT 2",
+	/* SQL_OBJ_BY_KEY */
+	"SELECT o.uid, o.name, o.tenant_id, o.doc, o.version, "
+	"o.last_modified + 0e0, o.last_modified_on, o.last_modified_by "
+	"FROM object_keys k JOIN objects o ON o.uid = k.uid "
+	"WHERE k.class = ? AND k.kind = ? AND k.value = ?",
+	/* SQL_OBJ_LOCK: the row a read-modify-write works on */
+	"SELECT " OBJ_COLS " FROM objects WHERE uid = ? FOR UPDATE",
+	/* SQL_OBJ_INSERT */
+	"INSERT INTO objects (uid, class, tenant_id, name, doc, version, "
+	"last_modified, last_modified_on, last_modified_by) "
+	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
+	/* SQL_OBJ_UPDATE */
+	"UPDATE objects SET name = ?, doc = ?, version = version + 1, "
+	"last_modified = ?, last_modified_on = ?, last_modified_by = ? "
+	"WHERE uid = ?",
+	/* SQL_OBJ_DELETE */
+	"DELETE FROM objects WHERE uid = ?",
+	/* SQL_KEY_INSERT */
+	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)",
+	/* SQL_KEY_DELETE_ALL */
+	"DELETE FROM object_keys WHERE uid = ?",
+	/* SQL_REFRESH_INSERT */
+	"INSERT INTO refresh_tokens (jti, family, admin_uid, expires_at) "
+	"VALUES (?, ?, ?, ?)",
+	/* SQL_REFRESH_GET */
+	"SELECT family, admin_uid, used, revoked FROM refresh_tokens "
+	"WHERE jti = ? FOR UPDATE",
+	/* SQL_REFRESH_USE */
+	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0",
+	/* SQL_REFRESH_REVOKE_FAMILY */
+	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?",
+	/* SQL_CLUSTER_LIST */
+	"SELECT k, v FROM cluster_settings ORDER BY k",
+	/* SQL_CLUSTER_SET */
+	"INSERT INTO cluster_settings (k, v) VALUES (?, ?) "
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
+	/* SQL_JOB_INSERT */
+	"INSERT INTO jobs (uid, tenant_id, kind, target, params, created_by, "
+	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	/* SQL_JOB_GET */
+	"SELECT uid, tenant_id, kind, target, params, state, attempts, result, "
+	"created_by, created_at + 0e0, started_at + 0e0, finished_at + 0e0 "
+	"FROM jobs WHERE uid = ?",
+	/* SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue */
+	"SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ? "
+	"FOR UPDATE SKIP LOCKED",
+	/* SQL_JOB_CLAIM */
+	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
+	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+	/* SQL_JOB_LOAD */
+	"SELECT kind, params FROM jobs WHERE id = ?",
+	/* SQL_JOB_LOCK: held by the runner for as long as the job runs */
+	"SELECT GET_LOCK(?, 0)",
+	/* SQL_JOB_START */
+	"UPDATE jobs SET state = 'running', started_at = ? "
+	"WHERE id = ? AND state = 'claimed'",
+	/* SQL_JOB_FINISH */
+	"UPDATE jobs SET state = ?, result = ?, finished_at = ? "
+	"WHERE id = ? AND state = 'running'",
+	/* SQL_JOB_UNFINISHED */
+	"SELECT id, state, COALESCE(claimed_at, 0) + 0e0 FROM jobs "
+	"WHERE state IN ('claimed', 'running')",
+	/* SQL_JOB_LOCK_FREE */
+	"SELECT IS_FREE_LOCK(?)",
+	/* SQL_JOB_FAIL_ORPHAN */
+	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
+	"WHERE id = ? AND state = 'running'",
+	/* SQL_JOB_REQUEUE_ORPHAN */
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+	"WHERE id = ? AND state = 'claimed'",
+};
+
+#define DB_MAX_PARAMS	12
+#define DB_MAX_COLS	16
+
+struct db {
+	const struct conf	*conf;
+	MYSQL			*my;
+	MYSQL_STMT		*stmt[SQL__MAX];
+	int			 broken;	/* reconnect before next use */
+	int			 in_tx;
+	char			 info[128];
+};
+
+static void
+db_disconnect(struct db *db)
+{
+	size_t	 i;
+
+	for (i = 0; i < SQL__MAX; i++)
+		if (db->stmt[i] != NULL) {
+			mysql_stmt_close(db->stmt[i]);
+			db->stmt[i] = NULL;
+		}
+	if (db->my != NULL) {
+		mysql_close(db->my);
+		db->my = NULL;
+	}
+}
+
+static int
+db_connect(struct db *db)
+{
+	const struct conf	*c = db->conf;
+	unsigned int		 timeout = 5;
+	my_bool			 off = 0;
+	size_t			 i;
+
+	db_disconnect(db);
+	if ((db->my = mysql_init(NULL)) == NULL)
+		return -1;
+	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	/* Reconnecting silently would lose prepared statements and session state. */
+	mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
+	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(db->my, c->db_host, c->db_user, c->db_password,
+	    c->db_name, c->db_host != NULL ? (unsigned int)c->db_port : 0,
+	    c->db_host != NULL ? NULL : c->db_socket, 0) == NULL) {
+		log_err("database connect: %s", mysql_error(db->my));
+		goto fail;
+	}
+	for (i = 0; i < SQL__MAX; i++) {
+		if ((db->stmt[i] = mysql_stmt_init(db->my)) == NULL ||
+		    mysql_stmt_prepare(db->stmt[i], sqls[i], strlen(sqls[i])) != 0) {
+			log_err("prepare statement %zu: %s", i,
+			    db->stmt[i] != NULL ? mysql_stmt_error(db->stmt[i]) :
+			    mysql_error(db->my));
+			goto fail;
+		}
+	}
+	snprintf(db->info, sizeof(db->info), "%s", mysql_get_server_info(db->my));
+	db->broken = 0;
+	db->in_tx = 0;
+	return 0;
+fail:
+	db_disconnect(db);
+	db->broken = 1;
+	return -1;
+}
+
+/*
+ * Connect to the database the configuration names and prepare every
+ * statement.  Returns a handle even when the server is down (it is then
+ * marked broken and db_ready() retries); NULL only if the schema is of
+ * another version, which no retry can mend.
+ */
+struct db *
+db_open(const struct conf *c)
+{
+	struct db	*db;
+	long long	 version = -1;
+
+	db = xcalloc(1, sizeof(*db));
+	db->conf = c;
+	if (db_connect(db) == -1)
+		return db;
+	if (db_run(db, SQL_SCHEMA_VERSION, "") != DB_OK ||
+	    db_next(db, SQL_SCHEMA_VERSION, "i", &version) != DB_OK) {
+		db_done(db, SQL_SCHEMA_VERSION);
+		return db;
+	}
+	db_done(db, SQL_SCHEMA_VERSION);
+	if (version != SCHEMA_VERSION) {
+		log_err("database schema is version %lld, this corral needs %d: "
+		    "run scripts/migrate", version, SCHEMA_VERSION);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* Close the connection and free the handle. */
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db);
+}
+
+/* Make sure the handle can be used, reconnecting if needed.  0 = usable. */
+int
+db_ready(struct db *db)
+{
+	if (!db->broken && db->my != NULL)
+		return 0;
+	return db_connect(db);
+}
+
+/* The server's version string, for GET /cluster/database. */
+const char *
+db_server_info(struct db *db)
+{
+	return db->info;
+}
+
+static enum dbrc
+db_errcode(struct db *db, unsigned int err, const char *what, const char *msg)
+{
+	switch (err) {
+	case ER_DUP_ENTRY:
+		return DB_DUP;
+	case ER_ROW_IS_REFERENCED_2:
+	case ER_NO_REFERENCED_ROW_2:
+	case ER_ROW_IS_REFERENCED:
+	case ER_NO_REFERENCED_ROW:
+		return DB_REF;
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+	case CR_SERVER_LOST_EXTENDED:
+	case 4031:	/* ER_CLIENT_INTERACTION_TIMEOUT */
+		log_warn("database connection lost (%s): %s", what, msg);
+		db->broken = 1;
+		return DB_GONE;
+	default:
+		log_err("database error %u (%s): %s", err, what, msg);
+		return DB_ERROR;
+	}
+}
+
+static enum dbrc
+db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
+{
+	MYSQL_BIND	 b[DB_MAX_PARAMS];
+	long long	 ints[DB_MAX_PARAMS];
+	double		 dbls[DB_MAX_PARAMS];
+	unsigned long	 lens[DB_MAX_PARAMS];
+	my_bool		 nulls[DB_MAX_PARAMS];
+	MYSQL_STMT	*st = db->stmt[id];
+	const char	*s;
+	size_t		 i, n = strlen(fmt);
+
+	if (n > DB_MAX_PARAMS || n != mysql_stmt_param_count(st)) {
+		log_err("statement %d: %zu parameters bound, %lu expected",
+		    (int)id, n, mysql_stmt_param_count(st));
+		return DB_ERROR;
+	}
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < n; i++) {
+		nulls[i] = 0;
+		b[i].is_null = &nulls[i];
+		switch (fmt[i]) {
+		case 's':
+			s = va_arg(ap, const char *);
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer = (void *)(uintptr_t)s;
+			lens[i] = s == NULL ? 0 : strlen(s);
+			b[i].buffer_length = lens[i];
+			b[i].length = &lens[i];
+			nulls[i] = s == NULL;
+			break;
+		case 'i':
+			ints[i] = va_arg(ap, long long);
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+			break;
+		case 'd':
+			dbls[i] = va_arg(ap, double);
+			b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+			b[i].buffer = &dbls[i];
+			break;
+		default:
+			log_err("statement %d: bad bind format '%c'", (int)id, fmt[i]);
+			return DB_ERROR;
+		}
+	}
+	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
+		return db_errcode(db, mysql_stmt_errno(st), "bind",
+		    mysql_stmt_error(st));
+	if (mysql_stmt_execute(st) != 0)
+		return db_errcode(db, mysql_stmt_errno(st), "execute",
+		    mysql_stmt_error(st));
+	/*
+	 * Buffer the whole result client-side so other statements can run on
+	 * this connection while the caller walks the rows.
+	 */
+	if (mysql_stmt_field_count(st) > 0 && mysql_stmt_store_result(st) != 0)
+		return db_errcode(db, mysql_stmt_errno(st), "store",
+		    mysql_stmt_error(st));
+	return DB_OK;
+}
+
+/*
+ * Run statement id with the arguments fmt describes.  A statement with a
+ * result must be followed by db_next() calls and one db_done().
+ */
+enum dbrc
+db_run(struct db *db, enum sql id, const char *fmt, ...)
+{
+	va_list		 ap;
+	enum dbrc	 rc;
+	int		 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (db_ready(db) == -1)
+			return DB_GONE;
+		va_start(ap, fmt);
+		rc = db_execute(db, id, fmt, ap);
+		va_end(ap);
+		/* Outside a transaction nothing is lost by trying afresh. */
+		if (rc != DB_GONE || db->in_tx)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * Fetch the next row of statement id into the pointers fmt describes:
+ * 's' char ** (new allocation, NULL for SQL NULL), 'i' long long *,
+ * 'd' double * (0 for NULL).  Returns DB_OK, DB_DONE or an error.
+ */
+enum dbrc
+db_next(struct db *db, enum sql id, const char *fmt, ...)
+{
+	MYSQL_BIND	 b[DB_MAX_COLS];
+	unsigned long	 lens[DB_MAX_COLS];
+	my_bool		 nulls[DB_MAX_COLS], errs[DB_MAX_COLS];
+	void		*dst[DB_MAX_COLS];
+	MYSQL_STMT	*st = db->stmt[id];
+	va_list		 ap;
+	size_t		 i, n = strlen(fmt);
+	char		*str;
+	int		 frc;
+
+	if (db->my == NULL || st == NULL)
+		return DB_GONE;
+	if (n > DB_MAX_COLS || n != mysql_stmt_field_count(st)) {
+		log_err("statement %d: %zu columns fetched, %u in result",
+		    (int)id, n, mysql_stmt_field_count(st));
+		return DB_ERROR;
+	}
+	memset(b, 0, sizeof(b));
+	va_start(ap, fmt);
+	for (i = 0; i < n; i++) {
+		dst[i] = va_arg(ap, void *);
+		b[i].is_null = &nulls[i];
+		b[i].error = &errs[i];
+		b[i].length = &lens[i];
+		switch (fmt[i]) {
+		case 's':
+			/* Zero-sized: the length comes back, the bytes below. */
+			*(char **)dst[i] = NULL;
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			break;
+		case 'i':
+			*(long long *)dst[i] = 0;
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = dst[i];
+			break;
+		case 'd':
+			*(double *)dst[i] = 0;
+			b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+			b[i].buffer = dst[i];
+			break;
+		default:
+			va_end(ap);
+			log_err("statement %d: bad fetch format '%c'", (int)id, fmt[i]);
+			return DB_ERROR;
+		}
+	}
+	va_end(ap);
+	if (mysql_stmt_bind_result(st, b) != 0)
+		return db_errcode(db, mysql_stmt_errno(st), "bind result",
+		    mysql_stmt_error(st));
+	frc = mysql_stmt_fetch(st);
+	if (frc == MYSQL_NO_DATA)
+		return DB_DONE;
+	if (frc == 1)
+		return db_errcode(db, mysql_stmt_errno(st), "fetch",
+		    mysql_stmt_error(st));
+	for (i = 0; i < n; i++) {
+		if (fmt[i] != 's' || nulls[i])
+			continue;
+		str = xmalloc(lens[i] + 1);
+		if (lens[i] > 0) {
+			MYSQL_BIND	 col;
+
+			memset(&col, 0, sizeof(col));
+			col.buffer_type = MYSQL_TYPE_STRING;
+			col.buffer = str;
+			col.buffer_length = lens[i];
+			if (mysql_stmt_fetch_column(st, &col, (unsigned int)i, 0) != 0) {
+				free(str);
+				return db_errcode(db, mysql_stmt_errno(st),
+				    "fetch column", mysql_stmt_error(st));
+			}
+		}
+		str[lens[i]] = '\0';
+		*(char **)dst[i] = str;
+	}
+	return DB_OK;
+}
+
+/* Release the buffered result of statement id. */
+void
+db_done(struct db *db, enum sql id)
+{
+	if (db->stmt[id] != NULL)
+		mysql_stmt_free_result(db->stmt[id]);
+}
+
+/* Rows changed by the last run of statement id. */
+long long
+db_affected(struct db *db, enum sql id)
+{
+	return db->stmt[id] == NULL ? 0 :
+	    (long long)mysql_stmt_affected_rows(db->stmt[id]);
+}
+
+/* The AUTO_INCREMENT value the last run of statement id made. */
+long long
+db_insert_id(struct db *db, enum sql id)
+{
+	return db->stmt[id] == NULL ? 0 :
+	    (long long)mysql_stmt_insert_id(db->stmt[id]);
+}
+
+/* Open a transaction; every write of one request happens inside one. */
+enum dbrc
+db_begin(struct db *db)
+{
+	if (db_ready(db) == -1)
+		return DB_GONE;
+	if (mysql_autocommit(db->my, 0) != 0)
+		return db_errcode(db, mysql_errno(db->my), "begin",
+		    mysql_error(db->my));
+	db->in_tx = 1;
+	return DB_OK;
+}
+
+/* Commit the open transaction.  Only after DB_OK may a 2xx be sent. */
+enum dbrc
+db_commit(struct db *db)
+{
+	enum dbrc	 rc = DB_OK;
+
+	if (mysql_commit(db->my) != 0)
+		rc = db_errcode(db, mysql_errno(db->my), "commit",
+		    mysql_error(db->my));
+	if (rc == DB_OK && mysql_autocommit(db->my, 1) != 0)
+		rc = db_errcode(db, mysql_errno(db->my), "autocommit",
+		    mysql_error(db->my));
+	db->in_tx = 0;
+	return rc;
+}
+
+/* Abandon the open transaction (a no-op when none is open). */
+void
+db_rollback(struct db *db)
+{
+	if (!db->in_tx)
+		return;
+	db->in_tx = 0;
+	if (db->my == NULL || db->broken)
+		return;
+	if (mysql_rollback(db->my) != 0 || mysql_autocommit(db->my, 1) != 0)
+		db_errcode(db, mysql_errno(db->my), "rollback",
+		    mysql_error(db->my));
+}

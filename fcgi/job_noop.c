@@ -1,0 +1,128 @@
+/*
+ * The "noop" job kind: sleeps, echoes, or fails on request.  It does no
+ * work of its own; it exists so the whole job path (API, queue, claim,
+ * runner, result, restart recovery) can be exercised and measured without
+ * a BMC or a node.
+ *
+ * Parameters, all optional:
+ *   "sleep"  number of seconds, 0 to 3600, fractions allowed
+ *   "echo"   any JSON value, handed back in the result
+ *   "fail"   boolean; true makes the job fail (after sleeping)
+ * Result: {"echo": <echo or null>, "slept": <seconds>}.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "extern.h"
+
+#define NOOP_SLEEP_MAX	3600	/* seconds */
+
+/*
+ * Check params against the rules above.  Returns 0 when they hold, else
+ * -1 with a reason naming the key and the rule in why.  NULL params means
+ * none were given and is fine.
+ */
+static int
+noop_params(const json_t *params, char *why, size_t whysz,
+    double *sleep_out, int *fail_out)
+{
+	const char	*key;
+	json_t		*val;
+	double		 secs = 0;
+
+	*sleep_out = 0;
+	*fail_out = 0;
+	if (params == NULL)
+		return 0;
+	if (!json_is_object(params)) {
+		snprintf(why, whysz, "noop parameters must be a JSON object");
+		return -1;
+	}
+	/* json_object_foreach wants a non-const object; it only reads it. */
+	json_object_foreach((json_t *)(uintptr_t)params, key, val) {
+		if (strcmp(key, "sleep") == 0) {
+			if (!json_is_number(val)) {
+				snprintf(why, whysz, "sleep must be a number "
+				    "of seconds");
+				return -1;
+			}
+			secs = json_number_value(val);
+			if (!isfinite(secs) || secs < 0 || secs > NOOP_SLEEP_MAX) {
+				snprintf(why, whysz, "sleep must be between 0 "
+				    "and %d seconds", NOOP_SLEEP_MAX);
+				return -1;
+			}
+		} else if (strcmp(key, "fail") == 0) {
+			if (!json_is_boolean(val)) {
+				snprintf(why, whysz, "fail must be true or false");
+				return -1;
+			}
+			*fail_out = json_is_true(val);
+		} else if (strcmp(key, "echo") != 0) {
+			snprintf(why, whysz, "Unhandled parameter(s): %.64s "
+			    "(noop takes sleep, echo and fail)", key);
+			return -1;
+		}
+	}
+	*sleep_out = secs;
+	return 0;
+}
+
+/* Sleep secs seconds, going on with the remainder when a signal cuts in. */
+static void
+noop_sleep(double secs)
+{
+	struct timespec	 want, left;
+
+	want.tv_sec = (time_t)secs;
+	want.tv_nsec = (long)((secs - (double)want.tv_sec) * 1e9);
+	if (want.tv_nsec >= 1000000000L)
+		want.tv_nsec = 999999999L;
+	while (nanosleep(&want, &left) == -1 && errno == EINTR)
+		want = left;
+}
+
+/*
+ * Run a noop job.  Returns {"echo": ..., "slept": ...} (new reference),
+ * or NULL with err set when the parameters are bad or "fail" was asked.
+ */
+static json_t *
+noop_run(const json_t *params, char *err, size_t errsz)
+{
+	json_t		*echo;
+	double		 secs;
+	int		 fail;
+
+	/* The API checked these, but a runner trusts no row it did not write. */
+	if (noop_params(params, err, errsz, &secs, &fail) == -1)
+		return NULL;
+	if (secs > 0)
+		noop_sleep(secs);
+	if (fail) {
+		snprintf(err, errsz, "asked to fail");
+		return NULL;
+	}
+	echo = params != NULL ? json_object_get(params, "echo") : NULL;
+	return json_pack("{s:O?, s:f}", "echo", echo, "slept", secs);
+}
+
+/*
+ * Validate a noop job's parameters for POST /jobs before the row is
+ * inserted.  API_OK, or 400 with a reason naming the key and the rule.
+ */
+static enum apierr
+noop_check(struct req *r, const json_t *params)
+{
+	char		 why[160];
+	double		 secs;
+	int		 fail;
+
+	if (noop_params(params, why, sizeof(why), &secs, &fail) == -1)
+		return req_fail(r, API_BAD_REQUEST, "%s", why);
+	return API_OK;
+}
+
+const struct jobkind job_noop = { "noop", noop_run, noop_check };

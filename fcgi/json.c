@@ -1,0 +1,257 @@
+/*
+ * Untrusted JSON: strict decoding and checking a body against a route's
+ * spec before any handler sees it (kcgi's validators, for JSON).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define JSON_MAX_DEPTH	16	/* no legitimate body nests deeper */
+
+static int
+json_depth_ok(const json_t *v, int depth)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 i;
+
+	if (depth > JSON_MAX_DEPTH)
+		return 0;
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)(uintptr_t)v, k, e)
+			if (!json_depth_ok(e, depth + 1))
+				return 0;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			if (!json_depth_ok(e, depth + 1))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * Decode buf as one JSON value: duplicate keys, NUL bytes in strings,
+ * trailing bytes and deep nesting are refused.  Returns a new reference,
+ * or NULL with a human reason in err.
+ */
+json_t *
+json_decode_strict(const char *buf, size_t len, char *err, size_t errsz)
+{
+	json_error_t	 e;
+	json_t		*v;
+
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+	if (v == NULL) {
+		snprintf(err, errsz, "Malformed JSON at line %d, column %d: %s",
+		    e.line, e.column, e.text);
+		return NULL;
+	}
+	if (!json_depth_ok(v, 0)) {
+		json_decref(v);
+		snprintf(err, errsz, "JSON nested deeper than %d levels",
+		    JSON_MAX_DEPTH);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * Whether s is a safe object name: 1 to NAME_MAX_LEN characters of
+ * letters, digits, '.', '_' and '-', starting with a letter, digit or
+ * '_'.  Names reach DNS, file names and shells, so nothing else passes.
+ */
+int
+valid_name(const char *s)
+{
+	size_t	 i;
+	char	 c;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= NAME_MAX_LEN)
+			return 0;
+		c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether s is acceptable free text of at most max bytes: any UTF-8
+ * (jansson has checked it) but no control characters other than tab and
+ * newline.  Quotes and other SQL or shell metacharacters are legitimate
+ * in text and are stored verbatim; text never reaches SQL unbound.
+ */
+int
+valid_text(const char *s, size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= max)
+			return 0;
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' &&
+		    s[i] != '\r') || s[i] == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *const ftype_names[F__MAX] = {
+	"a string", "a string", "a name (letters, digits, '.', '_', '-')",
+	"an integer", "true or false", "a JSON object", "a list of strings",
+	"a list of roles", "any JSON value",
+};
+
+/*
+ * Check one field's value against its declaration.  Returns API_OK or
+ * API_BAD_REQUEST with a reason naming the field and the rule.
+ */
+enum apierr
+json_check_field(struct req *r, const struct field *f, json_t *v)
+{
+	unsigned int	 bit;
+	const char	*s;
+	json_t		*e;
+	char		*dump;
+	size_t		 i, n;
+
+	switch (f->type) {
+	case F_STRING:
+	case F_TEXT:
+		if (!json_is_string(v))
+			break;
+		if (!valid_text(json_string_value(v), f->max ? f->max : 4096))
+			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			    "text of at most %zu bytes without control characters",
+			    f->name, f->max ? f->max : 4096);
+		return API_OK;
+	case F_NAME:
+		if (!json_is_string(v))
+			break;
+		s = json_string_value(v);
+		if (!valid_name(s) || (f->max && strlen(s) > f->max))
+			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			    "1 to %zu letters, digits, '.', '_' or '-', not "
+			    "starting with '.' or '-'", f->name,
+			    f->max ? f->max : (size_t)NAME_MAX_LEN);
+		return API_OK;
+	case F_INT:
+		if (!json_is_integer(v))
+			break;
+		if (json_integer_value(v) < 0 ||
+		    (f->max && (size_t)json_integer_value(v) > f->max))
+			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			    "an integer from 0 to %zu", f->name, f->max);
+		return API_OK;
+	case F_BOOL:
+		if (!json_is_boolean(v))
+			break;
+		return API_OK;
+	case F_OBJECT:
+		if (!json_is_object(v))
+			break;
+		if (f->max) {
+			dump = json_dumps(v, JSON_COMPACT);
+			n = dump == NULL ? 0 : strlen(dump);
+			free(dump);
+			if (n > f->max)
+				return req_fail(r, API_BAD_REQUEST, "Field %s is "
+				    "larger than %zu bytes", f->name, f->max);
+		}
+		return API_OK;
+	case F_ARRAY_STR:
+		if (!json_is_array(v))
+			break;
+		if (f->max && json_array_size(v) > f->max)
+			return req_fail(r, API_BAD_REQUEST, "Field %s holds at "
+			    "most %zu entries", f->name, f->max);
+		json_array_foreach(v, i, e)
+			if (!json_is_string(e) ||
+			    !valid_text(json_string_value(e), 16384))
+				return req_fail(r, API_BAD_REQUEST, "Field %s "
+				    "must be a list of strings", f->name);
+		return API_OK;
+	case F_ROLES:
+		/* The reference calls roles "a comma-separated list": take both. */
+		if (json_is_string(v))
+			return API_OK;
+		if (!json_is_array(v))
+			break;
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e))
+				return req_fail(r, API_BAD_REQUEST,
+				    "Field roles must be a list of role names");
+			if (role_parse(json_string_value(e), &bit) == -1)
+				return req_fail(r, API_BAD_REQUEST,
+				    "Unknown role: %.64s", json_string_value(e));
+		}
+		return API_OK;
+	case F_ANY:
+		return API_OK;
+	case F__MAX:
+		break;
+	}
+	return req_fail(r, API_BAD_REQUEST, "Field %s must be %s", f->name,
+	    ftype_names[f->type < F__MAX ? f->type : F_ANY]);
+}
+
+/*
+ * Check r->json against spec: an object whose keys are all declared (the
+ * rest are reported as the reference does, "Unhandled parameter(s): a, b"),
+ * whose values pass their field checks, and which holds every required
+ * field unless partial (PATCH).
+ */
+enum apierr
+json_check_body(struct req *r, const struct bodyspec *spec, int partial)
+{
+	const struct field	*f;
+	const char		*k;
+	json_t			*v;
+	char			 unknown[256];
+	size_t			 i, len = 0;
+	enum apierr		 rc;
+
+	if (spec->any)
+		return API_OK;
+	if (!json_is_object(r->json))
+		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+	unknown[0] = '\0';
+	json_object_foreach(r->json, k, v) {
+		for (i = 0; i < spec->nfields; i++)
+			if (strcmp(spec->fields[i].name, k) == 0 &&
+			    !(spec->fields[i].flags & F_READONLY))
+				break;
+		if (i < spec->nfields)
+			continue;
+		/* Echo at most a bounded, printable prefix of each key. */
+		len += (size_t)snprintf(unknown + len, len < sizeof(unknown) ?
+		    sizeof(unknown) - len : 0, "%s%.32s", len ? ", " : "",
+		    valid_text(k, 4096) ? k : "?");
+		if (len >= sizeof(unknown))
+			len = sizeof(unknown) - 1;
+	}
+	if (unknown[0] != '\0')
+		return req_fail(r, API_BAD_REQUEST, "Unhandled parameter(s): %s",
+		    unknown);
+	for (i = 0; i < spec->nfields; i++) {
+		f = &spec->fields[i];
+		if (f->flags & F_READONLY)
+			continue;
+		if ((v = json_object_get(r->json, f->name)) == NULL) {
+			if ((f->flags & F_REQUIRED) && !partial)
+				return req_fail(r, API_BAD_REQUEST,
+				    "Missing required field: %s", f->name);
+			continue;
+		}
+		if (json_is_null(v) && !(f->flags & F_REQUIRED) && partial)
+			continue;	/* PATCH null resets a field */
+		if ((rc = json_check_field(r, f, v)) != API_OK)
+			return rc;
+	}
+	return API_OK;
+}

@@ -1,0 +1,303 @@
+/*
+ * corral-api: the prefork master.
+ *
+ *   corral-api -c CONF               serve (foreground)
+ *   corral-api -c CONF bootstrap NAME create the superadministrator NAME
+ *   corral-api -c CONF check          check the config, key and database
+ *
+ * The master opens the FastCGI socket, starts N workers and keeps N
+ * running: a worker that dies is replaced (unless workers die as fast as
+ * they start, which waits with growing pauses instead of spinning), one
+ * that served max_requests is replaced by a fresh one.  SIGTERM/SIGINT
+ * drain: workers finish the request in hand, then exit.  SIGHUP replaces
+ * every worker with a freshly exec'd one (a new binary takes effect)
+ * while the socket stays open, so nginx sees no gap.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define WORKERS_MAX	256
+#define DRAIN_SECONDS	30
+#define QUICK_DEATH	2	/* a worker dying younger than this is a crash loop */
+
+struct slot {
+	pid_t	 pid;
+	time_t	 started;
+	int	 generation;
+};
+
+static volatile sig_atomic_t	 got_term, got_hup, got_chld;
+static char			 self_path[PATH_MAX];
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGTERM || sig == SIGINT)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGCHLD)
+		got_chld = 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: corral-api -c conf [check | bootstrap name]\n");
+	exit(1);
+}
+
+/*
+ * Start one worker: fork, then exec ourselves in worker mode with the
+ * listening socket as fd 3, so each worker has a fresh image (and SIGHUP
+ * can roll out a new binary).
+ */
+static pid_t
+worker_spawn(const char *confpath, int listenfd)
+{
+	sigset_t	 none;
+	pid_t		 pid;
+
+	if ((pid = fork()) == -1) {
+		log_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	/* exec keeps the mask: unblock what the master blocks, or SIGTERM never arrives. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (listenfd != 3) {
+		if (dup2(listenfd, 3) == -1)
+			_exit(2);
+		close(listenfd);
+	}
+	execl(self_path, "corral-api", "-c", confpath, "worker", (char *)NULL);
+	log_err("exec %s: %s", self_path, strerror(errno));
+	_exit(2);
+}
+
+static void
+signal_all(struct slot *slots, int n, int sig)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, sig);
+}
+
+static int
+master(const struct conf *c, const char *confpath)
+{
+	struct slot		 slots[WORKERS_MAX];
+	struct sigaction	 sa;
+	sigset_t		 block, empty;
+	int			 listenfd, i, n = c->api_workers, status;
+	int			 generation = 0, quick_deaths = 0, live;
+	pid_t			 pid;
+	time_t			 now, deadline;
+	struct timespec		 tick = { 0, 20 * 1000 * 1000 };
+
+	if (n > WORKERS_MAX)
+		n = WORKERS_MAX;
+	if ((listenfd = req_listen(c->api_socket, 1024)) == -1)
+		return 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(&empty);
+
+	memset(slots, 0, sizeof(slots));
+	log_info("listening on %s with %d workers", c->api_socket, n);
+	while (!got_term) {
+		/* Fill empty slots, pausing when workers die at birth. */
+		for (i = 0; i < n; i++) {
+			if (slots[i].pid > 0)
+				continue;
+			if (quick_deaths >= 5) {
+				log_err("workers keep dying at start; waiting "
+				    "%d s before trying again", quick_deaths);
+				sigprocmask(SIG_UNBLOCK, &block, NULL);
+				sleep((unsigned int)(quick_deaths > 60 ? 60 : quick_deaths));
+				sigprocmask(SIG_BLOCK, &block, NULL);
+				if (got_term)
+					break;
+			}
+			slots[i].pid = worker_spawn(confpath, listenfd);
+			slots[i].started = time(NULL);
+			slots[i].generation = generation;
+		}
+		if (got_term)
+			break;
+		sigsuspend(&empty);
+		if (got_hup) {
+			got_hup = 0;
+			log_info("SIGHUP: replacing workers");
+			generation++;
+			/* The old generation drains; the reaper below refills. */
+			signal_all(slots, n, SIGTERM);
+		}
+		got_chld = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			now = time(NULL);
+			for (i = 0; i < n; i++) {
+				if (slots[i].pid != pid)
+					continue;
+				if (WIFSIGNALED(status))
+					log_warn("worker %ld killed by signal %d",
+					    (long)pid, WTERMSIG(status));
+				else if (WEXITSTATUS(status) != 0)
+					log_warn("worker %ld exited %d", (long)pid,
+					    WEXITSTATUS(status));
+				if (slots[i].generation == generation &&
+				    now - slots[i].started < QUICK_DEATH &&
+				    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0))
+					quick_deaths++;
+				else
+					quick_deaths = 0;
+				slots[i].pid = 0;
+			}
+		}
+	}
+
+	log_info("draining workers");
+	signal_all(slots, n, SIGTERM);
+	deadline = time(NULL) + DRAIN_SECONDS;
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	for (;;) {
+		live = 0;
+		for (i = 0; i < n; i++) {
+			if (slots[i].pid <= 0)
+				continue;
+			if (waitpid(slots[i].pid, &status, WNOHANG) == slots[i].pid)
+				slots[i].pid = 0;
+			else
+				live++;
+		}
+		if (live == 0)
+			break;
+		if (time(NULL) >= deadline) {
+			log_warn("%d workers still busy after %d s; killing", live,
+			    DRAIN_SECONDS);
+			signal_all(slots, n, SIGKILL);
+			deadline = time(NULL) + 5;
+		}
+		nanosleep(&tick, NULL);
+	}
+	close(listenfd);
+	unlink(c->api_socket);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct conf	 c;
+	struct authkey	 key;
+	struct db	*db;
+	const char	*confpath = NULL;
+	int		 ch, rc;
+	ssize_t		 len;
+
+	while ((ch = getopt(argc, argv, "c:h")) != -1)
+		switch (ch) {
+		case 'c':
+			confpath = optarg;
+			break;
+		default:
+			usage();
+		}
+	argc -= optind;
+	argv += optind;
+	if (confpath == NULL)
+		usage();
+
+	if (conf_load(&c, confpath) == -1)
+		return 1;
+
+	if (argc == 1 && strcmp(argv[0], "worker") == 0) {
+		log_open("corral-api", c.api_log);
+		rc = worker_main(&c, 3, c.api_max_requests);
+		conf_free(&c);
+		return rc;
+	}
+
+	log_open("corral-api", argc == 0 ? c.api_log : NULL);
+	/* Refuse to start without a usable signing key. */
+	if (auth_key_load(&key, c.auth_secret_file, c.auth_issuer,
+	    c.auth_leeway) == -1) {
+		conf_free(&c);
+		return 1;
+	}
+	memset(&key, 0, sizeof(key));
+
+	if (argc == 2 && strcmp(argv[0], "bootstrap") == 0) {
+		if ((db = db_open(&c)) == NULL || db_ready(db) == -1) {
+			db_close(db);
+			conf_free(&c);
+			return 1;
+		}
+		rc = admin_bootstrap(db, &c, argv[1]);
+		db_close(db);
+		conf_free(&c);
+		if (rc == 1)
+			printf("created superadministrator %s\n", argv[1]);
+		else if (rc == 0)
+			printf("admin %s exists\n", argv[1]);
+		return rc == -1 ? 1 : 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "check") == 0) {
+		rc = (db = db_open(&c)) != NULL && db_ready(db) == 0 ? 0 : 1;
+		db_close(db);
+		conf_free(&c);
+		if (rc == 0)
+			printf("configuration, key and database are fine\n");
+		return rc;
+	}
+	if (argc != 0)
+		usage();
+
+	/* Workers are exec'd from the binary we were started as. */
+	if ((len = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1)) == -1) {
+		log_err("readlink /proc/self/exe: %s", strerror(errno));
+		conf_free(&c);
+		return 1;
+	}
+	self_path[len] = '\0';
+	/* After a reinstall the link names the unlinked file; exec the new one. */
+	if (len > 10 && strcmp(self_path + len - 10, " (deleted)") == 0)
+		self_path[len - 10] = '\0';
+	/* A schema of another version is fatal; a database still starting is not. */
+	if ((db = db_open(&c)) == NULL) {
+		conf_free(&c);
+		return 1;
+	}
+	db_close(db);
+	rc = master(&c, confpath);
+	conf_free(&c);
+	return rc;
+}

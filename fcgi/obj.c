@@ -1,0 +1,489 @@
+/*
+ * The generic object engine: list, create, get, PATCH, PUT, DELETE and
+ * /meta for every class, driven by the class's field table.  A class file
+ * adds only what is special to it, through the prepare and render hooks.
+ *
+ * Storage: one row of `objects` per object.  Identity and bookkeeping are
+ * columns; every other field lives in the JSON `doc`.  Identifiers unique
+ * across tenants (admin user names, node MACs) also get an `object_keys`
+ * row so the database refuses duplicates atomically.
+ *
+ * Reads see only the caller's tenant (the superadministrator sees all);
+ * an object outside that scope is reported exactly as a missing one.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* Free what a row owns (not the row itself). */
+void
+objrow_free(struct objrow *o)
+{
+	free(o->uid);
+	free(o->name);
+	json_decref(o->doc);
+	free(o->last_modified_on);
+	free(o->last_modified_by);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The tenant the caller's reads and writes are confined to; 0 = all. */
+long long
+scope_tenant(const struct req *r)
+{
+	return r->who.super ? 0 : r->who.tok.tid;
+}
+
+/* Fetch one row of an OBJ_COLS statement into o.  DB_OK, DB_DONE or error. */
+static enum dbrc
+obj_fetch(struct req *r, enum sql id, struct objrow *o)
+{
+	char		*doc = NULL;
+	char		 err[128];
+	enum dbrc	 rc;
+
+	memset(o, 0, sizeof(*o));
+	rc = db_next(r->db, id, "ssisidss", &o->uid, &o->name, &o->tenant_id,
+	    &doc, &o->version, &o->last_modified, &o->last_modified_on,
+	    &o->last_modified_by);
+	if (rc != DB_OK)
+		return rc;
+	o->doc = doc == NULL ? NULL : json_decode_strict(doc, strlen(doc),
+	    err, sizeof(err));
+	free(doc);
+	if (o->doc == NULL || !json_is_object(o->doc)) {
+		log_err("object %s: stored document is not an object", o->uid);
+		objrow_free(o);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+static enum apierr
+dberr(struct req *r, enum dbrc rc)
+{
+	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
+}
+
+/*
+ * Render row o of class cls for output (new reference): name, the
+ * declared fields in table order, bookkeeping, then uid, as the
+ * reference's examples show.  Secret fields never leave.
+ */
+json_t *
+obj_render(struct req *r, const struct objclass *cls, const struct objrow *o)
+{
+	const struct field	*f;
+	json_t			*out, *v;
+	size_t			 i;
+
+	out = json_object();
+	json_object_set_new(out, "name", json_string(o->name));
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if ((f->flags & F_SECRET) || strcmp(f->name, "name") == 0)
+			continue;
+		if ((v = json_object_get(o->doc, f->name)) != NULL)
+			json_object_set(out, f->name, v);
+	}
+	json_object_set_new(out, "last_modified", json_real(o->last_modified));
+	json_object_set_new(out, "last_modified_on",
+	    json_string(o->last_modified_on));
+	json_object_set_new(out, "last_modified_by",
+	    json_string(o->last_modified_by));
+	json_object_set_new(out, "uid", json_string(o->uid));
+	if (cls->render != NULL)
+		cls->render(r, out);
+	return out;
+}
+
+/* A printable, bounded copy of a client-supplied id for reasons. */
+static const char *
+id_echo(const char *id, char *buf, size_t sz)
+{
+	size_t	 i;
+
+	for (i = 0; id[i] != '\0' && i + 1 < sz && i < 64; i++)
+		buf[i] = ((unsigned char)id[i] < 0x20 || id[i] == 0x7f) ? '?' : id[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * Resolve id (UID or name) of class cls within the caller's scope into
+ * *out, locking the row for the rest of the transaction if for_update.
+ * API_NOT_FOUND when it does not exist or is outside the scope.
+ */
+enum apierr
+obj_find(struct req *r, const struct objclass *cls, const char *id,
+    int for_update, struct objrow *out)
+{
+	struct objrow	 o, extra;
+	long long	 tid = scope_tenant(r);
+	enum dbrc	 rc;
+	enum sql	 q;
+	char		*uid;
+	char		 echo[80];
+	int		 found = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&o, 0, sizeof(o));
+	if (uid_valid(id)) {
+		q = SQL_OBJ_BY_UID;
+		rc = db_run(r->db, q, "ss", cls->name, id);
+	} else if (tid == 0) {
+		q = SQL_OBJ_BY_NAME_ANY;
+		rc = db_run(r->db, q, "ss", cls->name, id);
+	} else {
+		q = SQL_OBJ_BY_NAME;
+		rc = db_run(r->db, q, "sis", cls->name, tid, id);
+	}
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	rc = obj_fetch(r, q, &o);
+	if (rc == DB_OK) {
+		found = 1;
+		if (q == SQL_OBJ_BY_NAME_ANY && obj_fetch(r, q, &extra) == DB_OK) {
+			objrow_free(&extra);
+			objrow_free(&o);
+			db_done(r->db, q);
+			return req_fail(r, API_CONFLICT, "More than one %s is "
+			    "named %s (in different tenants); use the UID",
+			    cls->label, id_echo(id, echo, sizeof(echo)));
+		}
+	}
+	db_done(r->db, q);
+	if (rc != DB_OK && rc != DB_DONE)
+		return dberr(r, rc);
+	if (!found || (tid != 0 && o.tenant_id != tid)) {
+		objrow_free(&o);
+		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
+		    cls->label, id_echo(id, echo, sizeof(echo)));
+	}
+	if (!for_update) {
+		*out = o;
+		return API_OK;
+	}
+	/* Re-read under a row lock: what we merge into must be current. */
+	uid = o.uid;
+	o.uid = NULL;
+	objrow_free(&o);
+	rc = db_run(r->db, SQL_OBJ_LOCK, "s", uid);
+	free(uid);
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	rc = obj_fetch(r, SQL_OBJ_LOCK, &o);
+	db_done(r->db, SQL_OBJ_LOCK);
+	if (rc == DB_DONE)
+		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
+		    cls->label, id_echo(id, echo, sizeof(echo)));
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	*out = o;
+	return API_OK;
+}
+
+/*
+ * GET /<plural>: every object in scope, keyed by UID.
+ */
+enum apierr
+obj_list(struct req *r, const struct objclass *cls)
+{
+	struct objrow	 o;
+	long long	 tid = scope_tenant(r);
+	enum sql	 q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	enum dbrc	 rc;
+
+	rc = tid == 0 ? db_run(r->db, q, "s", cls->name) :
+	    db_run(r->db, q, "si", cls->name, tid);
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	r->data = json_object();
+	while ((rc = obj_fetch(r, q, &o)) == DB_OK) {
+		json_object_set_new(r->data, o.uid, obj_render(r, cls, &o));
+		objrow_free(&o);
+	}
+	db_done(r->db, q);
+	return rc == DB_DONE ? API_OK : dberr(r, rc);
+}
+
+/*
+ * GET /<class>/:id: the object itself as "data" (the reference's
+ * examples; its prose mentions a UID-keyed wrapper that no example shows).
+ */
+enum apierr
+obj_get(struct req *r, const struct objclass *cls)
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+
+	if ((rc = obj_find(r, cls, req_param(r, "id"), 0, &o)) != API_OK)
+		return rc;
+	r->data = obj_render(r, cls, &o);
+	objrow_free(&o);
+	return API_OK;
+}
+
+/* Insert the global-key rows of o (its name, for classes that need it). */
+static enum apierr
+obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o)
+{
+	const struct field	*f;
+	enum dbrc		 rc;
+	json_t			*v;
+	char			 echo[80];
+	size_t			 i;
+
+	if (cls->global_names) {
+		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name, "name",
+		    o->name, o->uid);
+		if (rc == DB_DUP)
+			return req_fail(r, API_CONFLICT, "%c%s with name=%s "
+			    "already exists.", cls->label[0] - 'a' + 'A',
+			    cls->label + 1, id_echo(o->name, echo, sizeof(echo)));
+		if (rc != DB_OK)
+			return dberr(r, rc);
+	}
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if (!(f->flags & F_UNIQUE) ||
+		    (v = json_object_get(o->doc, f->name)) == NULL ||
+		    !json_is_string(v))
+			continue;
+		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name, f->name,
+		    json_string_value(v), o->uid);
+		if (rc == DB_DUP)
+			return req_fail(r, API_CONFLICT, "%c%s with %s=%s already "
+			    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
+			    f->name, id_echo(json_string_value(v), echo,
+			    sizeof(echo)));
+		if (rc != DB_OK)
+			return dberr(r, rc);
+	}
+	return API_OK;
+}
+
+/*
+ * Write o (new when o->version == 0) inside the caller's transaction:
+ * the row, its bookkeeping and its unique keys.
+ */
+enum apierr
+obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
+{
+	char		*doc, echo[80];
+	enum dbrc	 rc;
+	enum apierr	 arc;
+
+	o->last_modified = time_now();
+	doc = json_dumps(o->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (o->version == 0)
+		rc = db_run(r->db, SQL_OBJ_INSERT, "ssissdss", o->uid, cls->name,
+		    o->tenant_id, o->name, doc, o->last_modified,
+		    r->conf->head_name, r->who.tok.name);
+	else
+		rc = db_run(r->db, SQL_OBJ_UPDATE, "ssdsss", o->name, doc,
+		    o->last_modified, r->conf->head_name, r->who.tok.name, o->uid);
+	free(doc);
+	if (rc == DB_DUP)
+		return req_fail(r, API_CONFLICT, "%c%s with name=%s already "
+		    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
+		    id_echo(o->name, echo, sizeof(echo)));
+	if (rc == DB_REF)
+		return req_fail(r, API_BAD_REQUEST, "A referenced object does "
+		    "not exist");
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	if (o->version != 0 && (rc = db_run(r->db, SQL_KEY_DELETE_ALL, "s",
+	    o->uid)) != DB_OK)
+		return dberr(r, rc);
+	if ((arc = obj_keys_write(r, cls, o)) != API_OK)
+		return arc;
+	return API_OK;
+}
+
+/* Split a document into the name column and the rest. */
+static enum apierr
+obj_take_name(struct req *r, const struct objclass *cls, json_t *doc,
+    char **name)
+{
+	json_t	*v;
+
+	if ((v = json_object_get(doc, "name")) == NULL || !json_is_string(v))
+		return req_fail(r, API_BAD_REQUEST, "Missing required field: name");
+	free(*name);
+	*name = xstrdup(json_string_value(v));
+	json_object_del(doc, "name");
+	return API_OK;
+}
+
+/*
+ * Create an object of class cls from doc (consumed) in tenant tenant_id,
+ * in one transaction.  Its UID goes to uid.
+ */
+enum apierr
+obj_create(struct req *r, const struct objclass *cls, json_t *doc,
+    long long tenant_id, char uid[UID_LEN + 1])
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	memset(&o, 0, sizeof(o));
+	o.doc = doc;
+	o.tenant_id = tenant_id;
+	if (cls->prepare != NULL && (rc = cls->prepare(r, o.doc, 1)) != API_OK)
+		goto out;
+	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
+		goto out;
+	if (uid_new(uid) == -1) {
+		rc = req_fail(r, API_INTERNAL, " ");
+		goto out;
+	}
+	o.uid = xstrdup(uid);
+	if ((drc = db_begin(r->db)) != DB_OK) {
+		rc = dberr(r, drc);
+		goto out;
+	}
+	if ((rc = obj_store(r, cls, &o)) != API_OK)
+		goto out;
+	if ((drc = db_commit(r->db)) != DB_OK)
+		rc = dberr(r, drc);
+out:
+	db_rollback(r->db);
+	objrow_free(&o);
+	return rc;
+}
+
+/* POST /<plural>: create from the body, answer the new UID. */
+enum apierr
+obj_post(struct req *r, const struct objclass *cls)
+{
+	char		 uid[UID_LEN + 1];
+	enum apierr	 rc;
+
+	if (r->json == NULL)
+		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+	rc = obj_create(r, cls, json_deep_copy(r->json), r->who.tok.tid, uid);
+	if (rc == API_OK)
+		r->data = json_string(uid);
+	return rc;
+}
+
+/*
+ * PATCH (replace == 0) or PUT (replace == 1) /<class>/:id in one
+ * transaction over the locked row, so concurrent PATCHes of different
+ * fields both survive.  PATCH with null removes a field.
+ */
+enum apierr
+obj_update(struct req *r, const struct objclass *cls, int replace)
+{
+	struct objrow	 o;
+	const char	*k;
+	json_t		*v, *doc = NULL;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	memset(&o, 0, sizeof(o));
+	if (r->json == NULL)
+		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+	if ((drc = db_begin(r->db)) != DB_OK)
+		return dberr(r, drc);
+	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
+		goto out;
+	if (replace) {
+		doc = json_deep_copy(r->json);
+	} else {
+		doc = json_deep_copy(o.doc);
+		json_object_set_new(doc, "name", json_string(o.name));
+		json_object_foreach(r->json, k, v) {
+			if (json_is_null(v))
+				json_object_del(doc, k);
+			else
+				json_object_set(doc, k, v);
+		}
+	}
+	if (cls->prepare != NULL && (rc = cls->prepare(r, doc, 0)) != API_OK)
+		goto out;
+	if ((rc = obj_take_name(r, cls, doc, &o.name)) != API_OK)
+		goto out;
+	json_decref(o.doc);
+	o.doc = doc;
+	doc = NULL;
+	if ((rc = obj_store(r, cls, &o)) != API_OK)
+		goto out;
+	if ((drc = db_commit(r->db)) != DB_OK)
+		rc = dberr(r, drc);
+out:
+	db_rollback(r->db);
+	json_decref(doc);
+	objrow_free(&o);
+	return rc;
+}
+
+/* DELETE /<class>/:id. */
+enum apierr
+obj_delete(struct req *r, const struct objclass *cls)
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	if ((drc = db_begin(r->db)) != DB_OK)
+		return dberr(r, drc);
+	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
+		goto out;
+	drc = db_run(r->db, SQL_OBJ_DELETE, "s", o.uid);
+	if (drc == DB_REF)
+		rc = req_fail(r, API_CONFLICT, "%s is still referenced by "
+		    "other objects", o.name);
+	else if (drc != DB_OK)
+		rc = dberr(r, drc);
+	else if ((drc = db_commit(r->db)) != DB_OK)
+		rc = dberr(r, drc);
+out:
+	db_rollback(r->db);
+	objrow_free(&o);
+	return rc;
+}
+
+/*
+ * GET /<plural>/meta: the field list, each with path, summary, source and
+ * format, as the reference describes.  Public.
+ */
+enum apierr
+obj_meta(struct req *r, const struct objclass *cls)
+{
+	static const char *const formats[F__MAX] = {
+		"string", "string", "name", "integer", "boolean", "object",
+		"list of strings", "list of roles", "any"
+	};
+	static const struct { const char *name, *summary, *format; } book[] = {
+		{ "uid", "Unique ID: 32 lowercase hex digits", "uid" },
+		{ "last_modified", "When the object last changed, epoch seconds", "float" },
+		{ "last_modified_on", "The head node that last changed it", "string" },
+		{ "last_modified_by", "The admin who last changed it", "string" },
+	};
+	const struct field	*f;
+	json_t			*fields;
+	size_t			 i;
+
+	fields = json_array();
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if (f->flags & F_SECRET)
+			continue;
+		json_array_append_new(fields, json_pack("{s:[s], s:s, s:s, s:s, s:b}",
+		    "path", f->name, "summary", f->summary,
+		    "source", (f->flags & F_READONLY) ? "server" : "client",
+		    "format", formats[f->type], "required",
+		    (f->flags & F_REQUIRED) != 0));
+	}
+	for (i = 0; i < sizeof(book) / sizeof(book[0]); i++)
+		json_array_append_new(fields, json_pack("{s:[s], s:s, s:s, s:s, s:b}",
+		    "path", book[i].name, "summary", book[i].summary,
+		    "source", "server", "format", book[i].format, "required", 0));
+	r->data = json_pack("{s:s, s:o}", "class", cls->plural, "fields", fields);
+	return API_OK;
+}

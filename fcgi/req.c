@@ -1,0 +1,227 @@
+/*
+ * Reading requests: with resp.c the only code that touches libfcgi.
+ * A worker owns one FCGX_Request for its life and reuses it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "extern.h"
+
+#define API_PREFIX	"/api/v1"
+
+static FCGX_Request	 fcgx;
+static int		 fcgx_fd = -1;
+
+/*
+ * Open the FastCGI listening socket at path, mode 0660 so only nginx's
+ * group can reach it.  Returns the descriptor or -1 (logged).
+ */
+int
+req_listen(const char *path, int backlog)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	if (FCGX_Init() != 0) {
+		log_err("FCGX_Init failed");
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* A stale socket from a crashed master would make bind(2) fail. */
+	(void)unlink(path);
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_err("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1 || listen(fd, backlog) == -1) {
+		log_err("listen %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static enum method
+method_parse(const char *s)
+{
+	static const char *const names[M__MAX] = {
+		"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
+	};
+	int	 i;
+
+	for (i = 0; s != NULL && i < M__MAX; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (enum method)i;
+	return M__MAX;
+}
+
+/*
+ * Wait for the next request on fd and fill r from its parameters (not its
+ * body: see req_read_body).  Returns 0, or -1 when the worker should stop
+ * (shutdown requested, listening socket gone).
+ */
+int
+req_accept(struct req *r, int fd)
+{
+	const char	*uri;
+
+	if (fcgx_fd != fd) {
+		if (FCGX_InitRequest(&fcgx, fd, 0) != 0)
+			return -1;
+		fcgx_fd = fd;
+	}
+	if (FCGX_Accept_r(&fcgx) < 0)
+		return -1;
+	r->fcgx = &fcgx;
+	r->method = method_parse(FCGX_GetParam("REQUEST_METHOD", fcgx.envp));
+	uri = FCGX_GetParam("DOCUMENT_URI", fcgx.envp);
+	if (uri == NULL)
+		uri = "";
+	/* nginx has decoded and normalized the path; only the prefix goes. */
+	if (strncmp(uri, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
+		uri += sizeof(API_PREFIX) - 1;
+	r->path = uri;
+	r->query = FCGX_GetParam("QUERY_STRING", fcgx.envp);
+	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", fcgx.envp);
+	r->request_id = FCGX_GetParam("REQUEST_ID", fcgx.envp);
+	r->content_type = FCGX_GetParam("CONTENT_TYPE", fcgx.envp);
+	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fcgx.envp);
+	log_set_request(r->request_id);
+	return 0;
+}
+
+/*
+ * Read the body, bounded by max before anything is allocated.  Returns
+ * API_OK, API_TOO_LARGE or API_BAD_REQUEST (with r->reason set) as an int.
+ */
+int
+req_read_body(struct req *r, size_t max)
+{
+	const char	*cl, *errstr;
+	long long	 len;
+	int		 n;
+	size_t		 got = 0;
+
+	cl = FCGX_GetParam("CONTENT_LENGTH", fcgx.envp);
+	if (cl == NULL || *cl == '\0')
+		return API_OK;
+	len = num_parse(cl, 0, (long long)max, &errstr);
+	if (errstr != NULL && strcmp(errstr, "too large") == 0)
+		return req_fail(r, API_TOO_LARGE,
+		    "Request body larger than %zu bytes", max);
+	if (errstr != NULL)
+		return req_fail(r, API_BAD_REQUEST, "Bad Content-Length");
+	if (len == 0)
+		return API_OK;
+	r->body = xmalloc((size_t)len + 1);
+	while (got < (size_t)len) {
+		n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), fcgx.in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != (size_t)len)
+		return req_fail(r, API_BAD_REQUEST, "Request body truncated");
+	r->body[got] = '\0';
+	r->bodylen = got;
+	return API_OK;
+}
+
+/* The value of route capture name, or NULL. */
+const char *
+req_param(const struct req *r, const char *name)
+{
+	const char	*p = r->route != NULL ? r->route->pattern : NULL;
+	size_t		 i = 0, len = strlen(name);
+
+	while (p != NULL && (p = strchr(p, ':')) != NULL) {
+		p++;
+		if (strncmp(p, name, len) == 0 && (p[len] == '/' || p[len] == '\0'))
+			return i < r->nparams ? r->params[i] : NULL;
+		i++;
+	}
+	return NULL;
+}
+
+/*
+ * The value of query parameter key, copied into buf (undecoded: corral's
+ * query values are integers and names).  NULL if absent or too long.
+ */
+const char *
+req_query(const struct req *r, const char *key, char *buf, size_t bufsz)
+{
+	const char	*p = r->query, *end;
+	size_t		 klen = strlen(key), vlen;
+
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, '&');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == '=') {
+			vlen = (size_t)(end - p) - klen - 1;
+			if (vlen >= bufsz)
+				return NULL;
+			memcpy(buf, p + klen + 1, vlen);
+			buf[vlen] = '\0';
+			return buf;
+		}
+		p = *end == '&' ? end + 1 : end;
+	}
+	return NULL;
+}
+
+/*
+ * Record why the request failed and return code, so handlers can write
+ * "return req_fail(r, API_NOT_FOUND, ...)".
+ */
+enum apierr
+req_fail(struct req *r, enum apierr code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Finish the request with libfcgi and free everything it owned. */
+void
+req_finish(struct req *r)
+{
+	size_t	 i;
+
+	FCGX_Finish_r(&fcgx);
+	free(r->body);
+	json_decref(r->json);
+	json_decref(r->data);
+	for (i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	log_set_request(NULL);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,170 @@
+/*
+ * Small helpers every module uses: allocation that aborts on exhaustion
+ * (a worker may die of OOM, never of bad input), UIDs, bounded integers.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+
+#include "extern.h"
+
+static void
+oom(void)
+{
+	fputs("corral: out of memory\n", stderr);
+	abort();
+}
+
+/* malloc(3) that never returns NULL. */
+void *
+xmalloc(size_t sz)
+{
+	void	*p;
+
+	if ((p = malloc(sz == 0 ? 1 : sz)) == NULL)
+		oom();
+	return p;
+}
+
+/* calloc(3) that never returns NULL. */
+void *
+xcalloc(size_t n, size_t sz)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, sz == 0 ? 1 : sz)) == NULL)
+		oom();
+	return p;
+}
+
+/* strdup(3) that never returns NULL; NULL in gives NULL out. */
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		oom();
+	return p;
+}
+
+/* asprintf into a new allocation; returns the length. */
+int
+xasprintf(char **out, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		oom();
+	*out = xmalloc((size_t)len + 1);
+	va_start(ap, fmt);
+	vsnprintf(*out, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	return len;
+}
+
+/* Fill buf from the kernel's random source.  Returns 0 or -1. */
+int
+random_bytes(void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A new object UID: 32 lowercase hex digits of kernel randomness. */
+int
+uid_new(char out[UID_LEN + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 raw[UID_LEN / 2];
+	size_t			 i;
+
+	if (random_bytes(raw, sizeof(raw)) == -1)
+		return -1;
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[UID_LEN] = '\0';
+	return 0;
+}
+
+/* Whether s is exactly 32 lowercase hex digits. */
+int
+uid_valid(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < UID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[UID_LEN] == '\0';
+}
+
+/*
+ * Parse a decimal integer within [min, max], in the manner of OpenBSD's
+ * strtonum(3).  On error returns 0 and sets *errstr to "invalid",
+ * "too small" or "too large"; on success *errstr is NULL.
+ */
+long long
+num_parse(const char *s, long long min, long long max, const char **errstr)
+{
+	char		*end;
+	long long	 v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0' || min > max) {
+		*errstr = "invalid";
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || end == s) {
+		*errstr = "invalid";
+		return 0;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		*errstr = "too small";
+		return 0;
+	}
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
+		*errstr = "too large";
+		return 0;
+	}
+	return v;
+}
+
+/* Wall-clock time as epoch seconds with microseconds. */
+double
+time_now(void)
+{
+	struct timeval	 tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}

@@ -1,0 +1,79 @@
+/*
+ * One corral-api worker: connects to MariaDB after the fork, prepares its
+ * statements once, then serves requests until told to stop or until it
+ * has served max_requests (then the master starts a fresh one, which
+ * bounds whatever a long life might leak or fragment).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "extern.h"
+
+static volatile sig_atomic_t	 stopping;
+
+static void
+worker_sigterm(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	/* Makes libfcgi's accept(2) give up on EINTR instead of retrying. */
+	FCGX_ShutdownPending();
+}
+
+/*
+ * Serve requests on listenfd.  Returns the process exit status: 0 after a
+ * clean stop or recycle, 2 when this corral cannot serve this database
+ * (the master's crash-loop guard then stops restarting us).
+ */
+int
+worker_main(const struct conf *c, int listenfd, int max_requests)
+{
+	struct sigaction	 sa;
+	struct authkey		 key;
+	struct req		 r;
+	struct db		*db;
+	enum apierr		 rc;
+	int			 served = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = worker_sigterm;	/* no SA_RESTART: interrupt accept */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (auth_key_load(&key, c->auth_secret_file, c->auth_issuer,
+	    c->auth_leeway) == -1)
+		return 2;
+	if ((db = db_open(c)) == NULL)
+		return 2;
+	if (FCGX_Init() != 0)
+		return 2;
+
+	memset(&r, 0, sizeof(r));
+	while (!stopping && served < max_requests) {
+		if (req_accept(&r, listenfd) == -1)
+			break;
+		r.db = db;
+		r.conf = c;
+		r.key = &key;
+		if (db_ready(db) == -1)
+			rc = req_fail(&r, API_UNAVAILABLE, "Database unavailable; "
+			    "try again");
+		else
+			rc = route_dispatch(&r);
+		/* A handler that bailed out mid-transaction leaves nothing. */
+		db_rollback(db);
+		resp_send(&r, rc);
+		req_finish(&r);
+		served++;
+	}
+	db_close(db);
+	return 0;
+}

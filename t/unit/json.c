@@ -1,0 +1,114 @@
+/*
+ * Unit tests of strict JSON decoding, body specs and the name and text
+ * validators: valid[] and invalid[] tables.
+ */
+#include <string.h>
+
+#include "extern.h"
+#include "../tap.h"
+
+static const char *const valid_json[] = {
+	"{}", "{\"a\": 1}", "[1, 2]", "\"s\"", "{\"a\": {\"b\": [null, true]}}",
+};
+static const char *const invalid_json[] = {
+	"", "{", "{\"a\": 1, \"a\": 2}", "{\"a\": 1} x", "{'a': 1}",
+	"{\"a\": \"\\u0000\"}", "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]",
+	"{\"a\": 01}", "\xff",
+};
+static const char *const valid_names[] = {
+	"admin", "n1", "gpu-001", "a.b_c", "_x", "A9",
+};
+static const char *const invalid_names[] = {
+	"", ".hidden", "-x", "a b", "a/b", "../etc", "a;rm", "x'", "a\"b",
+	"é", "a\nb", "$(id)",
+};
+
+static const struct field fields[] = {
+	{ "name",  F_NAME,     F_REQUIRED, 32, "" },
+	{ "count", F_INT,      0,          10, "" },
+	{ "on",    F_BOOL,     0,          0,  "" },
+	{ "desc",  F_TEXT,     0,          16, "" },
+	{ "list",  F_ARRAY_STR, 0,         2,  "" },
+	{ "roles", F_ROLES,    0,          0,  "" },
+	{ "uid",   F_STRING,   F_READONLY, 32, "" },
+};
+static const struct bodyspec spec = { fields, 7, 0 };
+
+static const struct {
+	const char	*body;
+	int		 partial;
+	enum apierr	 want;
+	const char	*reason;	/* a substring of the reason */
+} bodies[] = {
+	{ "{\"name\": \"a\"}", 0, API_OK, NULL },
+	{ "{\"count\": 3}", 1, API_OK, NULL },
+	{ "{\"count\": 3}", 0, API_BAD_REQUEST, "Missing required field: name" },
+	{ "{\"name\": \"a\", \"bogus\": 1, \"x\": 2}", 0, API_BAD_REQUEST,
+	    "Unhandled parameter(s): bogus, x" },
+	{ "{\"name\": \"a\", \"uid\": \"x\"}", 0, API_BAD_REQUEST,
+	    "Unhandled parameter(s): uid" },
+	{ "{\"name\": 5}", 0, API_BAD_REQUEST, "Field name must be" },
+	{ "{\"name\": \"a b\"}", 0, API_BAD_REQUEST, "Field name must be" },
+	{ "{\"name\": \"a\", \"count\": \"3\"}", 0, API_BAD_REQUEST,
+	    "Field count must be an integer" },
+	{ "{\"name\": \"a\", \"count\": 11}", 0, API_BAD_REQUEST, "from 0 to 10" },
+	{ "{\"name\": \"a\", \"count\": -1}", 0, API_BAD_REQUEST, "from 0 to 10" },
+	{ "{\"name\": \"a\", \"on\": 1}", 0, API_BAD_REQUEST, "true or false" },
+	{ "{\"name\": \"a\", \"desc\": \"0123456789abcdefg\"}", 0,
+	    API_BAD_REQUEST, "at most 16 bytes" },
+	{ "{\"name\": \"a\", \"desc\": \"it's; DROP\"}", 0, API_OK, NULL },
+	{ "{\"name\": \"a\", \"desc\": \"bell\\u0007\"}", 0, API_BAD_REQUEST,
+	    "control characters" },
+	{ "{\"name\": \"a\", \"list\": [\"x\", \"y\", \"z\"]}", 0,
+	    API_BAD_REQUEST, "at most 2 entries" },
+	{ "{\"name\": \"a\", \"list\": [1]}", 0, API_BAD_REQUEST, "list of strings" },
+	{ "{\"name\": \"a\", \"roles\": [\"role.authuser\"]}", 0, API_OK, NULL },
+	{ "{\"name\": \"a\", \"roles\": [\"role.god\"]}", 0, API_BAD_REQUEST,
+	    "Unknown role: role.god" },
+	{ "[1]", 0, API_BAD_REQUEST, "Expected a JSON object" },
+};
+
+int
+main(void)
+{
+	struct req	 r;
+	char		 err[256];
+	json_t		*v;
+	enum apierr	 rc;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(valid_json) / sizeof(valid_json[0]); i++) {
+		v = json_decode_strict(valid_json[i], strlen(valid_json[i]),
+		    err, sizeof(err));
+		ok(v != NULL, "decodes %s", valid_json[i]);
+		json_decref(v);
+	}
+	for (i = 0; i < sizeof(invalid_json) / sizeof(invalid_json[0]); i++) {
+		v = json_decode_strict(invalid_json[i], strlen(invalid_json[i]),
+		    err, sizeof(err));
+		ok(v == NULL && err[0] != '\0', "refuses invalid JSON #%zu", i);
+		json_decref(v);
+	}
+	for (i = 0; i < sizeof(valid_names) / sizeof(valid_names[0]); i++)
+		ok(valid_name(valid_names[i]), "name %s is valid", valid_names[i]);
+	for (i = 0; i < sizeof(invalid_names) / sizeof(invalid_names[0]); i++)
+		ok(!valid_name(invalid_names[i]), "name #%zu is refused", i);
+	ok(!valid_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+	    "a 256-character name is refused");
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.json = json_decode_strict(bodies[i].body, strlen(bodies[i].body),
+		    err, sizeof(err));
+		rc = json_check_body(&r, &spec, bodies[i].partial);
+		is_int(rc, bodies[i].want, "body %s", bodies[i].body);
+		if (bodies[i].reason != NULL)
+			ok(strstr(r.reason, bodies[i].reason) != NULL,
+			    "reason '%s' holds '%s'", r.reason, bodies[i].reason);
+		json_decref(r.json);
+	}
+	return done_testing();
+}
