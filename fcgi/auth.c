@@ -446,6 +446,19 @@ name_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* The checks of claims that depend on the clock. */
+static enum tokrc
+claims_time_ok(const struct claims *cl, int leeway, time_t now)
+{
+	long long	 t = (long long)now;
+
+	if (cl->exp + leeway <= t)
+		return TOKEN_EXPIRED;
+	if (cl->nbf - leeway > t || cl->iat - leeway > t)
+		return TOKEN_NOTYET;
+	return TOKEN_OK;
+}
+
 /*
  * Every claim a verified token carries, checked by type, range and
  * charset.  Claims we never issue are refused.  Fills *cl (zeroed by the
@@ -459,7 +472,6 @@ claims_parse(const struct authkey *key, json_t *obj, enum toktype want,
 	json_t		*v, *r;
 	size_t		 i;
 	unsigned int	 bit;
-	long long	 t, lw = key->leeway;
 	int		 seen = 0;
 	enum {
 		C_ISS = 0x001, C_SUB = 0x002, C_NAME = 0x004, C_TID = 0x008,
@@ -548,23 +560,14 @@ claims_parse(const struct authkey *key, json_t *obj, enum toktype want,
 	if (cl->typ != want)
 		return TOKEN_WRONGTYPE;
 
-	t = (long long)now;
-	if (cl->exp + lw <= t)
-		return TOKEN_EXPIRED;
-	if (cl->nbf - lw > t || cl->iat - lw > t)
-		return TOKEN_NOTYET;
-	return TOKEN_OK;
+	return claims_time_ok(cl, key->leeway, now);
 }
 
 /*
- * Verify tok, a NUL-terminated compact JWS, as a token of type want at
- * time now: shape, header, HS256 signature with key, issuer, type and
- * times (with key->leeway), and every claim's type and range.  Fills *out
- * only on TOKEN_OK (it is zeroed first).  Failures are the client's and
- * are not logged here.
+ * Verify tok from scratch: shape, header, signature, claims.
  */
-enum tokrc
-token_check(const struct authkey *key, const char *tok, enum toktype want,
+static enum tokrc
+token_verify(const struct authkey *key, const char *tok, enum toktype want,
     time_t now, struct claims *out)
 {
 	struct claims	 cl;
@@ -626,6 +629,73 @@ out:
 	json_decref(hdr);
 	json_decref(body);
 	return rc;
+}
+
+/*
+ * Verified tokens, per worker.  A client sends the same access token for
+ * its whole life, and verifying one (signature, then libjwt's own decode
+ * and JSON parses) costs more than the rest of a GET; so a token whose
+ * exact bytes verified before is accepted again after only the checks
+ * that depend on the clock.  Compared in constant time, so the cache
+ * cannot be probed byte by byte for a valid token.
+ */
+#define TOKCACHE_SLOTS	16
+#define TOKCACHE_LEN	1024	/* longer tokens are verified every time */
+
+struct tokcache {
+	const struct authkey	*key;
+	enum toktype		 want;
+	size_t			 len;
+	char			 tok[TOKCACHE_LEN];
+	struct claims		 cl;
+};
+
+static struct tokcache	 tokcache[TOKCACHE_SLOTS];
+static size_t		 tokcache_next;
+
+/*
+ * Verify tok, a NUL-terminated compact JWS, as a token of type want at
+ * time now: shape, header, HS256 signature with key, issuer, type and
+ * times (with key->leeway), and every claim's type and range.  Fills *out
+ * only on TOKEN_OK (it is zeroed first).  Failures are the client's and
+ * are not logged here.
+ */
+enum tokrc
+token_check(const struct authkey *key, const char *tok, enum toktype want,
+    time_t now, struct claims *out)
+{
+	struct tokcache	*e;
+	size_t		 i, len;
+	int		 hit = -1;
+	enum tokrc	 rc;
+
+	len = tok == NULL ? 0 : strnlen(tok, TOKCACHE_LEN);
+	if (len > 0 && len < TOKCACHE_LEN)
+		for (i = 0; i < TOKCACHE_SLOTS; i++) {
+			e = &tokcache[i];
+			if (e->len == len && e->key == key && e->want == want &&
+			    CRYPTO_memcmp(e->tok, tok, len) == 0)
+				hit = (int)i;
+		}
+	if (hit == -1) {
+		rc = token_verify(key, tok, want, now, out);
+		if (rc == TOKEN_OK && len > 0 && len < TOKCACHE_LEN) {
+			e = &tokcache[tokcache_next++ % TOKCACHE_SLOTS];
+			e->key = key;
+			e->want = want;
+			e->len = len;
+			memcpy(e->tok, tok, len);
+			e->cl = *out;
+		}
+		return rc;
+	}
+	/* Only time has changed since it verified. */
+	e = &tokcache[hit];
+	memset(out, 0, sizeof(*out));
+	if ((rc = claims_time_ok(&e->cl, key->leeway, now)) != TOKEN_OK)
+		return rc;
+	*out = e->cl;
+	return TOKEN_OK;
 }
 
 /* A uid in a struct claims: terminated within its array, then well formed. */
@@ -713,7 +783,6 @@ out:
 	free(tok);
 	free(grants);
 	json_decref(obj);
-	json_decref(roles);
 	jwt_free(jwt);
 	return ret;
 }
@@ -806,19 +875,19 @@ passwd_check(const char *file, const char *user, const char *pass)
 	char			 setting[CRYPT_OUTPUT_SIZE];
 	char			*sep = NULL;
 	size_t			 ulen = 0;
-	int			 rc = -1, c, found = 0;
+	int			 rc = -1, c, found = 0, checked = 0;
 
 	setting[0] = '\0';
 	cd = xcalloc(1, sizeof(*cd));
 
 	if (file == NULL || file[0] == '\0') {
 		rc = 0;
-		goto burn;
+		goto out;
 	}
 	if (!user_ok(user) || pass == NULL || pass[0] == '\0' ||
 	    strnlen(pass, PASS_MAX + 1) > PASS_MAX) {
 		rc = 0;
-		goto burn;
+		goto out;
 	}
 	ulen = strlen(user);
 
@@ -829,7 +898,7 @@ passwd_check(const char *file, const char *user, const char *pass)
 				    "logins fail", file);
 			missing_logged = 1;
 			rc = 0;
-			goto burn;
+			goto out;
 		}
 		log_err("auth: %s: %s", file, strerror(errno));
 		goto out;
@@ -862,14 +931,15 @@ passwd_check(const char *file, const char *user, const char *pass)
 	}
 	if (found && sep[0] == '$') {
 		rc = crypt_match(cd, pass, sep, sep);
+		checked = 1;
 		goto out;
 	}
 	rc = 0;
-burn:
-	/* Same work as a real check; the answer is already "no". */
-	(void)crypt_match(cd, pass != NULL ? pass : "",
-	    setting[0] != '\0' ? setting : dummy_setting, NULL);
 out:
+	/* A "no" without a real check costs the same crypt(3) anyway. */
+	if (rc == 0 && !checked)
+		(void)crypt_match(cd, pass != NULL ? pass : "",
+		    setting[0] != '\0' ? setting : dummy_setting, NULL);
 	if (f != NULL)
 		fclose(f);
 	OPENSSL_cleanse(line, sizeof(line));
@@ -893,8 +963,8 @@ pam_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
     void *appdata)
 {
 	const struct pamcreds	*cr = appdata;
-	struct pam_response	*r;
-	int			 i;
+	struct pam_response	*r = NULL;
+	int			 i, rc = PAM_CONV_ERR;
 
 	*resp = NULL;
 	if (n <= 0 || n > PAM_MAX_NUM_MSG)
@@ -913,22 +983,38 @@ pam_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
 		case PAM_TEXT_INFO:
 			continue;
 		default:
-			goto fail;
+			goto out;
 		}
-		if (r[i].resp == NULL)
-			goto fail;
+		if (r[i].resp == NULL) {
+			rc = PAM_BUF_ERR;
+			goto out;
+		}
 	}
-	*resp = r;
-	return PAM_SUCCESS;
-fail:
-	for (i = 0; i < n; i++) {
+	*resp = r;		/* PAM frees it */
+	r = NULL;
+	rc = PAM_SUCCESS;
+out:
+	for (i = 0; r != NULL && i < n; i++) {
 		if (r[i].resp != NULL) {
 			OPENSSL_cleanse(r[i].resp, strlen(r[i].resp));
 			free(r[i].resp);
 		}
 	}
 	free(r);
-	return PAM_CONV_ERR;
+	return rc;
+}
+
+/*
+ * PAM's failure delay (pam_unix: about 2 s) would hold a prefork worker
+ * that long, so a handful of bad logins could stall the whole pool.
+ * Guessing is slowed by nginx's per-address limit on /login instead.
+ */
+static void
+pam_no_delay(int retval, unsigned int usec, void *appdata)
+{
+	(void)retval;
+	(void)usec;
+	(void)appdata;
 }
 
 /*
@@ -961,6 +1047,7 @@ pam_check(const char *service, const char *user, const char *pass)
 		ph = NULL;
 		goto out;
 	}
+	(void)pam_set_item(ph, PAM_FAIL_DELAY, (const void *)(uintptr_t)pam_no_delay);
 	prc = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
 	switch (prc) {
 	case PAM_SUCCESS:

@@ -53,7 +53,7 @@
  * logs what was left running.
  */
 #define JOBD_DRAIN_SECS		25
-#define JOBD_BACKOFF_MAX_MS	30000	/* longest wait between reconnects */
+#define JOBD_BACKOFF_MAX_MS	10000	/* longest wait between reconnects */
 #define RUNNER_FINISH_TRIES	30	/* writing a result while the db is gone */
 #define RUNNER_FINISH_WAIT	2	/* s between those tries */
 
@@ -145,14 +145,16 @@ signals_init(void)
 	return 0;
 }
 
-static void
-fd_drain(int fd)
+/* Read every pending datagram.  Returns how many there were. */
+static int
+wake_drain(int fd)
 {
 	char	 buf[64];
+	int	 n = 0;
 
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0 ||
-	    errno == EINTR)
-		continue;
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0 || errno == EINTR)
+		n++;
+	return n;
 }
 
 static void
@@ -426,8 +428,13 @@ runner_main(const struct conf *conf, long long id, const sigset_t *oldmask)
 	else if ((params = json_loads(ptext, JSON_DECODE_ANY |
 	    JSON_REJECT_DUPLICATES, &jerr)) == NULL)
 		snprintf(err, sizeof(err), "parameters are not valid JSON");
+	/*
+	 * 16 significant digits: epoch seconds keep their microseconds, and
+	 * 0.2 reads 0.2 rather than jansson's default 0.20000000000000001.
+	 */
 	else if ((result = kind->run(params, err, sizeof(err))) != NULL &&
-	    (rtext = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	    (rtext = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(16))) == NULL)
 		snprintf(err, sizeof(err), "result could not be encoded");
 
 	if (rtext != NULL)
@@ -679,8 +686,13 @@ jobd_loop(struct jobd *j)
 			log_err("poll: %s", strerror(errno));
 			sleep(1);
 		}
-		/* Every queued job is seen by the next claim: one pass serves all. */
-		fd_drain(j->wakefd);
+		/*
+		 * Every queued job is seen by the next claim: one pass serves
+		 * all.  A wake-up means the API just committed, so the
+		 * database is back if it was away: try it at once.
+		 */
+		if (wake_drain(j->wakefd) > 0)
+			j->next_db_try = 0;
 		sigpipe_drain();
 	}
 }

@@ -36,6 +36,7 @@ CREATE TABLE objects (
 	last_modified_on VARCHAR(253) NOT NULL,
 	last_modified_by VARCHAR(253) NOT NULL,
 	UNIQUE KEY class_tenant_name (class, tenant_id, name),
+	KEY class_name (class, name),	-- the superadministrator's lookups by name
 	FOREIGN KEY (tenant_id) REFERENCES tenants (id)
 ) ENGINE=InnoDB;
 

@@ -65,7 +65,7 @@ is(-s $s->home . '/jwt.secret', 48, 'JWT secret: 48 bytes');
 
 # The bootstrapped superadministrator can log in (file password backend).
 my ($tok, $lst, $lj) = $s->login($s->admin_user, $s->admin_pass);
-ok($tok && $tok->{access_token}, 'admin logs in with the printed password')
+ok($tok && Corral::access_token($tok), 'admin logs in with the printed password')
     or diag("login: $lst ", explain($lj), $s->log_tail);
 ($st, $j, $raw) = $s->call(GET => '/admin/admin', undef, $tok);
 is($st, 200, 'GET /admin/admin with the token') or diag($raw);

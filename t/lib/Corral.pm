@@ -201,7 +201,7 @@ sub call {
 	my $url = $path =~ m{^https?://} ? $path : $self->url . $path;
 	my %h = map { lc($_) => $hdr{$_} } keys %hdr;
 	if (defined $token) {
-		$token = $token->{access_token} // $token->{token} if ref $token;
+		$token = access_token($token) if ref $token;
 		$h{authorization} //= "Bearer $token";
 	}
 	my %req = (headers => \%h);
@@ -225,6 +225,15 @@ sub login {
 	return wantarray ? ($data, $st, $j) : $data;
 }
 
+# access_token(LOGIN_DATA): the access token in a login() result, which
+# nests it as {token => {access_token => ...}} (flat is accepted too).
+sub access_token {
+	my $d = shift;
+	return $d unless ref $d eq 'HASH';
+	my $t = ref $d->{token} eq 'HASH' ? $d->{token} : $d;
+	return $t->{access_token} // (ref $d->{token} ? undef : $d->{token});
+}
+
 # admin_token: an access token of the superadministrator (cached).
 sub admin_token {
 	my $self = shift;
@@ -232,7 +241,7 @@ sub admin_token {
 		my ($d, $st, $j) = $self->login($self->admin_user, $self->admin_pass);
 		croak "admin login failed: $st " . ($j ? $JSON->encode($j) : '')
 		    unless $d && ref $d eq 'HASH';
-		$self->{admin_token} = $d->{access_token} // $d->{token};
+		$self->{admin_token} = access_token($d);
 	}
 	return $self->{admin_token};
 }

@@ -987,6 +987,42 @@ cleanup(void)
 	rmdir(tmpdir);
 }
 
+/*
+ * token_check remembers verified tokens; a remembered one must still
+ * expire, must not serve as the other type, and a one-byte change must
+ * miss the cache and fail verification.
+ */
+static void
+test_cache(const struct authkey *key)
+{
+	struct claims	 in, out;
+	char		*tok;
+	size_t		 len;
+
+	fill_claims(&in, TOK_ACCESS);
+	if ((tok = token_make(key, &in)) == NULL) {
+		ok(0, "make token for the cache");
+		return;
+	}
+	is_int(token_check(key, tok, TOK_ACCESS, (time_t)NOW, &out), TOKEN_OK,
+	    "cache: first check verifies");
+	is_int(token_check(key, tok, TOK_ACCESS, (time_t)NOW + 1, &out),
+	    TOKEN_OK, "cache: second check is served");
+	is_str(out.jti, in.jti, "cache: served claims are the token's");
+	is_int(token_check(key, tok, TOK_ACCESS, (time_t)NOW + 901 +
+	    key->leeway, &out), TOKEN_EXPIRED, "cache: a remembered token "
+	    "still expires");
+	is_int(token_check(key, tok, TOK_ACCESS, (time_t)NOW - 60 -
+	    key->leeway, &out), TOKEN_NOTYET, "cache: and is not valid early");
+	is_int(token_check(key, tok, TOK_REFRESH, (time_t)NOW, &out),
+	    TOKEN_WRONGTYPE, "cache: an access token is no refresh token");
+	len = strlen(tok);
+	tok[len - 2] = tok[len - 2] == 'A' ? 'B' : 'A';
+	ok(token_check(key, tok, TOK_ACCESS, (time_t)NOW, &out) != TOKEN_OK,
+	    "cache: a changed signature misses and fails");
+	free(tok);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1011,6 +1047,7 @@ main(int argc, char *argv[])
 	test_roundtrip(&key);
 	test_forged(&key);
 	test_tampered(&key);
+	test_cache(&key);
 	test_strerror();
 	test_passwd();
 	test_pam_live(argv[0]);
