@@ -53,11 +53,13 @@ const struct bodyspec b_admin_newtoken = { newtoken_fields, 1, 0 };
 
 static enum apierr	admin_prepare(struct req *, json_t *, int);
 static void		admin_render(struct req *, json_t *);
+static enum apierr	admin_may_change(struct req *, const struct objrow *,
+			    const json_t *);
 
 const struct objclass admin_class = {
 	"admin", "admins", "admin",
 	admin_fields, sizeof(admin_fields) / sizeof(admin_fields[0]),
-	&b_admin, 1, admin_prepare, admin_render,
+	&b_admin, 1, admin_prepare, admin_render, admin_may_change,
 };
 
 /*
@@ -73,7 +75,6 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 	char		*list, *tok, *save;
 	size_t		 i;
 
-	json_object_del(doc, "tenant");
 	if ((v = json_object_get(doc, "roles")) == NULL) {
 		if (creating)
 			json_object_set_new(doc, "roles",
@@ -114,52 +115,6 @@ admin_render(struct req *r, json_t *out)
 	if ((v = json_object_get(out, "gui_settings")) != NULL &&
 	    json_object_size(v) == 0)
 		json_object_del(out, "gui_settings");
-}
-
-/* Resolve a tenant name to its id; 0 if there is none. */
-static long long
-tenant_id_by_name(struct req *r, const char *name, enum apierr *err)
-{
-	long long	 id = 0;
-	char		*uid = NULL, *tname = NULL;
-	enum dbrc	 rc;
-
-	*err = API_OK;
-	if ((rc = db_run(r->db, SQL_TENANT_BY_NAME, "s", name)) != DB_OK) {
-		*err = rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
-		return 0;
-	}
-	if (db_next(r->db, SQL_TENANT_BY_NAME, "iss", &id, &uid, &tname) != DB_OK)
-		id = 0;
-	db_done(r->db, SQL_TENANT_BY_NAME);
-	free(uid);
-	free(tname);
-	return id;
-}
-
-/*
- * The tenant a create or PUT puts the admin in: the "tenant" field, which
- * only the superadministrator may send, else the caller's own tenant.
- */
-static enum apierr
-admin_tenant(struct req *r, long long *tid)
-{
-	json_t		*t = json_object_get(r->json, "tenant");
-	enum apierr	 rc;
-
-	*tid = r->who.tok.tid;
-	if (t == NULL)
-		return API_OK;
-	if (!r->who.super)
-		return req_fail(r, API_FORBIDDEN, "Only the superadministrator "
-		    "may place an admin in a tenant");
-	*tid = tenant_id_by_name(r, json_string_value(t), &rc);
-	if (rc != API_OK)
-		return rc;
-	if (*tid == 0)
-		return req_fail(r, API_BAD_REQUEST, "No tenant named %.64s",
-		    json_string_value(t));
-	return API_OK;
 }
 
 /*
@@ -213,103 +168,21 @@ api_admin_get(struct req *r)
 enum apierr
 api_admin_post(struct req *r)
 {
-	char		 uid[UID_LEN + 1];
-	long long	 tid;
-	enum apierr	 rc;
-
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	if ((rc = admin_tenant(r, &tid)) != API_OK)
-		return rc;
-	rc = obj_create(r, &admin_class, json_deep_copy(r->json), tid, uid);
-	if (rc == API_OK)
-		r->data = json_string(uid);
-	return rc;
-}
-
-/*
- * Apply change (a PATCH-style object; consumed) to admin id in one
- * transaction, after the permission check.  replace: PUT semantics.
- */
-static enum apierr
-admin_change(struct req *r, const char *id, json_t *change, int replace)
-{
-	struct objrow	 o;
-	const char	*k;
-	json_t		*v, *doc = NULL;
-	long long	 tid = 0;
-	enum apierr	 rc;
-	enum dbrc	 drc;
-
-	memset(&o, 0, sizeof(o));
-	if (replace && (rc = admin_tenant(r, &tid)) != API_OK)
-		goto done;
-	if ((drc = db_begin(r->db)) != DB_OK) {
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
-		goto done;
-	}
-	if ((rc = obj_find(r, &admin_class, id, 1, &o)) != API_OK)
-		goto out;
-	if ((rc = admin_may_change(r, &o, change)) != API_OK)
-		goto out;
-	if (replace) {
-		doc = json_incref(change);
-		if (json_object_get(change, "tenant") != NULL)
-			o.tenant_id = tid;
-	} else {
-		doc = json_deep_copy(o.doc);
-		json_object_set_new(doc, "name", json_string(o.name));
-		json_object_foreach(change, k, v) {
-			if (json_is_null(v))
-				json_object_del(doc, k);
-			else
-				json_object_set(doc, k, v);
-		}
-	}
-	if ((rc = admin_prepare(r, doc, replace)) != API_OK)
-		goto out;
-	if ((v = json_object_get(doc, "name")) == NULL || !json_is_string(v)) {
-		rc = req_fail(r, API_BAD_REQUEST, "Missing required field: name");
-		goto out;
-	}
-	free(o.name);
-	o.name = xstrdup(json_string_value(v));
-	json_object_del(doc, "name");
-	json_decref(o.doc);
-	o.doc = doc;
-	doc = NULL;
-	if ((rc = obj_store(r, &admin_class, &o)) != API_OK)
-		goto out;
-	if ((drc = db_commit(r->db)) != DB_OK)
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
-out:
-	db_rollback(r->db);
-done:
-	json_decref(doc);
-	json_decref(change);
-	objrow_free(&o);
-	return rc;
+	return obj_post(r, &admin_class);
 }
 
 /* PATCH /admin/:id: changes only the sent fields; roles are replaced whole. */
 enum apierr
 api_admin_patch(struct req *r)
 {
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	if (json_object_get(r->json, "tenant") != NULL && !r->who.super)
-		return req_fail(r, API_FORBIDDEN, "Only the superadministrator "
-		    "may move an admin to another tenant");
-	return admin_change(r, req_param(r, "id"), json_deep_copy(r->json), 0);
+	return obj_update(r, &admin_class, 0);
 }
 
 /* PUT /admin/:id: replaces the admin; unsent fields return to defaults. */
 enum apierr
 api_admin_put(struct req *r)
 {
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	return admin_change(r, req_param(r, "id"), json_deep_copy(r->json), 1);
+	return obj_update(r, &admin_class, 1);
 }
 
 /* DELETE /admin/:id: 409 for oneself, so nobody locks themselves out. */
@@ -435,7 +308,8 @@ admin_keys(struct req *r, enum keyop op)
 		rc = req_fail(r, API_BAD_REQUEST, "At most %d keys", KEYS_MAX);
 		json_decref(keys);
 	} else
-		rc = admin_change(r, o.uid, json_pack("{s:o}", "keys", keys), 0);
+		rc = obj_change(r, &admin_class, o.uid,
+		    json_pack("{s:o}", "keys", keys), 0);
 	json_decref(sent);
 	objrow_free(&o);
 	return rc;
@@ -508,7 +382,8 @@ admin_gui_change(struct req *r, int removing)
 		json_array_foreach(r->json, i, e)
 			if (json_is_string(e))
 				json_object_del(g, json_string_value(e));
-	rc = admin_change(r, o.uid, json_pack("{s:o}", "gui_settings", g), 0);
+	rc = obj_change(r, &admin_class, o.uid,
+	    json_pack("{s:o}", "gui_settings", g), 0);
 	objrow_free(&o);
 	return rc;
 }
@@ -548,7 +423,7 @@ admin_bootstrap(struct db *db, const struct conf *c, const char *name)
 	r.conf = c;
 	snprintf(r.who.tok.name, sizeof(r.who.tok.name), "corral-bootstrap");
 	r.who.super = 1;
-	tid = tenant_id_by_name(&r, MGMT_TENANT, &rc);
+	tid = tenant_lookup(&r, MGMT_TENANT, &rc);
 	if (rc != API_OK || tid == 0) {
 		log_err("bootstrap: no management tenant (run scripts/migrate)");
 		return -1;

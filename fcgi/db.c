@@ -60,7 +60,7 @@ static const char *const sqls[SQL__MAX] = {
 	"last_modified, last_modified_on, last_modified_by) "
 	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
 	/* SQL_OBJ_UPDATE */
-	"UPDATE objects SET name = ?, doc = ?, version = version + 1, "
+	"UPDATE objects SET tenant_id = ?, name = ?, doc = ?, version = version + 1, "
 	"last_modified = ?, last_modified_on = ?, last_modified_by = ? "
 	"WHERE uid = ?",
 	/* SQL_OBJ_DELETE */

@@ -332,6 +332,8 @@ int		 valid_text(const char *, size_t max);
  * An object class: its field table drives validation, storage, JSON output
  * and /meta.  Class files declare one and add what is special to them.
  */
+struct objrow;
+
 struct objclass {
 	const char		*name;		/* "admin": stored class, /admin/:id */
 	const char		*plural;	/* "admins" */
@@ -344,6 +346,9 @@ struct objclass {
 	enum apierr		(*prepare)(struct req *, json_t *doc, int creating);
 	/* Render extra or derived fields into an object for output. */
 	void			(*render)(struct req *, json_t *out);
+	/* Whether the caller may apply body to the stored object (NULL: yes). */
+	enum apierr		(*may_change)(struct req *, const struct objrow *,
+				    const json_t *body);
 };
 
 struct objrow {
@@ -367,6 +372,9 @@ enum apierr	 obj_create(struct req *, const struct objclass *, json_t *doc,
 		    long long tenant_id, char uid[UID_LEN + 1]);
 enum apierr	 obj_post(struct req *, const struct objclass *);
 enum apierr	 obj_update(struct req *, const struct objclass *, int replace);
+enum apierr	 obj_change(struct req *, const struct objclass *, const char *id,
+		    json_t *change, int replace);
+long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
 enum apierr	 obj_delete(struct req *, const struct objclass *);
 enum apierr	 obj_meta(struct req *, const struct objclass *);
 enum apierr	 obj_store(struct req *, const struct objclass *, struct objrow *);

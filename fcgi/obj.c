@@ -283,8 +283,9 @@ obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
 		    o->tenant_id, o->name, doc, o->last_modified,
 		    r->conf->head_name, r->who.tok.name);
 	else
-		rc = db_run(r->db, SQL_OBJ_UPDATE, "ssdsss", o->name, doc,
-		    o->last_modified, r->conf->head_name, r->who.tok.name, o->uid);
+		rc = db_run(r->db, SQL_OBJ_UPDATE, "issdsss", o->tenant_id, o->name,
+		    doc, o->last_modified, r->conf->head_name, r->who.tok.name,
+		    o->uid);
 	free(doc);
 	if (rc == DB_DUP)
 		return req_fail(r, API_CONFLICT, "%c%s with name=%s already "
@@ -318,6 +319,58 @@ obj_take_name(struct req *r, const struct objclass *cls, json_t *doc,
 	return API_OK;
 }
 
+/* The id of the tenant called name; 0 if there is none or *err is set. */
+long long
+tenant_lookup(struct req *r, const char *name, enum apierr *err)
+{
+	long long	 id = 0;
+	char		*uid = NULL, *tname = NULL;
+	enum dbrc	 rc;
+
+	*err = API_OK;
+	if ((rc = db_run(r->db, SQL_TENANT_BY_NAME, "s", name)) != DB_OK) {
+		*err = dberr(r, rc);
+		return 0;
+	}
+	if (db_next(r->db, SQL_TENANT_BY_NAME, "iss", &id, &uid, &tname) != DB_OK)
+		id = 0;
+	db_done(r->db, SQL_TENANT_BY_NAME);
+	free(uid);
+	free(tname);
+	return id;
+}
+
+/*
+ * Take the "tenant" field (a tenant name) out of doc: only the
+ * superadministrator may place an object in a tenant.  *tid keeps its
+ * value when the field is absent.
+ */
+static enum apierr
+obj_take_tenant(struct req *r, json_t *doc, long long *tid)
+{
+	json_t		*t = json_object_get(doc, "tenant");
+	enum apierr	 rc;
+	long long	 id;
+
+	if (t == NULL)
+		return API_OK;
+	if (!r->who.super)
+		return req_fail(r, API_FORBIDDEN, "Only the superadministrator "
+		    "may place an object in a tenant");
+	if (!json_is_string(t))
+		return req_fail(r, API_BAD_REQUEST, "Field tenant must be a "
+		    "tenant name");
+	id = tenant_lookup(r, json_string_value(t), &rc);
+	if (rc != API_OK)
+		return rc;
+	if (id == 0)
+		return req_fail(r, API_BAD_REQUEST, "No tenant named %.64s",
+		    json_string_value(t));
+	*tid = id;
+	json_object_del(doc, "tenant");
+	return API_OK;
+}
+
 /*
  * Create an object of class cls from doc (consumed) in tenant tenant_id,
  * in one transaction.  Its UID goes to uid.
@@ -333,6 +386,8 @@ obj_create(struct req *r, const struct objclass *cls, json_t *doc,
 	memset(&o, 0, sizeof(o));
 	o.doc = doc;
 	o.tenant_id = tenant_id;
+	if ((rc = obj_take_tenant(r, o.doc, &o.tenant_id)) != API_OK)
+		goto out;
 	if (cls->prepare != NULL && (rc = cls->prepare(r, o.doc, 1)) != API_OK)
 		goto out;
 	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
@@ -372,12 +427,15 @@ obj_post(struct req *r, const struct objclass *cls)
 }
 
 /*
- * PATCH (replace == 0) or PUT (replace == 1) /<class>/:id in one
- * transaction over the locked row, so concurrent PATCHes of different
- * fields both survive.  PATCH with null removes a field.
+ * Apply change (consumed) to object id of class cls: merged into the
+ * stored fields (PATCH; null removes a field) or replacing them (PUT), in
+ * one transaction over the locked row, so concurrent PATCHes of
+ * different fields both survive.  The class's may_change hook sees the
+ * stored object and the change before anything is written.
  */
 enum apierr
-obj_update(struct req *r, const struct objclass *cls, int replace)
+obj_change(struct req *r, const struct objclass *cls, const char *id,
+    json_t *change, int replace)
 {
 	struct objrow	 o;
 	const char	*k;
@@ -386,25 +444,30 @@ obj_update(struct req *r, const struct objclass *cls, int replace)
 	enum dbrc	 drc;
 
 	memset(&o, 0, sizeof(o));
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	if ((drc = db_begin(r->db)) != DB_OK)
-		return dberr(r, drc);
-	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
+	if ((drc = db_begin(r->db)) != DB_OK) {
+		rc = dberr(r, drc);
+		goto out;
+	}
+	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
+		goto out;
+	if (cls->may_change != NULL &&
+	    (rc = cls->may_change(r, &o, change)) != API_OK)
 		goto out;
 	if (replace) {
-		doc = json_deep_copy(r->json);
+		doc = json_incref(change);
 	} else {
 		doc = json_deep_copy(o.doc);
 		json_object_set_new(doc, "name", json_string(o.name));
-		json_object_foreach(r->json, k, v) {
+		json_object_foreach(change, k, v) {
 			if (json_is_null(v))
 				json_object_del(doc, k);
 			else
 				json_object_set(doc, k, v);
 		}
 	}
-	if (cls->prepare != NULL && (rc = cls->prepare(r, doc, 0)) != API_OK)
+	if ((rc = obj_take_tenant(r, doc, &o.tenant_id)) != API_OK)
+		goto out;
+	if (cls->prepare != NULL && (rc = cls->prepare(r, doc, replace)) != API_OK)
 		goto out;
 	if ((rc = obj_take_name(r, cls, doc, &o.name)) != API_OK)
 		goto out;
@@ -418,8 +481,19 @@ obj_update(struct req *r, const struct objclass *cls, int replace)
 out:
 	db_rollback(r->db);
 	json_decref(doc);
+	json_decref(change);
 	objrow_free(&o);
 	return rc;
+}
+
+/* PATCH (replace == 0) or PUT (replace == 1) /<class>/:id from the body. */
+enum apierr
+obj_update(struct req *r, const struct objclass *cls, int replace)
+{
+	if (r->json == NULL)
+		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+	return obj_change(r, cls, req_param(r, "id"), json_deep_copy(r->json),
+	    replace);
 }
 
 /* DELETE /<class>/:id. */
