@@ -75,6 +75,7 @@ long long	 num_parse(const char *, long long min, long long max,
 		    const char **errstr);
 double		 time_now(void);	/* epoch seconds, microsecond precision */
 int		 random_bytes(void *, size_t);
+int		 unix_bind(const char *path, int type);
 
 /* ------------------------------------------------------------------ log.c */
 

@@ -176,8 +176,7 @@ static int
 wake_open(const char *path)
 {
 	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd = -1, probe;
+	int			 fd, probe;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -194,25 +193,9 @@ wake_open(const char *path)
 		}
 		close(probe);
 	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_err("unlink %s: %s", path, strerror(errno));
+	if ((fd = unix_bind(path, SOCK_DGRAM)) == -1)
 		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1) {
-		log_err("socket: %s", strerror(errno));
-		return -1;
-	}
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		log_err("bind %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	umask(old);
-	if (chmod(path, 0660) == -1 ||
-	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1) {
 		log_err("%s: %s", path, strerror(errno));
 		close(fd);
 		(void)unlink(path);

@@ -3,13 +3,12 @@
  * A worker owns one FCGX_Request for its life and reuses it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -28,37 +27,22 @@ static int		 fcgx_fd = -1;
 int
 req_listen(const char *path, int backlog)
 {
-	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd;
+	int	 fd;
 
 	if (FCGX_Init() != 0) {
 		log_err("FCGX_Init failed");
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_err("socket path too long: %s", path);
+	if ((fd = unix_bind(path, SOCK_STREAM)) == -1)
 		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
-		log_err("socket: %s", strerror(errno));
-		return -1;
-	}
-	/* A stale socket from a crashed master would make bind(2) fail. */
-	(void)unlink(path);
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		log_err("bind %s: %s", path, strerror(errno));
+	if (listen(fd, backlog) == -1) {
+		log_err("listen %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	umask(old);
-	if (chmod(path, 0660) == -1 || listen(fd, backlog) == -1) {
-		log_err("listen %s: %s", path, strerror(errno));
+	/* Workers are exec'd and get it as fd 3, so it must survive exec. */
+	if (fcntl(fd, F_SETFD, 0) == -1) {
+		log_err("fcntl %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}

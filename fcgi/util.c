@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -167,4 +171,50 @@ time_now(void)
 
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/*
+ * A unix socket of type bound at path, mode 0660 (only the service's
+ * group may connect), replacing a stale socket file.  Returns the
+ * descriptor or -1 (logged).
+ */
+int
+unix_bind(const char *path, int type)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path == NULL || strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("socket path missing or too long: %s",
+		    path != NULL ? path : "(none)");
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_err("unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) == -1) {
+		log_err("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* The umask closes the window between bind(2) and chmod(2). */
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_err("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1) {
+		log_err("chmod %s: %s", path, strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	return fd;
 }
