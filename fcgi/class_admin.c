@@ -63,6 +63,85 @@ const struct objclass admin_class = {
 };
 
 /*
+ * Whether s looks like an OpenSSH public key line: a known type, a
+ * base64 blob, an optional comment.
+ */
+static int
+valid_sshkey(const char *s)
+{
+	static const char *const types[] = {
+		"ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ",
+		"ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 ",
+		"sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ",
+	};
+	size_t	 i, len, n = 0;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		len = strlen(types[i]);
+		if (strncmp(s, types[i], len) == 0)
+			break;
+	}
+	if (i == sizeof(types) / sizeof(types[0]))
+		return 0;
+	for (s += len; *s != '\0' && *s != ' '; s++, n++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || *s == '+' || *s == '/' || *s == '='))
+			return 0;
+	return n >= 16 && valid_text(s, 1024) && strchr(s, '\n') == NULL;
+}
+
+static int
+list_has(const json_t *list, const char *s)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(list, i, e)
+		if (strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Check "keys" and "gui_settings" as every write path stores them: keys
+ * must be OpenSSH public keys, one per entry (a newline could smuggle a
+ * second line into an authorized_keys file), kept once each.
+ */
+static enum apierr
+admin_check_extras(struct req *r, json_t *doc)
+{
+	json_t	*keys, *uniq, *e, *g;
+	char	*dump;
+	size_t	 i, len;
+
+	if ((keys = json_object_get(doc, "keys")) != NULL) {
+		if (!json_is_array(keys) || json_array_size(keys) > KEYS_MAX)
+			return req_fail(r, API_BAD_REQUEST, "Field keys must be "
+			    "a list of at most %d ssh public keys", KEYS_MAX);
+		uniq = json_array();
+		json_array_foreach(keys, i, e) {
+			if (!json_is_string(e) || !valid_sshkey(json_string_value(e))) {
+				json_decref(uniq);
+				return req_fail(r, API_BAD_REQUEST, "Entry %zu of "
+				    "keys is not an ssh public key", i);
+			}
+			if (!list_has(uniq, json_string_value(e)))
+				json_array_append(uniq, e);
+		}
+		json_object_set_new(doc, "keys", uniq);
+	}
+	if ((g = json_object_get(doc, "gui_settings")) != NULL) {
+		dump = json_dumps(g, JSON_COMPACT | JSON_ENCODE_ANY);
+		len = dump == NULL ? 0 : strlen(dump);
+		free(dump);
+		if (!json_is_object(g) || len > GUI_MAX)
+			return req_fail(r, API_BAD_REQUEST, "Field gui_settings "
+			    "must be an object of at most %d bytes", GUI_MAX);
+	}
+	return API_OK;
+}
+
+/*
  * Turn "roles" (a list or a comma-separated string) into the canonical
  * list; new admins get role.authuser and role.fulladmin, as the
  * reference's example shows.
@@ -74,7 +153,10 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 	unsigned int	 roles = 0, bit;
 	char		*list, *tok, *save;
 	size_t		 i;
+	enum apierr	 rc;
 
+	if ((rc = admin_check_extras(r, doc)) != API_OK)
+		return rc;
 	if ((v = json_object_get(doc, "roles")) == NULL) {
 		if (creating)
 			json_object_set_new(doc, "roles",
@@ -86,9 +168,10 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 		for (tok = strtok_r(list, ", ", &save); tok != NULL;
 		    tok = strtok_r(NULL, ", ", &save)) {
 			if (role_parse(tok, &bit) == -1) {
-				free(list);
-				return req_fail(r, API_BAD_REQUEST,
+				req_fail(r, API_BAD_REQUEST,
 				    "Unknown role: %.64s", tok);
+				free(list);
+				return API_BAD_REQUEST;
 			}
 			roles |= bit;
 		}
@@ -115,6 +198,8 @@ admin_render(struct req *r, json_t *out)
 	if ((v = json_object_get(out, "gui_settings")) != NULL &&
 	    json_object_size(v) == 0)
 		json_object_del(out, "gui_settings");
+	if ((v = json_object_get(out, "keys")) != NULL && json_array_size(v) == 0)
+		json_object_del(out, "keys");
 }
 
 /*
@@ -202,116 +287,71 @@ api_admin_delete(struct req *r)
 	return obj_delete(r, &admin_class);
 }
 
-/*
- * Whether s looks like an OpenSSH public key line: a known type, a
- * base64 blob, an optional comment.
- */
-static int
-valid_sshkey(const char *s)
-{
-	static const char *const types[] = {
-		"ssh-ed25519 ", "ssh-rsa ", "ecdsa-sha2-nistp256 ",
-		"ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 ",
-		"sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ",
-	};
-	size_t	 i, len, n = 0;
-
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		len = strlen(types[i]);
-		if (strncmp(s, types[i], len) == 0)
-			break;
-	}
-	if (i == sizeof(types) / sizeof(types[0]))
-		return 0;
-	for (s += len; *s != '\0' && *s != ' '; s++, n++)
-		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= '0' && *s <= '9') || *s == '+' || *s == '/' || *s == '='))
-			return 0;
-	return n >= 16 && valid_text(s, 1024) && strchr(s, '\n') == NULL;
-}
-
 /* The body of a keys request as a list of valid keys (new reference). */
 static json_t *
 keys_body(struct req *r, enum apierr *rc)
 {
-	json_t	*list, *e;
+	json_t	*e;
 	size_t	 i;
 
 	*rc = API_OK;
-	if (json_is_string(r->json))
-		list = json_pack("[O]", r->json);
-	else if (json_is_array(r->json))
-		list = json_incref(r->json);
-	else {
-		*rc = req_fail(r, API_BAD_REQUEST, "Send an ssh public key or a "
-		    "list of them");
-		return NULL;
+	if (json_is_string(r->json) && valid_sshkey(json_string_value(r->json)))
+		return json_pack("[O]", r->json);
+	if (json_is_array(r->json) && json_array_size(r->json) <= KEYS_MAX) {
+		json_array_foreach(r->json, i, e)
+			if (!json_is_string(e) || !valid_sshkey(json_string_value(e)))
+				goto bad;
+		return json_incref(r->json);
 	}
-	if (json_array_size(list) > KEYS_MAX) {
-		json_decref(list);
-		*rc = req_fail(r, API_BAD_REQUEST, "At most %d keys", KEYS_MAX);
-		return NULL;
-	}
-	json_array_foreach(list, i, e)
-		if (!json_is_string(e) || !valid_sshkey(json_string_value(e))) {
-			json_decref(list);
-			*rc = req_fail(r, API_BAD_REQUEST, "Entry %zu is not an "
-			    "ssh public key", i);
-			return NULL;
-		}
-	return list;
+bad:
+	*rc = req_fail(r, API_BAD_REQUEST, "Send an ssh public key or a list "
+	    "of at most %d", KEYS_MAX);
+	return NULL;
 }
 
 /* How the keys endpoints combine the stored list with the sent one. */
 enum keyop { KEYS_ADD, KEYS_SET, KEYS_REMOVE };
 
-static int
-list_has(const json_t *list, const char *s)
-{
-	json_t	*e;
-	size_t	 i;
+struct keychange {
+	enum keyop	 op;
+	json_t		*sent;		/* NULL: no body (remove every key) */
+};
 
-	json_array_foreach(list, i, e)
-		if (strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
+/* The new "keys" from the locked admin and the request (a change_fn). */
+static enum apierr
+keys_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
+{
+	struct keychange	*kc = arg;
+	json_t			*keys, *e;
+	size_t			 i;
+
+	keys = json_array();
+	if (kc->op == KEYS_ADD || (kc->op == KEYS_REMOVE && kc->sent != NULL))
+		json_array_foreach(json_object_get(stored, "keys"), i, e)
+			if (json_is_string(e) && (kc->op == KEYS_ADD ||
+			    !list_has(kc->sent, json_string_value(e))))
+				json_array_append(keys, e);
+	if (kc->op != KEYS_REMOVE)
+		json_array_foreach(kc->sent, i, e)
+			json_array_append(keys, e);
+	*change = json_pack("{s:o}", "keys", keys);
+	return API_OK;
 }
 
 static enum apierr
 admin_keys(struct req *r, enum keyop op)
 {
-	struct objrow	 o;
-	json_t		*sent = NULL, *keys, *e;
-	enum apierr	 rc;
-	size_t		 i;
+	struct keychange	 kc;
+	enum apierr		 rc;
 
-	if (r->json == NULL && op == KEYS_REMOVE)
-		sent = json_array();	/* no body: remove every key */
-	else if ((sent = keys_body(r, &rc)) == NULL)
+	kc.op = op;
+	kc.sent = NULL;
+	if ((r->json != NULL || op != KEYS_REMOVE) &&
+	    (kc.sent = keys_body(r, &rc)) == NULL)
 		return rc;
-	if ((rc = obj_find(r, &admin_class, req_param(r, "id"), 0, &o)) != API_OK) {
-		json_decref(sent);
-		return rc;
-	}
-	keys = json_array();
-	if (op == KEYS_ADD || op == KEYS_REMOVE)
-		json_array_foreach(json_object_get(o.doc, "keys"), i, e)
-			if (json_is_string(e) && (op == KEYS_ADD ||
-			    (json_array_size(sent) > 0 &&
-			    !list_has(sent, json_string_value(e)))))
-				json_array_append(keys, e);
-	if (op != KEYS_REMOVE)
-		json_array_foreach(sent, i, e)
-			if (!list_has(keys, json_string_value(e)))
-				json_array_append(keys, e);
-	if (json_array_size(keys) > KEYS_MAX) {
-		rc = req_fail(r, API_BAD_REQUEST, "At most %d keys", KEYS_MAX);
-		json_decref(keys);
-	} else
-		rc = obj_change(r, &admin_class, o.uid,
-		    json_pack("{s:o}", "keys", keys), 0);
-	json_decref(sent);
-	objrow_free(&o);
+	/* Entries are checked (and duplicates dropped) by admin_prepare. */
+	rc = obj_change_by(r, &admin_class, req_param(r, "id"), keys_merge, &kc);
+	json_decref(kc.sent);
 	return rc;
 }
 
@@ -353,27 +393,21 @@ api_admin_gui_get(struct req *r)
 }
 
 /*
- * PATCH /admin/:id/gui_settings: merge the sent keys.  DELETE: remove the
- * listed keys, or every key without a body.
+ * The new "gui_settings" from the locked admin (a change_fn): PATCH
+ * merges the sent keys; DELETE removes the listed keys, or every key
+ * without a body.
  */
 static enum apierr
-admin_gui_change(struct req *r, int removing)
+gui_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
 {
-	struct objrow	 o;
+	const int	*removing = arg;
 	json_t		*g, *e;
 	const char	*k;
-	enum apierr	 rc;
 	size_t		 i;
 
-	if (!removing && !json_is_object(r->json))
-		return req_fail(r, API_BAD_REQUEST, "Send a JSON object of settings");
-	if (removing && r->json != NULL && !json_is_array(r->json))
-		return req_fail(r, API_BAD_REQUEST, "Send a list of setting names");
-	if ((rc = obj_find(r, &admin_class, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	g = json_object_get(o.doc, "gui_settings");
+	g = json_object_get(stored, "gui_settings");
 	g = g != NULL && json_is_object(g) ? json_deep_copy(g) : json_object();
-	if (!removing)
+	if (!*removing)
 		json_object_foreach(r->json, k, e)
 			json_object_set(g, k, e);
 	else if (r->json == NULL)
@@ -382,10 +416,19 @@ admin_gui_change(struct req *r, int removing)
 		json_array_foreach(r->json, i, e)
 			if (json_is_string(e))
 				json_object_del(g, json_string_value(e));
-	rc = obj_change(r, &admin_class, o.uid,
-	    json_pack("{s:o}", "gui_settings", g), 0);
-	objrow_free(&o);
-	return rc;
+	*change = json_pack("{s:o}", "gui_settings", g);
+	return API_OK;
+}
+
+static enum apierr
+admin_gui_change(struct req *r, int removing)
+{
+	if (!removing && !json_is_object(r->json))
+		return req_fail(r, API_BAD_REQUEST, "Send a JSON object of settings");
+	if (removing && r->json != NULL && !json_is_array(r->json))
+		return req_fail(r, API_BAD_REQUEST, "Send a list of setting names");
+	return obj_change_by(r, &admin_class, req_param(r, "id"), gui_merge,
+	    &removing);
 }
 
 enum apierr

@@ -375,6 +375,11 @@ enum apierr	 obj_post(struct req *, const struct objclass *);
 enum apierr	 obj_update(struct req *, const struct objclass *, int replace);
 enum apierr	 obj_change(struct req *, const struct objclass *, const char *id,
 		    json_t *change, int replace);
+/* Computes a PATCH-style change (new reference) from the locked stored doc. */
+typedef enum apierr (*change_fn)(struct req *, const json_t *stored, void *arg,
+		    json_t **change);
+enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
+		    change_fn, void *arg);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
 enum apierr	 obj_delete(struct req *, const struct objclass *);
 enum apierr	 obj_meta(struct req *, const struct objclass *);

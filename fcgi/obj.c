@@ -430,12 +430,14 @@ obj_post(struct req *r, const struct objclass *cls)
  * Apply change (consumed) to object id of class cls: merged into the
  * stored fields (PATCH; null removes a field) or replacing them (PUT), in
  * one transaction over the locked row, so concurrent PATCHes of
- * different fields both survive.  The class's may_change hook sees the
+ * different fields both survive.  With fn, the change is computed by fn
+ * from the locked row, so read-modify-write of one field (a list to
+ * append to) loses nothing either.  The class's may_change hook sees the
  * stored object and the change before anything is written.
  */
-enum apierr
-obj_change(struct req *r, const struct objclass *cls, const char *id,
-    json_t *change, int replace)
+static enum apierr
+obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
+    json_t *change, int replace, change_fn fn, void *arg)
 {
 	struct objrow	 o;
 	const char	*k;
@@ -449,6 +451,8 @@ obj_change(struct req *r, const struct objclass *cls, const char *id,
 		goto out;
 	}
 	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
+		goto out;
+	if (fn != NULL && (rc = fn(r, o.doc, arg, &change)) != API_OK)
 		goto out;
 	if (cls->may_change != NULL &&
 	    (rc = cls->may_change(r, &o, change)) != API_OK)
@@ -484,6 +488,22 @@ out:
 	json_decref(change);
 	objrow_free(&o);
 	return rc;
+}
+
+/* Apply change (consumed) to object id; see obj_change_locked. */
+enum apierr
+obj_change(struct req *r, const struct objclass *cls, const char *id,
+    json_t *change, int replace)
+{
+	return obj_change_locked(r, cls, id, change, replace, NULL, NULL);
+}
+
+/* Apply the change fn computes from the locked object id. */
+enum apierr
+obj_change_by(struct req *r, const struct objclass *cls, const char *id,
+    change_fn fn, void *arg)
+{
+	return obj_change_locked(r, cls, id, NULL, 0, fn, arg);
 }
 
 /* PATCH (replace == 0) or PUT (replace == 1) /<class>/:id from the body. */

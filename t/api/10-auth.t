@@ -345,6 +345,16 @@ for my $h (@headers) {
 	is_fail($st, $j, $raw, 401, undef, "Authorization: $name");
 }
 
+# A token that worked stops working when it expires, whichever worker (and
+# whatever it remembers of verified tokens) answers.
+my $exp = time + 2;
+my $short = jwt(header => \%H, claims => claims(iat => $exp - 10, nbf => $exp - 10, exp => $exp), key => $secret);
+my @ok = map { ($s->call(GET => '/whoami', undef, $short))[0] } 1 .. 8;
+is_deeply(\@ok, [(200) x 8], 'a short-lived token works before it expires');
+sleep 1 while time <= $exp + 6;		# past exp and the 5 s leeway
+my @late = map { ($s->call(GET => '/whoami', undef, $short))[0] } 1 .. 8;
+is_deeply(\@late, [(401) x 8], 'the same token is refused after it expired');
+
 # A 1 MB token: nginx may refuse the header; corral must neither accept it
 # nor fall over.
 my @workers = sort $s->api_worker_pids;

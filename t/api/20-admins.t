@@ -20,6 +20,9 @@ my $AT = $s->admin_token;
 my $HEX32 = qr/^[0-9a-f]{32}$/;
 my @DEFAULT_ROLES = ('role.authuser', 'role.fulladmin');
 
+# A JSON string as a request body (call() sends plain strings as they are).
+sub jstr { return JSON::PP->new->allow_nonref->encode($_[0]) }
+
 # ---------------------------------------------------------------- helpers
 
 sub sq { my $v = shift; $v =~ s/'/''/g; return "'$v'" }
@@ -33,7 +36,7 @@ sub stored {
 	return ($r[0][0], $r[0][1], decode_json($r[0][2]), $r[0][3], $r[0][4]);
 }
 sub stored_doc { my @r = stored(shift); return $r[2] }
-sub n_admins { return $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'admin'") }
+sub n_admins { return scalar $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'admin'") }
 
 sub is_fail {
 	my ($st, $j, $raw, $want, $re, $name) = @_;
@@ -182,6 +185,8 @@ is_fail($st, $j, $raw, 400, qr/^Unhandled parameter\(s\): bogus$/, 'POST /admins
 is_fail($st, $j, $raw, 400, qr/^Missing required field: name$/, 'POST /admins without a name');
 ($st, $j, $raw) = $s->call(POST => '/admins', { name => 'x2', roles => ['role.god'] }, $AT);
 is_fail($st, $j, $raw, 400, qr/role/, 'POST /admins with an unknown role');
+($st, $j, $raw) = $s->call(POST => '/admins', { name => 'x2s', roles => 'role.authuser,role.god' }, $AT);
+is_fail($st, $j, $raw, 400, qr/^Unknown role: role\.god$/, 'POST /admins with an unknown role in a string');
 ($st, $j, $raw) = $s->call(POST => '/admins', { name => 'x3', description => "a\x01b" }, $AT);
 is_fail($st, $j, $raw, 400, qr/description/, 'POST /admins with a control character');
 ($st, $j, $raw) = $s->call(POST => '/admins', { name => 'x4', uid => '0' x 32 }, $AT);
@@ -230,9 +235,11 @@ for my $c (@roles_cases) {
 	is_deeply(stored_doc('pat')->{roles}, $c->[2], "roles as $c->[0]: stored list");
 	is_deeply(get_admin('pat')->{roles}, $c->[2], "roles as $c->[0]: GET shows it");
 }
-for my $bad ('role.authuser,role.god', ['role.god'], [5], { a => 1 }, 7) {
-	($st, $j, $raw) = $s->call(PATCH => '/admin/pat', { roles => $bad }, $AT);
-	is_fail($st, $j, $raw, 400, qr/role/i, 'PATCH roles ' . encode_json([$bad]));
+for my $c ([ 'role.authuser,role.god', qr/^Unknown role: role\.god$/ ],
+    [ 'role.god', qr/^Unknown role: role\.god$/ ], [ 'role.authuser, role.god', qr/^Unknown role: role\.god$/ ],
+    [ ['role.god'], qr/role/i ], [ [5], qr/role/i ], [ { a => 1 }, qr/role/i ], [ 7, qr/role/i ]) {
+	($st, $j, $raw) = $s->call(PATCH => '/admin/pat', { roles => $c->[0] }, $AT);
+	is_fail($st, $j, $raw, 400, $c->[1], 'PATCH roles ' . encode_json([$c->[0]]));
 }
 is_deeply(stored_doc('pat')->{roles}, $roles_cases[-1][2], 'bad roles left the stored roles alone');
 ($st, $j, $raw) = $s->call(PATCH => '/admin/pat', { bogus => 1 }, $AT);
@@ -306,7 +313,7 @@ is($st, 405, 'POST /admin/<id>: 405');
 my ($k1, $k2, $k3, $k4) = (mkkey('k1', 'alice@laptop'), mkkey('k2', 'bob'), mkkey('k3'), mkkey('k4', 'x y z'));
 my $keys_now = sub { my $d = stored_doc('pat'); return $d->{keys} // [] };
 my @key_steps = (
-	[ 'POST one key as a string', POST => $k1, [$k1] ],
+	[ 'POST one key as a string', POST => jstr($k1), [$k1] ],
 	[ 'POST a list (dedup)', POST => [$k1, $k2], [$k1, $k2] ],
 	[ 'POST the same key twice in a list', POST => [$k3, $k3], [$k1, $k2, $k3] ],
 	[ 'PUT replaces', PUT => [$k4], [$k4] ],
@@ -314,7 +321,7 @@ my @key_steps = (
 	[ 'DELETE a list removes those', DELETE => [$k1, $k4], [$k2] ],
 	[ 'DELETE an absent key', DELETE => [$k3], [$k2] ],
 	[ 'DELETE an empty list removes nothing', DELETE => [], [$k2] ],
-	[ 'PUT a string', PUT => $k3, [$k3] ],
+	[ 'PUT a string', PUT => jstr($k3), [$k3] ],
 	[ 'DELETE without a body removes all', DELETE => undef, [] ],
 );
 for my $c (@key_steps) {
@@ -327,12 +334,12 @@ is_deeply(get_admin('pat')->{keys} // [], [], 'keys: GET shows no keys after rem
 ($st) = $s->call(PUT => '/admin/pat/keys', [$k1, $k2], $AT);
 is($st, 200, 'keys: PUT two');
 my @bad_keys = (
-	[ 'plain text',        'not a key' ],
-	[ 'unknown type',      'ssh-dss AAAAB3NzaC1kc3MAAACBAKx comment' ],
-	[ 'short blob',        'ssh-ed25519 AAAA' ],
-	[ 'bad base64',        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5!!!!!!!!!!!!!!!!' ],
-	[ 'two keys (newline)', "$k3\n$k4" ],
-	[ 'control character', "$k3 bad\x01comment" ],
+	[ 'plain text', jstr('not a key') ],
+	[ 'unknown type', jstr('ssh-dss AAAAB3NzaC1kc3MAAACBAKx comment') ],
+	[ 'short blob', jstr('ssh-ed25519 AAAA') ],
+	[ 'bad base64', jstr('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5!!!!!!!!!!!!!!!!') ],
+	[ 'two keys (newline)', jstr("$k3\n$k4") ],
+	[ 'control character', jstr("$k3 bad\x01comment") ],
 	[ 'a list with one bad entry', [$k3, 'nope'] ],
 	[ 'a number',          5 ],
 	[ 'an object',         { key => $k3 } ],
@@ -342,10 +349,10 @@ my @bad_keys = (
 for my $c (@bad_keys) {
 	for my $m (qw(POST PUT)) {
 		($st, $j, $raw) = $s->call($m => '/admin/pat/keys', $c->[1], $AT);
-		is_fail($st, $j, $raw, 400, undef, "keys: $m $c->[0]");
+		is_fail($st, $j, $raw, 400, qr/key/i, "keys: $m $c->[0]");
 	}
 }
-($st, $j, $raw) = $s->call(DELETE => '/admin/pat/keys', 'nope', $AT);
+($st, $j, $raw) = $s->call(DELETE => '/admin/pat/keys', jstr('nope'), $AT);
 is_fail($st, $j, $raw, 400, undef, 'keys: DELETE an invalid key');
 is_deeply($keys_now->(), [$k1, $k2], 'keys: refused requests changed nothing');
 ($st, $j, $raw) = $s->call(POST => '/admin/nosuch/keys', [$k1], $AT);
@@ -375,7 +382,7 @@ for my $c (@gui_steps) {
 ok(!exists get_admin('pat')->{gui_settings}, 'gui_settings: absent from the admin when empty');
 ($st) = $s->call(PATCH => '/admin/pat/gui_settings', { theme => 'dark' }, $AT);
 is_deeply(get_admin('pat')->{gui_settings}, { theme => 'dark' }, 'gui_settings: shown in the admin when set');
-for my $c ([ 'a list', PATCH => ['a'] ], [ 'a string', PATCH => 'a' ], [ 'an object', DELETE => { a => 1 } ]) {
+for my $c ([ 'a list', PATCH => ['a'] ], [ 'a string', PATCH => jstr('a') ], [ 'an object', DELETE => { a => 1 } ]) {
 	($st, $j, $raw) = $s->call($c->[1] => '/admin/pat/gui_settings', $c->[2], $AT);
 	is_fail($st, $j, $raw, 400, undef, "gui_settings: $c->[1] $c->[0]");
 }
@@ -385,7 +392,7 @@ my $big = { blob => 'x' x 70000 };
 is_fail($st, $j, $raw, 400, qr/gui_settings/, 'gui_settings: 70 KB through PATCH /admin');
 ($st, $j, $raw) = $s->call(PATCH => '/admin/pat/gui_settings', $big, $AT);
 is_fail($st, $j, $raw, 400, undef, 'gui_settings: 70 KB through PATCH /admin/<id>/gui_settings');
-is_deeply(stored_doc('pat')->{gui_settings}, { theme => 'dark' }, 'gui_settings: oversized writes stored nothing');
+is_deeply([sort keys %{ stored_doc('pat')->{gui_settings} // {} }], ['theme'], 'gui_settings: oversized writes stored nothing');
 ($st, $j, $raw) = $s->call(GET => '/admin/nosuch/gui_settings', undef, $AT);
 is_fail($st, $j, $raw, 404, undef, 'gui_settings: unknown admin');
 
@@ -447,48 +454,54 @@ is($s->sql("SELECT version FROM objects WHERE class = 'admin' AND name = 'pat'")
 
 # ---------------------------------------------------------------- concurrency
 
-# race(ROUNDS, [METHOD, PATH, BODY-maker], ...): each round forks one client
-# per request; each connects first, then all fire at once.  Returns the
-# number of rounds in which a request failed, and calls $check->(round).
+# race(ROUNDS, CHECK, [METHOD, PATH, BODY-maker], ...): one client process
+# per request stream, each with its own connection.  Every round the
+# parent releases all clients at once, waits for their answers, then calls
+# CHECK->(round).  Returns (requests that failed, rounds CHECK refused).
 sub race {
 	my ($rounds, $check, @reqs) = @_;
-	my ($failed_req, $lost) = (0, 0);
-	for my $i (1 .. $rounds) {
-		pipe(my $ready_r, my $ready_w) or die "pipe: $!";
+	my (@kids, $failed_req, $lost);
+	($failed_req, $lost) = (0, 0);
+	for my $rq (@reqs) {
 		pipe(my $go_r, my $go_w) or die "pipe: $!";
-		my @pids;
-		for my $rq (@reqs) {
-			my $pid = fork;
-			die "fork: $!" unless defined $pid;
-			if ($pid == 0) {
-				close $ready_r;
-				close $go_w;
-				local $s->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 60,
-				    keep_alive => 1);
-				$s->call(GET => '/cluster/time');	# connect now
-				syswrite $ready_w, 'r';
-				my $b;
-				sysread $go_r, $b, 1;		# EOF: go
+		pipe(my $done_r, my $done_w) or die "pipe: $!";
+		my $pid = fork;
+		die "fork: $!" unless defined $pid;
+		if ($pid == 0) {
+			close $go_w;
+			close $done_r;
+			# Not the earlier clients' pipes: they must see EOF.
+			close $_->[1], close $_->[2] for @kids;
+			$done_w->autoflush(1);
+			local $s->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 60,
+			    keep_alive => 1);
+			$s->call(GET => '/cluster/time');	# connect now
+			print $done_w "ready\n";
+			while (defined(my $i = <$go_r>)) {
+				chomp $i;
 				my ($st) = $s->call($rq->[0], $rq->[1], $rq->[2]->($i), $AT);
-				POSIX::_exit($st == 200 ? 0 : 1);
+				print $done_w "$st\n";
 			}
-			push @pids, $pid;
+			POSIX::_exit(0);
 		}
-		close $ready_w;
 		close $go_r;
-		my $n = 0;
-		while ($n < @reqs) {
-			my $b;
-			last unless sysread $ready_r, $b, 1;
-			$n++;
+		close $done_w;
+		$go_w->autoflush(1);
+		push @kids, [$pid, $go_w, $done_r];
+	}
+	for my $k (@kids) { my $l = readline $k->[2] }		# all connected
+	for my $i (1 .. $rounds) {
+		print { $_->[1] } "$i\n" for @kids;		# go, all at once
+		for my $k (@kids) {
+			my $st = readline $k->[2];
+			$failed_req++ unless defined $st && $st =~ /^200$/;
 		}
-		close $go_w;
-		for (@pids) {
-			waitpid $_, 0;
-			$failed_req++ if $? != 0;
-		}
-		close $ready_r;
 		$lost++ unless $check->($i);
+	}
+	for my $k (@kids) {
+		close $k->[1];
+		waitpid $k->[0], 0;
+		close $k->[2];
 	}
 	return ($failed_req, $lost);
 }
