@@ -61,7 +61,7 @@ job_load(struct req *r, const char *uid, json_t **out)
 	*out = NULL;
 	if ((rc = db_run(r->db, SQL_JOB_GET, "s", uid)) != DB_OK)
 		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
-	rc = db_next(r->db, SQL_JOB_GET, "sisssssisddd", &juid, &tid, &kind,
+	rc = db_next(r->db, SQL_JOB_GET, "sissssissddd", &juid, &tid, &kind,
 	    &target, &params, &state, &attempts, &result, &by, &created,
 	    &started, &finished);
 	db_done(r->db, SQL_JOB_GET);
@@ -129,7 +129,7 @@ api_job_post(struct req *r)
 		free(ptext);
 		return req_fail(r, API_INTERNAL, " ");
 	}
-	rc = db_run(r->db, SQL_JOB_INSERT, "sisssd", uid, r->who.tok.tid,
+	rc = db_run(r->db, SQL_JOB_INSERT, "sissssd", uid, r->who.tok.tid,
 	    kind->name, target, ptext, r->who.tok.name, time_now());
 	free(ptext);
 	if (rc != DB_OK)

@@ -454,6 +454,9 @@ void		 jobd_wake(const struct conf *);
 
 /* ------------------------------------------------------------------ worker.c */
 
+/* A worker's exit status when it cannot start; the master backs off. */
+#define WORKER_START_FAILED	2
+
 int		 worker_main(const struct conf *, int listenfd, int max_requests);
 
 /* ------------------------------------------------------------------ job_*.c */

@@ -6,8 +6,8 @@
  *   corral-api -c CONF check          check the config, key and database
  *
  * The master opens the FastCGI socket, starts N workers and keeps N
- * running: a worker that dies is replaced (unless workers die as fast as
- * they start, which waits with growing pauses instead of spinning), one
+ * running: a worker that dies is replaced (unless workers cannot start at
+ * all, which waits with growing pauses instead of spinning), one
  * that served max_requests is replaced by a fresh one.  SIGTERM/SIGINT
  * drain: workers finish the request in hand, then exit.  SIGHUP replaces
  * every worker with a freshly exec'd one (a new binary takes effect)
@@ -27,11 +27,9 @@
 
 #define WORKERS_MAX	256
 #define DRAIN_SECONDS	30
-#define QUICK_DEATH	2	/* a worker dying younger than this is a crash loop */
 
 struct slot {
 	pid_t	 pid;
-	time_t	 started;
 	int	 generation;
 };
 
@@ -78,12 +76,12 @@ worker_spawn(const char *confpath, int listenfd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (listenfd != 3) {
 		if (dup2(listenfd, 3) == -1)
-			_exit(2);
+			_exit(WORKER_START_FAILED);
 		close(listenfd);
 	}
 	execl(self_path, "corral-api", "-c", confpath, "worker", (char *)NULL);
 	log_err("exec %s: %s", self_path, strerror(errno));
-	_exit(2);
+	_exit(WORKER_START_FAILED);
 }
 
 static void
@@ -103,9 +101,9 @@ master(const struct conf *c, const char *confpath)
 	struct sigaction	 sa;
 	sigset_t		 block, empty;
 	int			 listenfd, i, n = c->api_workers, status;
-	int			 generation = 0, quick_deaths = 0, live;
+	int			 generation = 0, start_failures = 0, live;
 	pid_t			 pid;
-	time_t			 now, deadline;
+	time_t			 deadline;
 	struct timespec		 tick = { 0, 20 * 1000 * 1000 };
 
 	if (n > WORKERS_MAX)
@@ -133,21 +131,24 @@ master(const struct conf *c, const char *confpath)
 	memset(slots, 0, sizeof(slots));
 	log_info("listening on %s with %d workers", c->api_socket, n);
 	while (!got_term) {
-		/* Fill empty slots, pausing when workers die at birth. */
+		/*
+		 * Workers that cannot start (no key, wrong schema) would be
+		 * respawned as fast as they die: wait, longer each time, once
+		 * per refill rather than once per slot.
+		 */
+		if (start_failures >= 5) {
+			log_err("workers cannot start; waiting %d s before "
+			    "trying again", start_failures);
+			sigprocmask(SIG_UNBLOCK, &block, NULL);
+			sleep((unsigned int)(start_failures > 60 ? 60 : start_failures));
+			sigprocmask(SIG_BLOCK, &block, NULL);
+			if (got_term)
+				break;
+		}
 		for (i = 0; i < n; i++) {
 			if (slots[i].pid > 0)
 				continue;
-			if (quick_deaths >= 5) {
-				log_err("workers keep dying at start; waiting "
-				    "%d s before trying again", quick_deaths);
-				sigprocmask(SIG_UNBLOCK, &block, NULL);
-				sleep((unsigned int)(quick_deaths > 60 ? 60 : quick_deaths));
-				sigprocmask(SIG_BLOCK, &block, NULL);
-				if (got_term)
-					break;
-			}
 			slots[i].pid = worker_spawn(confpath, listenfd);
-			slots[i].started = time(NULL);
 			slots[i].generation = generation;
 		}
 		if (got_term)
@@ -162,7 +163,6 @@ master(const struct conf *c, const char *confpath)
 		}
 		got_chld = 0;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			now = time(NULL);
 			for (i = 0; i < n; i++) {
 				if (slots[i].pid != pid)
 					continue;
@@ -172,12 +172,12 @@ master(const struct conf *c, const char *confpath)
 				else if (WEXITSTATUS(status) != 0)
 					log_warn("worker %ld exited %d", (long)pid,
 					    WEXITSTATUS(status));
-				if (slots[i].generation == generation &&
-				    now - slots[i].started < QUICK_DEATH &&
-				    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0))
-					quick_deaths++;
+				/* A worker killed or crashing mid-request is not a loop. */
+				if (WIFEXITED(status) &&
+				    WEXITSTATUS(status) == WORKER_START_FAILED)
+					start_failures++;
 				else
-					quick_deaths = 0;
+					start_failures = 0;
 				slots[i].pid = 0;
 			}
 		}
@@ -220,7 +220,7 @@ main(int argc, char *argv[])
 	struct authkey	 key;
 	struct db	*db;
 	const char	*confpath = NULL;
-	int		 ch, rc;
+	int		 ch, rc, worker;
 	ssize_t		 len;
 
 	while ((ch = getopt(argc, argv, "c:h")) != -1)
@@ -236,10 +236,11 @@ main(int argc, char *argv[])
 	if (confpath == NULL)
 		usage();
 
+	worker = argc == 1 && strcmp(argv[0], "worker") == 0;
 	if (conf_load(&c, confpath) == -1)
-		return 1;
+		return worker ? WORKER_START_FAILED : 1;
 
-	if (argc == 1 && strcmp(argv[0], "worker") == 0) {
+	if (worker) {
 		log_open("corral-api", c.api_log);
 		rc = worker_main(&c, 3, c.api_max_requests);
 		conf_free(&c);

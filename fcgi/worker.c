@@ -26,8 +26,8 @@ worker_sigterm(int sig)
 
 /*
  * Serve requests on listenfd.  Returns the process exit status: 0 after a
- * clean stop or recycle, 2 when this corral cannot serve this database
- * (the master's crash-loop guard then stops restarting us).
+ * clean stop or recycle, WORKER_START_FAILED when it cannot start (no
+ * key, wrong schema), which the master answers by backing off.
  */
 int
 worker_main(const struct conf *c, int listenfd, int max_requests)
@@ -50,11 +50,11 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 
 	if (auth_key_load(&key, c->auth_secret_file, c->auth_issuer,
 	    c->auth_leeway) == -1)
-		return 2;
+		return WORKER_START_FAILED;
 	if ((db = db_open(c)) == NULL)
-		return 2;
+		return WORKER_START_FAILED;
 	if (FCGX_Init() != 0)
-		return 2;
+		return WORKER_START_FAILED;
 
 	memset(&r, 0, sizeof(r));
 	while (!stopping && served < max_requests) {
