@@ -37,6 +37,31 @@ my @live;	# stacks to stop at exit, whatever happened
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
+# A hung test must fail, not hang CI: after CORRAL_TEST_TIMEOUT seconds
+# (default 600; 0 disables) the test file reports, kills the processes it
+# forked (they hold prove's pipe open) and exits, and END stops its stacks.
+# fork(2) clears the alarm, so forked clients do not inherit it.
+my $TIMEOUT = $ENV{CORRAL_TEST_TIMEOUT} // 600;
+my $MAIN_PID = $$;
+if ($TIMEOUT) {
+	$SIG{ALRM} = sub {
+		return unless $$ == $MAIN_PID;
+		print STDERR "# Corral: test file exceeded ${TIMEOUT} s; giving up\n";
+		for my $s (grep { defined } @live) {
+			print STDERR map { "# $_\n" } split /\n/, $s->log_tail(15);
+		}
+		my @kids = grep { /^\d+$/ } split /\s+/, `pgrep -P $$ 2>/dev/null`;
+		kill 'KILL', @kids if @kids;
+		exit 124;
+	};
+	alarm $TIMEOUT;
+}
+# Ctrl-C on prove, or a TERM from CI, must not leave stacks running: exit
+# through END, which stops them.  (Forked children inherit this; stop()
+# ignores stacks their process did not start.)
+$SIG{INT} = sub { exit 130 };
+$SIG{TERM} = sub { exit 143 };
+
 sub srcdir {
 	return $ENV{CORRAL_SRCDIR} // abs_path(dirname(__FILE__) . '/../..');
 }
@@ -117,6 +142,10 @@ sub start {
 		CORRAL_API_ENV_LD_PRELOAD => $preload,
 		CORRAL_API_ENV_PAM_WRAPPER => 1,
 		CORRAL_API_ENV_PAM_WRAPPER_SERVICE_DIR => "$home/pam.d",
+		# pam_wrapper dlopens libpam with RTLD_DEEPBIND, which ASan refuses;
+		# pam_wrapper 1.1.4 reads the switch under uid_wrapper's name.
+		CORRAL_API_ENV_UID_WRAPPER_DISABLE_DEEPBIND => 1,
+		CORRAL_API_ENV_PAM_WRAPPER_DISABLE_DEEPBIND => 1,
 		%{$o{env} // {}},
 	);
 	$self->{env} = \%env;
@@ -272,7 +301,15 @@ sub api_worker_pids {
 
 sub _alive {
 	my $pid = shift;
-	return 0 unless $pid && kill 0, $pid;
+	return 0 unless $pid && $pid =~ /^\d+$/ && kill 0, $pid;
+	# A zombie still answers kill 0; its state letter says it is dead.
+	# /proc is read directly: tests poll this in loops, a ps per call
+	# would cost a fork each time.
+	if (open my $fh, '<', "/proc/$pid/stat") {
+		my $stat = <$fh> // '';
+		close $fh;
+		return $stat =~ /.*\)\s+([A-Za-z])/s && $1 ne 'Z' && $1 ne 'X' ? 1 : 0;
+	}
 	my $st = `ps -o stat= -p $pid 2>/dev/null`;
 	return $st =~ /^\s*[^Z\s]/ ? 1 : 0;
 }
