@@ -26,6 +26,14 @@ is($h->{'referrer-policy'}, 'no-referrer', 'Referrer-Policy');
 like($h->{'strict-transport-security'} // '', qr/max-age=\d+/, 'HSTS on TLS');
 like($h->{'content-security-policy'} // '', qr/default-src 'none'/, 'CSP on the API');
 
+# Every answer names its request; a failure's id is the one in api.log.
+like($h->{'x-request-id'} // '', qr/^[0-9a-f]{32}$/, 'X-Request-Id on answers');
+($st, $j, $raw, $h) = $s->call(GET => '/admin/nobody-here', undef, $s->admin_token);
+is($st, 404, 'a failing request') or diag($raw);
+my $rid = $h->{'x-request-id'} // 'none';
+my $logged = grep { /req=\Q$rid\E: .*nobody-here/ } split /\n/, $s->log_tail(200);
+ok($logged, 'its X-Request-Id is on its line in api.log') or diag($s->log_tail(20));
+
 # The plain HTTP port (boot clients) answers the API too, without HSTS.
 ($st, $j, $raw, $h) = $s->call(GET => $s->http_url . '/cluster/time');
 is($st, 200, 'GET /cluster/time over plain HTTP: 200') or diag($raw);
