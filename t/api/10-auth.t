@@ -12,6 +12,7 @@ use JSON::PP;
 use Digest::SHA qw(hmac_sha256 hmac_sha512);
 use MIME::Base64 qw(encode_base64url decode_base64url);
 use Corral;
+use CorralTest;
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -58,15 +59,6 @@ sub slurp {
 
 sub rand_hex32 { return join '', map { sprintf '%02x', int rand 256 } 1 .. 16 }
 
-# is_fail(status, json, want_status, reason_regex, name)
-sub is_fail {
-	my ($st, $j, $raw, $want, $re, $name) = @_;
-	is($st, $want, "$name: $want") or diag("body: ", $raw // '');
-	ok(ref $j eq 'HASH' && defined $j->{success} && !$j->{success}
-	    && length($j->{reason} // ''), "$name: failure envelope")
-	    or diag("body: ", $raw // '');
-	like($j->{reason} // '', $re, "$name: reason") if $re && ref $j eq 'HASH';
-}
 
 # ---------------------------------------------------------------- login
 

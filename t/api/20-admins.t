@@ -14,6 +14,7 @@ use POSIX ();
 use Scalar::Util qw(looks_like_number);
 use Time::HiRes qw(time);
 use Corral;
+use CorralTest;
 
 my $s = Corral->start;
 my $AT = $s->admin_token;
@@ -38,14 +39,6 @@ sub stored {
 sub stored_doc { my @r = stored(shift); return $r[2] }
 sub n_admins { return scalar $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'admin'") }
 
-sub is_fail {
-	my ($st, $j, $raw, $want, $re, $name) = @_;
-	is($st, $want, "$name: $want") or diag("body: ", $raw // '');
-	ok(ref $j eq 'HASH' && defined $j->{success} && !$j->{success}
-	    && length($j->{reason} // ''), "$name: failure envelope")
-	    or diag("body: ", $raw // '');
-	like($j->{reason} // '', $re, "$name: reason") if $re && ref $j eq 'HASH';
-}
 
 # {"success":true} and nothing else, as the reference shows for PATCH/DELETE.
 sub is_bare_ok {

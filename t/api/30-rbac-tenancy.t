@@ -10,6 +10,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 use JSON::PP;
 use Corral;
+use CorralTest;
 
 my $s = Corral->start;
 my $AT = $s->admin_token;
@@ -31,14 +32,6 @@ sub uid_of { return scalar $s->sql("SELECT uid FROM objects WHERE class = 'admin
 sub version_of { return scalar $s->sql("SELECT version FROM objects WHERE class = 'admin' AND name = " . sq(shift)) }
 sub n_admins { return scalar $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'admin'") }
 
-sub is_fail {
-	my ($st, $j, $raw, $want, $re, $name) = @_;
-	is($st, $want, "$name: $want") or diag("body: ", $raw // '');
-	ok(ref $j eq 'HASH' && defined $j->{success} && !$j->{success}
-	    && length($j->{reason} // ''), "$name: failure envelope")
-	    or diag("body: ", $raw // '');
-	like($j->{reason} // '', $re, "$name: reason") if $re && ref $j eq 'HASH';
-}
 
 # An admin NAME with ROLES (undef: the default) in TENANT, who can log in;
 # returns its access token.

@@ -15,6 +15,7 @@ use POSIX ();
 use Time::HiRes qw(time sleep);
 use File::Temp qw(tempfile);
 use Corral;
+use CorralTest;
 
 my $WORKERS = 4;
 my $s = Corral->start(workers => $WORKERS);
@@ -23,16 +24,6 @@ my $JSON = JSON::PP->new->utf8->canonical;
 
 # ---------------------------------------------------------------- helpers
 
-sub wait_for {	# (seconds, code): code's value once it is true, else false
-	my ($secs, $code) = @_;
-	my $end = time + $secs;
-	while (time < $end) {
-		my $v = $code->();
-		return $v if $v;
-		sleep 0.05;
-	}
-	return $code->();
-}
 
 sub pool_full {	# the configured number of live workers, and only those
 	my @p = grep { $s->alive($_) } $s->api_worker_pids;

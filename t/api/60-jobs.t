@@ -14,6 +14,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Corral;
+use CorralTest;
 
 my $WORKERS = 4;	# corral-run gives jobd as many workers as the API
 my $s = Corral->start(workers => $WORKERS);
@@ -22,16 +23,6 @@ my $JSON = JSON::PP->new->utf8->canonical;
 
 # ---------------------------------------------------------------- helpers
 
-sub wait_for {
-	my ($secs, $code) = @_;
-	my $end = time + $secs;
-	while (time < $end) {
-		my $v = $code->();
-		return $v if $v;
-		sleep 0.05;
-	}
-	return $code->();
-}
 
 sub conf_value {	# (section, key) from this stack's corral.conf
 	my ($sec, $key) = @_;

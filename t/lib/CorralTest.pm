@@ -1,0 +1,37 @@
+# corral: assertions and helpers the API tests share (the stack itself is
+# t/lib/Corral.pm).
+package CorralTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use Test::More;
+use Time::HiRes ();
+
+our @EXPORT = qw(is_fail wait_for);
+
+# is_fail(status, json, raw, want_status, reason_regex, name): the answer
+# is want_status with the failure envelope, and its reason matches.
+sub is_fail {
+	my ($st, $j, $raw, $want, $re, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	is($st, $want, "$name: $want") or diag("body: ", $raw // '');
+	ok(ref $j eq 'HASH' && defined $j->{success} && !$j->{success}
+	    && length($j->{reason} // ''), "$name: failure envelope")
+	    or diag("body: ", $raw // '');
+	like($j->{reason} // '', $re, "$name: reason") if $re && ref $j eq 'HASH';
+}
+
+# wait_for(seconds, code): code's value once it is true, else its last value.
+sub wait_for {
+	my ($secs, $code) = @_;
+	my $end = Time::HiRes::time() + $secs;
+	while (Time::HiRes::time() < $end) {
+		my $v = $code->();
+		return $v if $v;
+		Time::HiRes::sleep(0.05);
+	}
+	return $code->();
+}
+
+1;
