@@ -69,6 +69,13 @@ static const char *const sqls[SQL__MAX] = {
 	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)",
 	/* SQL_KEY_DELETE_ALL */
 	"DELETE FROM object_keys WHERE uid = ?",
+	/* SQL_REF_INSERT: a list naming one object twice needs one row */
+	"INSERT IGNORE INTO object_refs (uid, field, ref_uid) VALUES (?, ?, ?)",
+	/* SQL_REF_DELETE_ALL */
+	"DELETE FROM object_refs WHERE uid = ?",
+	/* SQL_REF_WHO: who refers to an object, for the reason a delete fails */
+	"SELECT o.class, o.name FROM object_refs r JOIN objects o ON o.uid = r.uid "
+	"WHERE r.ref_uid = ? ORDER BY o.class, o.name LIMIT 8",
 	/* SQL_REFRESH_INSERT */
 	"INSERT INTO refresh_tokens (jti, family, admin_uid, expires_at) "
 	"VALUES (?, ?, ?, ?)",

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		1
+#define SCHEMA_VERSION		2
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -115,6 +115,9 @@ enum sql {
 	SQL_OBJ_DELETE,
 	SQL_KEY_INSERT,
 	SQL_KEY_DELETE_ALL,
+	SQL_REF_INSERT,
+	SQL_REF_DELETE_ALL,
+	SQL_REF_WHO,
 	SQL_REFRESH_INSERT,
 	SQL_REFRESH_GET,
 	SQL_REFRESH_USE,
@@ -263,6 +266,7 @@ struct req {
 	const char		*request_id;
 	const char		*content_type;
 	const char		*authorization;
+	const char		*host;		/* the Host the client asked for */
 	char			*body;		/* raw, NUL-terminated, or NULL */
 	size_t			 bodylen;
 	json_t			*json;		/* decoded body, or NULL */
@@ -299,7 +303,12 @@ int		 resp_status(enum apierr);
  */
 enum ftype {
 	F_STRING, F_TEXT, F_NAME, F_INT, F_BOOL, F_OBJECT, F_ARRAY_STR,
-	F_ROLES, F_ANY, F__MAX
+	F_ROLES, F_ANY,
+	F_REF,		/* another object (field.ref class), by UID or name; stored as UID */
+	F_REF_LIST,	/* a list of such, order kept */
+	F_ENUM,		/* one of field.choices */
+	F_IP,		/* an IPv4 or IPv6 address */
+	F__MAX
 };
 
 #define F_REQUIRED	0x01u	/* must be present on create and PUT */
@@ -308,11 +317,13 @@ enum ftype {
 #define F_SECRET	0x08u	/* never shown */
 
 struct field {
-	const char	*name;
-	enum ftype	 type;
-	unsigned int	 flags;
-	size_t		 max;		/* string length or int maximum */
-	const char	*summary;	/* for /meta */
+	const char		*name;
+	enum ftype		 type;
+	unsigned int		 flags;
+	size_t			 max;		/* string length or int maximum */
+	const char		*summary;	/* for /meta */
+	const char		*ref;		/* F_REF*: the class referred to */
+	const char *const	*choices;	/* F_ENUM: NULL-terminated */
 };
 
 struct bodyspec {
@@ -326,6 +337,9 @@ enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial)
 enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
 int		 valid_name(const char *);
 int		 valid_text(const char *, size_t max);
+int		 valid_ip(const char *);
+int		 valid_url(const char *);
+int		 valid_branch(const char *);
 
 /* ------------------------------------------------------------------ obj.c */
 
@@ -350,6 +364,8 @@ struct objclass {
 	/* Whether the caller may apply body to the stored object (NULL: yes). */
 	enum apierr		(*may_change)(struct req *, const struct objrow *,
 				    const json_t *body);
+	/* Set for classes with a "frozen" field: the reason a change is refused. */
+	const char		*frozen_reason;
 };
 
 struct objrow {
@@ -381,6 +397,13 @@ typedef enum apierr (*change_fn)(struct req *, const json_t *stored, void *arg,
 enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
 		    change_fn, void *arg);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
+enum apierr	 api_obj_list(struct req *);
+enum apierr	 api_obj_post(struct req *);
+enum apierr	 api_obj_get(struct req *);
+enum apierr	 api_obj_patch(struct req *);
+enum apierr	 api_obj_put(struct req *);
+enum apierr	 api_obj_delete(struct req *);
+enum apierr	 api_obj_meta(struct req *);
 enum apierr	 obj_delete(struct req *, const struct objclass *);
 enum apierr	 obj_meta(struct req *, const struct objclass *);
 enum apierr	 obj_store(struct req *, const struct objclass *, struct objrow *);
@@ -406,6 +429,7 @@ struct route {
 	handler_fn		 handler;
 	enum need		 need;
 	const struct bodyspec	*body;		/* NULL: no body accepted */
+	const struct objclass	*cls;		/* for the generic api_obj_* */
 };
 
 enum apierr	 route_dispatch(struct req *);
@@ -438,6 +462,24 @@ enum apierr	 api_admin_gui_get(struct req *);
 enum apierr	 api_admin_gui_patch(struct req *);
 enum apierr	 api_admin_gui_delete(struct req *);
 int		 admin_bootstrap(struct db *, const struct conf *, const char *name);
+
+/* attrs.c */
+enum apierr	 attrs_check(struct req *, const json_t *attrs);
+enum apierr	 api_attrs_get(struct req *);
+enum apierr	 api_attrs_put(struct req *);
+enum apierr	 api_attrs_patch(struct req *);
+enum apierr	 api_attrs_delete(struct req *);
+
+/* class_*.c: the classes served by the generic handlers */
+extern const struct objclass attrib_class, image_class, bootconfig_class,
+		    distro_class, repo_class, gitrepo_class;
+extern const struct bodyspec b_attrib, b_image, b_bootconfig, b_distro,
+		    b_repo, b_gitrepo;
+/* any JSON body; the handler checks it */
+extern const struct bodyspec b_any;
+enum apierr	 api_bootconfig_errors(struct req *);
+enum apierr	 api_bootconfigs_errors(struct req *);
+enum apierr	 api_gitrepo_url(struct req *);
 
 /* api_cluster.c */
 extern const struct bodyspec b_cluster;

@@ -2,6 +2,7 @@
  * Untrusted JSON: strict decoding and checking a body against a route's
  * spec before any handler sees it (kcgi's validators, for JSON).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,8 +105,76 @@ valid_text(const char *s, size_t max)
 static const char *const ftype_names[F__MAX] = {
 	"a string", "a string", "a name (letters, digits, '.', '_', '-')",
 	"an integer", "true or false", "a JSON object", "a list of strings",
-	"a list of roles", "any JSON value",
+	"a list of roles", "any JSON value", "a name or UID",
+	"a name or UID, or a list of them", "one of the listed values",
+	"an IPv4 or IPv6 address",
 };
+
+/* Whether s names an object: a UID or a valid name. */
+static int
+valid_ref(const json_t *v)
+{
+	return json_is_string(v) && valid_name(json_string_value(v));
+}
+
+/*
+ * Whether s is a URL a package manager or git could use: a scheme of
+ * lowercase letters (and + - .), "://", then printable non-blank bytes.
+ */
+int
+valid_url(const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL || strlen(s) > 2048)
+		return 0;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+	if (n == 0 || strncmp(s + n, "://", 3) != 0 || s[n + 3] == '\0')
+		return 0;
+	for (s += n + 3; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether s is a git branch name we accept: the name charset plus '/',
+ * no "..", not starting with '-' (it would read as an option).
+ */
+int
+valid_branch(const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '/' ||
+	    strstr(s, "..") != NULL || strlen(s) > 200)
+		return 0;
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-/");
+	return s[n] == '\0';
+}
+
+/* Whether s is a textual IPv4 or IPv6 address. */
+int
+valid_ip(const char *s)
+{
+	unsigned char	 buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* "a, b, c" from a NULL-terminated list, into buf. */
+static const char *
+enum_list(const char *const *choices, char *buf, size_t sz)
+{
+	size_t	 i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; choices != NULL && choices[i] != NULL && len < sz; i++)
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s",
+		    i ? ", " : "", choices[i]);
+	return buf;
+}
 
 /*
  * Check one field's value against its declaration.  Returns API_OK or
@@ -117,7 +186,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 	unsigned int	 bit;
 	const char	*s;
 	json_t		*e;
-	char		*dump;
+	char		*dump, list[256];
 	size_t		 i, n;
 
 	switch (f->type) {
@@ -193,12 +262,41 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 		return API_OK;
 	case F_ANY:
 		return API_OK;
+	case F_REF:
+		if (json_is_null(v) || valid_ref(v))
+			return API_OK;
+		break;
+	case F_REF_LIST:
+		if (valid_ref(v))
+			return API_OK;	/* one name stands for a list of one */
+		if (!json_is_array(v) || (f->max && json_array_size(v) > f->max))
+			break;
+		json_array_foreach(v, i, e)
+			if (!valid_ref(e))
+				return req_fail(r, API_BAD_REQUEST, "Entry %zu of %s "
+				    "is not a name or UID", i, f->name);
+		return API_OK;
+	case F_ENUM:
+		if (!json_is_string(v))
+			break;
+		for (i = 0; f->choices != NULL && f->choices[i] != NULL; i++)
+			if (strcmp(f->choices[i], json_string_value(v)) == 0)
+				return API_OK;
+		return req_fail(r, API_BAD_REQUEST, "Field %s must be one of: %s",
+		    f->name, enum_list(f->choices, list, sizeof(list)));
+	case F_IP:
+		if (json_is_string(v) && valid_ip(json_string_value(v)))
+			return API_OK;
+		break;
 	case F__MAX:
 		break;
 	}
 	return req_fail(r, API_BAD_REQUEST, "Field %s must be %s", f->name,
 	    ftype_names[f->type < F__MAX ? f->type : F_ANY]);
 }
+
+/* A body of any JSON shape; the handler checks it. */
+const struct bodyspec b_any = { NULL, 0, 1 };
 
 /*
  * Check r->json against spec: an object whose keys are all declared (the

@@ -266,6 +266,113 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 }
 
 /*
+ * The UID of the object of class refclass that id (a UID or a name) names
+ * in tenant tenant_id, into uid.  API_BAD_REQUEST naming the field if
+ * there is none: references never cross tenants.
+ */
+static enum apierr
+obj_ref_resolve(struct req *r, const char *refclass, const char *field,
+    long long tenant_id, const char *id, char uid[UID_LEN + 1])
+{
+	struct objrow	 o;
+	enum sql	 q;
+	enum dbrc	 rc;
+	char		 echo[80];
+
+	if (uid_valid(id)) {
+		q = SQL_OBJ_BY_UID;
+		rc = db_run(r->db, q, "ss", refclass, id);
+	} else {
+		q = SQL_OBJ_BY_NAME;
+		rc = db_run(r->db, q, "sis", refclass, tenant_id, id);
+	}
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	rc = obj_fetch(r, q, &o);
+	db_done(r->db, q);
+	if (rc == DB_OK && o.tenant_id == tenant_id) {
+		memcpy(uid, o.uid, UID_LEN + 1);
+		objrow_free(&o);
+		return API_OK;
+	}
+	if (rc == DB_OK)
+		objrow_free(&o);
+	else if (rc != DB_DONE)
+		return dberr(r, rc);
+	return req_fail(r, API_BAD_REQUEST, "No %s found for %s=%s", refclass,
+	    field, id_echo(id, echo, sizeof(echo)));
+}
+
+/*
+ * Replace the names in o's reference fields by UIDs, which is what is
+ * stored and shown, checking each names an object of o's tenant.
+ */
+static enum apierr
+obj_refs_resolve(struct req *r, const struct objclass *cls, struct objrow *o)
+{
+	const struct field	*f;
+	json_t			*v, *list;
+	char			 uid[UID_LEN + 1];
+	enum apierr		 arc = API_OK;
+	size_t			 i, j;
+
+	for (i = 0; i < cls->nfields && arc == API_OK; i++) {
+		f = &cls->fields[i];
+		if ((f->type != F_REF && f->type != F_REF_LIST) ||
+		    (v = json_object_get(o->doc, f->name)) == NULL ||
+		    json_is_null(v))
+			continue;
+		list = json_is_array(v) ? json_deep_copy(v) : json_pack("[O]", v);
+		for (j = 0; j < json_array_size(list) && arc == API_OK; j++) {
+			arc = obj_ref_resolve(r, f->ref, f->name, o->tenant_id,
+			    json_string_value(json_array_get(list, j)), uid);
+			if (arc == API_OK && o->uid != NULL &&
+			    strcmp(uid, o->uid) == 0)
+				arc = req_fail(r, API_BAD_REQUEST, "Field %s cannot "
+				    "refer to the object itself", f->name);
+			if (arc == API_OK)
+				json_array_set_new(list, j, json_string(uid));
+		}
+		if (arc == API_OK)
+			json_object_set(o->doc, f->name, f->type == F_REF ?
+			    json_array_get(list, 0) : list);
+		json_decref(list);
+	}
+	return arc;
+}
+
+/*
+ * Record o's references (UIDs by now) in object_refs, so the database
+ * refuses to delete what o refers to and can say who refers to what.
+ */
+static enum apierr
+obj_refs_record(struct req *r, const struct objclass *cls, const struct objrow *o)
+{
+	const struct field	*f;
+	json_t			*v, *e;
+	enum dbrc		 rc;
+	size_t			 i, j;
+
+	if (o->version != 0 &&
+	    (rc = db_run(r->db, SQL_REF_DELETE_ALL, "s", o->uid)) != DB_OK)
+		return dberr(r, rc);
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if ((f->type != F_REF && f->type != F_REF_LIST) ||
+		    (v = json_object_get(o->doc, f->name)) == NULL)
+			continue;
+		if (json_is_string(v) && (rc = db_run(r->db, SQL_REF_INSERT,
+		    "sss", o->uid, f->name, json_string_value(v))) != DB_OK)
+			return dberr(r, rc);
+		json_array_foreach(v, j, e)
+			if ((rc = db_run(r->db, SQL_REF_INSERT, "sss", o->uid,
+			    f->name, json_string_value(e))) != DB_OK)
+				return dberr(r, rc);
+	}
+	return API_OK;
+}
+
+/*
  * Write o (new when o->version == 0) inside the caller's transaction:
  * the row, its bookkeeping and its unique keys.
  */
@@ -277,6 +384,8 @@ obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
 	enum apierr	 arc;
 
 	o->last_modified = time_now();
+	if ((arc = obj_refs_resolve(r, cls, o)) != API_OK)
+		return arc;
 	doc = json_dumps(o->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	if (o->version == 0)
 		rc = db_run(r->db, SQL_OBJ_INSERT, "ssissdss", o->uid, cls->name,
@@ -301,7 +410,7 @@ obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
 		return dberr(r, rc);
 	if ((arc = obj_keys_write(r, cls, o)) != API_OK)
 		return arc;
-	return API_OK;
+	return obj_refs_record(r, cls, o);
 }
 
 /* Split a document into the name column and the rest. */
@@ -427,6 +536,26 @@ obj_post(struct req *r, const struct objclass *cls)
 }
 
 /*
+ * A frozen object refuses every change but unfreezing it: change may be
+ * NULL (a delete) or a PATCH/PUT body.  A guard against accidents, as the
+ * reference says, not against someone who unfreezes first.
+ */
+static enum apierr
+obj_frozen_check(struct req *r, const struct objclass *cls,
+    const struct objrow *o, const json_t *change)
+{
+	json_t	*f;
+
+	if (cls->frozen_reason == NULL ||
+	    !json_is_true(json_object_get(o->doc, "frozen")))
+		return API_OK;
+	if (change != NULL && json_object_size(change) == 1 &&
+	    (f = json_object_get(change, "frozen")) != NULL && json_is_false(f))
+		return API_OK;
+	return req_fail(r, API_CONFLICT, "%s", cls->frozen_reason);
+}
+
+/*
  * Apply change (consumed) to object id of class cls: merged into the
  * stored fields (PATCH; null removes a field) or replacing them (PUT), in
  * one transaction over the locked row, so concurrent PATCHes of
@@ -453,6 +582,8 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
 		goto out;
 	if (fn != NULL && (rc = fn(r, o.doc, arg, &change)) != API_OK)
+		goto out;
+	if ((rc = obj_frozen_check(r, cls, &o, change)) != API_OK)
 		goto out;
 	if (cls->may_change != NULL &&
 	    (rc = cls->may_change(r, &o, change)) != API_OK)
@@ -516,6 +647,33 @@ obj_update(struct req *r, const struct objclass *cls, int replace)
 	    replace);
 }
 
+/*
+ * API_CONFLICT naming who refers to o (up to eight of them), else API_OK.
+ */
+static enum apierr
+obj_referrers(struct req *r, const struct objclass *cls, const struct objrow *o)
+{
+	char		*rclass, *rname, who[256];
+	size_t		 len = 0;
+	enum dbrc	 rc;
+
+	if ((rc = db_run(r->db, SQL_REF_WHO, "s", o->uid)) != DB_OK)
+		return dberr(r, rc);
+	who[0] = '\0';
+	while (db_next(r->db, SQL_REF_WHO, "ss", &rclass, &rname) == DB_OK) {
+		if (len < sizeof(who))
+			len += (size_t)snprintf(who + len, sizeof(who) - len,
+			    "%s%s %s", len ? ", " : "", rclass, rname);
+		free(rclass);
+		free(rname);
+	}
+	db_done(r->db, SQL_REF_WHO);
+	if (who[0] == '\0')
+		return API_OK;
+	return req_fail(r, API_CONFLICT, "Cannot delete %s %s: used by %s",
+	    cls->label, o->name, who);
+}
+
 /* DELETE /<class>/:id. */
 enum apierr
 obj_delete(struct req *r, const struct objclass *cls)
@@ -528,10 +686,13 @@ obj_delete(struct req *r, const struct objclass *cls)
 		return dberr(r, drc);
 	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
 		goto out;
+	if ((rc = obj_frozen_check(r, cls, &o, NULL)) != API_OK ||
+	    (rc = obj_referrers(r, cls, &o)) != API_OK)
+		goto out;
 	drc = db_run(r->db, SQL_OBJ_DELETE, "s", o.uid);
 	if (drc == DB_REF)
-		rc = req_fail(r, API_CONFLICT, "%s is still referenced by "
-		    "other objects", o.name);
+		rc = req_fail(r, API_CONFLICT, "Cannot delete %s %s: other "
+		    "objects refer to it", cls->label, o.name);
 	else if (drc != DB_OK)
 		rc = dberr(r, drc);
 	else if ((drc = db_commit(r->db)) != DB_OK)
@@ -551,7 +712,8 @@ obj_meta(struct req *r, const struct objclass *cls)
 {
 	static const char *const formats[F__MAX] = {
 		"string", "string", "name", "integer", "boolean", "object",
-		"list of strings", "list of roles", "any"
+		"list of strings", "list of roles", "any", "uid", "list of uids",
+		"enum", "ip address"
 	};
 	static const struct { const char *name, *summary, *format; } book[] = {
 		{ "uid", "Unique ID: 32 lowercase hex digits", "uid" },
@@ -580,4 +742,50 @@ obj_meta(struct req *r, const struct objclass *cls)
 		    "source", "server", "format", book[i].format, "required", 0));
 	r->data = json_pack("{s:s, s:o}", "class", cls->plural, "fields", fields);
 	return API_OK;
+}
+
+/*
+ * The generic handlers: a route names its class, and these serve every
+ * class whose operations need nothing special.
+ */
+enum apierr
+api_obj_list(struct req *r)
+{
+	return obj_list(r, r->route->cls);
+}
+
+enum apierr
+api_obj_post(struct req *r)
+{
+	return obj_post(r, r->route->cls);
+}
+
+enum apierr
+api_obj_get(struct req *r)
+{
+	return obj_get(r, r->route->cls);
+}
+
+enum apierr
+api_obj_patch(struct req *r)
+{
+	return obj_update(r, r->route->cls, 0);
+}
+
+enum apierr
+api_obj_put(struct req *r)
+{
+	return obj_update(r, r->route->cls, 1);
+}
+
+enum apierr
+api_obj_delete(struct req *r)
+{
+	return obj_delete(r, r->route->cls);
+}
+
+enum apierr
+api_obj_meta(struct req *r)
+{
+	return obj_meta(r, r->route->cls);
 }

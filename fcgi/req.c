@@ -94,6 +94,7 @@ req_accept(struct req *r, int fd)
 	r->request_id = FCGX_GetParam("REQUEST_ID", fcgx.envp);
 	r->content_type = FCGX_GetParam("CONTENT_TYPE", fcgx.envp);
 	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fcgx.envp);
+	r->host = FCGX_GetParam("HTTP_HOST", fcgx.envp);
 	log_set_request(r->request_id);
 	return 0;
 }

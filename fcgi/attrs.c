@@ -1,0 +1,154 @@
+/*
+ * Attribute key-value stores (reference: "Attribute-Group Objects", and
+ * node attributes): validation, and the /<class>/:id/attributes
+ * endpoints that change single keys of an object's "attributes" field.
+ *
+ * The reference says the store "can only reference one level": values
+ * are strings, numbers or booleans, never objects or lists.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define ATTR_KEY_MAX	64
+#define ATTR_VALUE_MAX	4096
+#define ATTRS_MAX	512
+
+/* Whether k is an attribute key: 1–64 of [A-Za-z0-9_.-]. */
+static int
+valid_attr_key(const char *k)
+{
+	size_t	 i;
+
+	for (i = 0; k[i] != '\0'; i++)
+		if (i >= ATTR_KEY_MAX || !((k[i] >= 'a' && k[i] <= 'z') ||
+		    (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+		    k[i] == '_' || k[i] == '.' || k[i] == '-'))
+			return 0;
+	return i > 0;
+}
+
+/*
+ * Check an attributes object as stored: keys, one level of scalar
+ * values, bounded sizes.  API_OK or API_BAD_REQUEST naming the key.
+ */
+enum apierr
+attrs_check(struct req *r, const json_t *attrs)
+{
+	const char	*k;
+	json_t		*v;
+
+	if (!json_is_object(attrs))
+		return req_fail(r, API_BAD_REQUEST, "Attributes must be a JSON "
+		    "object of key-value pairs");
+	if (json_object_size(attrs) > ATTRS_MAX)
+		return req_fail(r, API_BAD_REQUEST, "At most %d attributes",
+		    ATTRS_MAX);
+	json_object_foreach((json_t *)(uintptr_t)attrs, k, v) {
+		if (!valid_attr_key(k))
+			return req_fail(r, API_BAD_REQUEST, "Attribute key %.64s "
+			    "must be 1 to %d letters, digits, '_', '.' or '-'",
+			    valid_text(k, 64) ? k : "?", ATTR_KEY_MAX);
+		if (json_is_string(v) &&
+		    !valid_text(json_string_value(v), ATTR_VALUE_MAX))
+			return req_fail(r, API_BAD_REQUEST, "Attribute %s: text "
+			    "of at most %d bytes without control characters", k,
+			    ATTR_VALUE_MAX);
+		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
+			return req_fail(r, API_BAD_REQUEST, "Attribute %s must "
+			    "be a string, a number or true/false", k);
+	}
+	return API_OK;
+}
+
+/* GET /<class>/:id/attributes: the object's own key-value pairs. */
+enum apierr
+api_attrs_get(struct req *r)
+{
+	struct objrow	 o;
+	json_t		*a;
+	enum apierr	 rc;
+
+	if ((rc = obj_find(r, r->route->cls, req_param(r, "id"), 0, &o)) != API_OK)
+		return rc;
+	a = json_object_get(o.doc, "attributes");
+	r->data = a != NULL ? json_incref(a) : json_object();
+	objrow_free(&o);
+	return API_OK;
+}
+
+enum attrop { ATTRS_SET, ATTRS_MERGE, ATTRS_REMOVE };
+
+/* The new "attributes" from the locked object and the body (a change_fn). */
+static enum apierr
+attrs_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
+{
+	const enum attrop	*op = arg;
+	json_t			*a, *e;
+	const char		*k;
+	size_t			 i;
+
+	a = json_object_get(stored, "attributes");
+	a = *op != ATTRS_SET && json_is_object(a) ? json_deep_copy(a) :
+	    json_object();
+	switch (*op) {
+	case ATTRS_SET:
+	case ATTRS_MERGE:
+		json_object_foreach(r->json, k, e)
+			json_object_set(a, k, e);
+		break;
+	case ATTRS_REMOVE:
+		if (json_is_string(r->json))
+			json_object_del(a, json_string_value(r->json));
+		json_array_foreach(r->json, i, e)
+			json_object_del(a, json_string_value(e));
+		break;
+	}
+	*change = json_pack("{s:o}", "attributes", a);
+	return API_OK;
+}
+
+static enum apierr
+attrs_change(struct req *r, enum attrop op)
+{
+	json_t		*e;
+	enum apierr	 rc;
+	size_t		 i;
+
+	if (op == ATTRS_REMOVE) {
+		/* One key or a list of keys, as the reference says. */
+		if (json_is_array(r->json)) {
+			json_array_foreach(r->json, i, e)
+				if (!json_is_string(e))
+					return req_fail(r, API_BAD_REQUEST,
+					    "Send a key or a list of keys");
+		} else if (!json_is_string(r->json))
+			return req_fail(r, API_BAD_REQUEST,
+			    "Send a key or a list of keys");
+	} else if ((rc = attrs_check(r, r->json)) != API_OK)
+		return rc;
+	return obj_change_by(r, r->route->cls, req_param(r, "id"), attrs_merge,
+	    &op);
+}
+
+/* PUT /<class>/:id/attributes: replace every pair. */
+enum apierr
+api_attrs_put(struct req *r)
+{
+	return attrs_change(r, ATTRS_SET);
+}
+
+/* PATCH /<class>/:id/attributes: set the sent keys, keep the rest. */
+enum apierr
+api_attrs_patch(struct req *r)
+{
+	return attrs_change(r, ATTRS_MERGE);
+}
+
+/* DELETE /<class>/:id/attributes: remove one key or a list of keys. */
+enum apierr
+api_attrs_delete(struct req *r)
+{
+	return attrs_change(r, ATTRS_REMOVE);
+}

@@ -1,0 +1,115 @@
+/*
+ * Git repositories (reference: "Git Repository Objects"): metadata of
+ * locally hosted repositories.  Serving their content and syncing them
+ * come with a later capability.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+static const struct field gitrepo_fields[] = {
+	{ "name",	 F_NAME,   F_REQUIRED, 63,   "The name of the repository" },
+	{ "description", F_TEXT,   0,	       4096, "A text string with descriptive information" },
+	{ "public",	 F_BOOL,   0,	       0,    "Whether nodes may read it without a token" },
+	{ "url",	 F_STRING, 0,	       2048, "URL it is synchronized with (either url or upstream)" },
+	{ "upstream",	 F_STRING, 0,	       2048, "URL of an upstream it is synchronized from (either url or upstream)" },
+	{ "branch_map",	 F_ANY,	   0,	       0,    "Local-to-remote branch mappings: an object of branch names" },
+	{ "sync_period", F_ANY,	   0,	       0,    "Seconds between synchronizations, or \"10m\", \"2h\", \"1d\"" },
+};
+
+#define NFIELDS	(sizeof(gitrepo_fields) / sizeof(gitrepo_fields[0]))
+
+const struct bodyspec b_gitrepo = { gitrepo_fields, NFIELDS, 0 };
+
+/* Whether h is host[:port] made of name or address characters only. */
+static int
+valid_host(const char *h)
+{
+	return *h != '\0' && strlen(h) < 256 && h[strspn(h,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")] == '\0';
+}
+
+/* A number of seconds, or digits with one of s m h d. */
+static int
+valid_period(const json_t *v)
+{
+	const char	*s;
+	size_t		 n;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0;
+	if (!json_is_string(v))
+		return 0;
+	s = json_string_value(v);
+	n = strspn(s, "0123456789");
+	return n > 0 && n < 10 && strchr("smhd", s[n]) != NULL && s[n] != '\0' &&
+	    s[n + 1] == '\0';
+}
+
+static enum apierr
+gitrepo_prepare(struct req *r, json_t *doc, int creating)
+{
+	const char	*k;
+	json_t		*v, *bm;
+
+	if (json_object_get(doc, "url") != NULL &&
+	    json_object_get(doc, "upstream") != NULL)
+		return req_fail(r, API_BAD_REQUEST, "Set either url or upstream, "
+		    "not both");
+	if (((v = json_object_get(doc, "url")) != NULL ||
+	    (v = json_object_get(doc, "upstream")) != NULL) &&
+	    !valid_url(json_string_value(v)))
+		return req_fail(r, API_BAD_REQUEST, "Field url/upstream must be a URL");
+	if ((v = json_object_get(doc, "sync_period")) != NULL && !valid_period(v))
+		return req_fail(r, API_BAD_REQUEST, "Field sync_period must be "
+		    "seconds or a string like \"10m\", \"2h\", \"1d\"");
+	if ((bm = json_object_get(doc, "branch_map")) != NULL) {
+		if (!json_is_object(bm))
+			return req_fail(r, API_BAD_REQUEST, "Field branch_map "
+			    "must map local branch names to remote ones");
+		json_object_foreach(bm, k, v)
+			if (!valid_branch(k) || !json_is_string(v) ||
+			    !valid_branch(json_string_value(v)))
+				return req_fail(r, API_BAD_REQUEST, "Field "
+				    "branch_map: %.64s is not a branch name", k);
+	}
+	return API_OK;
+}
+
+const struct objclass gitrepo_class = {
+	"gitrepo", "gitrepos", "gitrepo", gitrepo_fields, NFIELDS, &b_gitrepo, 0,
+	gitrepo_prepare,
+};
+
+/*
+ * GET /gitrepo/:id/url (public): the URL to clone it from, as text.  The
+ * head serves its repositories at /git/<name>.git; a public endpoint, so
+ * it answers only for repositories marked public.
+ */
+enum apierr
+api_gitrepo_url(struct req *r)
+{
+	struct objrow	 o;
+	struct req	 any = *r;
+	char		 url[512];
+	enum apierr	 rc;
+
+	any.who.super = 1;	/* no token: the repository's flag decides */
+	if ((rc = obj_find(&any, &gitrepo_class, req_param(r, "id"), 0, &o)) != API_OK) {
+		memcpy(r->reason, any.reason, sizeof(r->reason));
+		return rc;
+	}
+	if (!json_is_true(json_object_get(o.doc, "public"))) {
+		objrow_free(&o);
+		return req_fail(r, API_NOT_FOUND, "No gitrepo found for ID=%.64s",
+		    req_param(r, "id"));
+	}
+	/* Host is what the client reached us by; only a name or address fits. */
+	snprintf(url, sizeof(url), "https://%s/git/%s.git\n",
+	    r->host != NULL && valid_host(r->host) ? r->host : r->conf->head_name,
+	    o.name);
+	resp_raw(r, 200, "text/plain", url, strlen(url));
+	objrow_free(&o);
+	return API_OK;
+}
