@@ -76,6 +76,8 @@ long long	 num_parse(const char *, long long min, long long max,
 double		 time_now(void);	/* epoch seconds, microsecond precision */
 int		 random_bytes(void *, size_t);
 int		 unix_bind(const char *path, int type);
+int		 valid_name(const char *);
+int		 valid_text(const char *, size_t max);
 
 /* ------------------------------------------------------------------ log.c */
 
@@ -335,8 +337,6 @@ struct bodyspec {
 json_t		*json_decode_strict(const char *, size_t, char *err, size_t errsz);
 enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial);
 enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
-int		 valid_name(const char *);
-int		 valid_text(const char *, size_t max);
 int		 valid_ip(const char *);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
@@ -408,6 +408,51 @@ enum apierr	 obj_delete(struct req *, const struct objclass *);
 enum apierr	 obj_meta(struct req *, const struct objclass *);
 enum apierr	 obj_store(struct req *, const struct objclass *, struct objrow *);
 long long	 scope_tenant(const struct req *);
+
+/*
+ * The pure parsers (naming.c, tmpl.c, uri.c): no database, request or
+ * log; bad input gives -1 (or NULL) and a reason for the client in err.
+ * Positions in reasons count from 1.
+ */
+/* ------------------------------------------------------------------ naming.c */
+
+#define NAMING_LABEL_MAX	63		/* a generated name is one DNS label */
+#define NAMING_INDEX_MAX	999999999LL	/* nine digits at most */
+
+/*
+ * A naming-pool pattern, "gpu{:03d}": prefix, one placeholder, suffix.
+ * width is 0 for "{}" and "{:d}" (no padding), else 1 to 9 with zero set:
+ * space padding cannot appear in a name, so it is never accepted.
+ */
+struct naming {
+	char	prefix[NAMING_LABEL_MAX + 1];
+	char	suffix[NAMING_LABEL_MAX + 1];
+	int	width;
+	int	zero;
+};
+
+int		 naming_parse(const char *pattern, struct naming *out,
+		    char *err, size_t errsz);
+int		 naming_format(const struct naming *, long long index,
+		    char *buf, size_t bufsz);
+int		 naming_match(const struct naming *, const char *name,
+		    long long *index);
+
+/* ------------------------------------------------------------------ tmpl.c */
+
+#define TMPL_NAME_MAX		64	/* longest <attribute> name */
+
+/* The value of attribute name (borrowed), or NULL if there is none. */
+typedef const char *(*tmpl_lookup)(const char *name, void *arg);
+
+int		 tmpl_expand(const char *tmpl, tmpl_lookup, void *arg,
+		    size_t maxlen, char **out, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ uri.c */
+
+#define URI_MAX_LEN		2048
+
+json_t		*uri_parse_power(const char *uri, char *err, size_t errsz);
 
 /* ------------------------------------------------------------------ route.c */
 

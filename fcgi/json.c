@@ -57,51 +57,6 @@ json_decode_strict(const char *buf, size_t len, char *err, size_t errsz)
 	return v;
 }
 
-/*
- * Whether s is a safe object name: 1 to NAME_MAX_LEN characters of
- * letters, digits, '.', '_' and '-', starting with a letter, digit or
- * '_'.  Names reach DNS, file names and shells, so nothing else passes.
- */
-int
-valid_name(const char *s)
-{
-	size_t	 i;
-	char	 c;
-
-	if (s == NULL || s[0] == '\0' || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= NAME_MAX_LEN)
-			return 0;
-		c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Whether s is acceptable free text of at most max bytes: any UTF-8
- * (jansson has checked it) but no control characters other than tab and
- * newline.  Quotes and other SQL or shell metacharacters are legitimate
- * in text and are stored verbatim; text never reaches SQL unbound.
- */
-int
-valid_text(const char *s, size_t max)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= max)
-			return 0;
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' &&
-		    s[i] != '\r') || s[i] == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 static const char *const ftype_names[F__MAX] = {
 	"a string", "a string", "a name (letters, digits, '.', '_', '-')",
 	"an integer", "true or false", "a JSON object", "a list of strings",
