@@ -310,6 +310,7 @@ enum ftype {
 	F_REF_LIST,	/* a list of such, order kept */
 	F_ENUM,		/* one of field.choices */
 	F_IP,		/* an IPv4 or IPv6 address */
+	F_MAC,		/* a MAC address; stored as aa:bb:cc:dd:ee:ff */
 	F__MAX
 };
 
@@ -338,6 +339,7 @@ json_t		*json_decode_strict(const char *, size_t, char *err, size_t errsz);
 enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial);
 enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
 int		 valid_ip(const char *);
+int		 mac_normalize(const char *, char out[18]);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
 
@@ -453,6 +455,49 @@ int		 tmpl_expand(const char *tmpl, tmpl_lookup, void *arg,
 #define URI_MAX_LEN		2048
 
 json_t		*uri_parse_power(const char *uri, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ sel.c */
+
+/* The node-selector language of dynamic groups. */
+/* Bounds on a selector, both as written and in its normalized form. */
+#define SEL_TEXT_MAX		4096	/* bytes */
+#define SEL_DEPTH_MAX		32	/* nesting of parentheses and operators */
+#define SEL_TERMS_MAX		256	/* a[..], h[..] and s[..] terms */
+
+/* What sel_uses() returns: the node data a selector reads. */
+#define SEL_USES_ATTRIBUTES	0x01u
+#define SEL_USES_HARDWARE	0x02u
+#define SEL_USES_STATUS		0x04u
+
+struct sel;
+
+/*
+ * Parse a selector such as "h[ram_total] > 100GB".  Returns a new
+ * selector to release with sel_free(), or NULL with err holding
+ * "Bad selector at position N: why" (N 0-based, in bytes) and *pos set
+ * to N.  pos and err may be NULL.
+ */
+struct sel	*sel_parse(const char *text, size_t *pos, char *err,
+		    size_t errsz);
+
+/*
+ * The normalized form shown as a dyngroup's "parsed" field, e.g.
+ * "(hardware[\"ram_total\"] > 100GB)".  New allocation; parsing it
+ * again gives an equal selector.
+ */
+char		*sel_normalize(const struct sel *);
+
+/*
+ * 1 if a node with these attributes, hardware and status (JSON objects,
+ * borrowed; NULL counts as empty) matches, else 0.  Allocates nothing.
+ */
+int		 sel_eval(const struct sel *, const json_t *attrs,
+		    const json_t *hw, const json_t *status);
+
+/* SEL_USES_* bits of what the selector reads, so callers load only that. */
+unsigned int	 sel_uses(const struct sel *);
+
+void		 sel_free(struct sel *);
 
 /* ------------------------------------------------------------------ route.c */
 

@@ -62,8 +62,46 @@ static const char *const ftype_names[F__MAX] = {
 	"an integer", "true or false", "a JSON object", "a list of strings",
 	"a list of roles", "any JSON value", "a name or UID",
 	"a name or UID, or a list of them", "one of the listed values",
-	"an IPv4 or IPv6 address",
+	"an IPv4 or IPv6 address", "a MAC address (aa:bb:cc:dd:ee:ff)",
 };
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Write MAC address s as six lowercase hex pairs joined by ':' into out.
+ * Accepts ':' or '-' separators and either case.  Returns 0 or -1.
+ */
+int
+mac_normalize(const char *s, char out[18])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*p;
+	int			 i, hi, lo;
+
+	for (i = 0, p = s; i < 6; i++) {
+		if ((hi = hexval(p[0])) == -1 || (lo = hexval(p[1])) == -1)
+			return -1;
+		out[3 * i] = hex[hi];
+		out[3 * i + 1] = hex[lo];
+		out[3 * i + 2] = i < 5 ? ':' : '\0';
+		p += 2;
+		if (i < 5 && *p != ':' && *p != '-')
+			return -1;
+		if (i < 5)
+			p++;
+	}
+	return *p == '\0' ? 0 : -1;
+}
 
 /* Whether s names an object: a UID or a valid name. */
 static int
@@ -141,7 +179,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 	unsigned int	 bit;
 	const char	*s;
 	json_t		*e;
-	char		*dump, list[256];
+	char		*dump, list[256], mac[18];
 	size_t		 i, n;
 
 	switch (f->type) {
@@ -241,6 +279,10 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 		    f->name, enum_list(f->choices, list, sizeof(list)));
 	case F_IP:
 		if (json_is_string(v) && valid_ip(json_string_value(v)))
+			return API_OK;
+		break;
+	case F_MAC:
+		if (json_is_string(v) && mac_normalize(json_string_value(v), mac) == 0)
 			return API_OK;
 		break;
 	case F__MAX:

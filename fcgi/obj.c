@@ -265,6 +265,23 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 	return API_OK;
 }
 
+/* Store fields in one spelling, so lookups and uniqueness see one value. */
+static void
+obj_normalize(const struct objclass *cls, json_t *doc)
+{
+	const struct field	*f;
+	json_t			*v;
+	char			 mac[18];
+	size_t			 i;
+
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if (f->type == F_MAC && (v = json_object_get(doc, f->name)) != NULL &&
+		    json_is_string(v) && mac_normalize(json_string_value(v), mac) == 0)
+			json_object_set_new(doc, f->name, json_string(mac));
+	}
+}
+
 /*
  * The UID of the object of class refclass that id (a UID or a name) names
  * in tenant tenant_id, into uid.  API_BAD_REQUEST naming the field if
@@ -384,6 +401,7 @@ obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
 	enum apierr	 arc;
 
 	o->last_modified = time_now();
+	obj_normalize(cls, o->doc);
 	if ((arc = obj_refs_resolve(r, cls, o)) != API_OK)
 		return arc;
 	doc = json_dumps(o->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -713,7 +731,7 @@ obj_meta(struct req *r, const struct objclass *cls)
 	static const char *const formats[F__MAX] = {
 		"string", "string", "name", "integer", "boolean", "object",
 		"list of strings", "list of roles", "any", "uid", "list of uids",
-		"enum", "ip address"
+		"enum", "ip address", "mac address"
 	};
 	static const struct { const char *name, *summary, *format; } book[] = {
 		{ "uid", "Unique ID: 32 lowercase hex digits", "uid" },

@@ -68,6 +68,17 @@ static const struct {
 	{ "[1]", 0, API_BAD_REQUEST, "Expected a JSON object" },
 };
 
+static const struct { const char *in, *out; } macs[] = {
+	{ "52:54:00:00:00:03", "52:54:00:00:00:03" },
+	{ "52-54-00-AB-cd-EF", "52:54:00:ab:cd:ef" },
+	{ "52:54:00:00:00", NULL },
+	{ "52:54:00:00:00:03:04", NULL },
+	{ "52:54:00:00:00:0g", NULL },
+	{ "5254.0000.0003", NULL },
+	{ "52:54:00:00:00:3", NULL },
+	{ "", NULL },
+};
+
 int
 main(void)
 {
@@ -98,6 +109,17 @@ main(void)
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 	    "a 256-character name is refused");
+
+	for (i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+		char	 mac[18];
+		int	 rc = mac_normalize(macs[i].in, mac);
+
+		if (macs[i].out != NULL)
+			ok(rc == 0 && strcmp(mac, macs[i].out) == 0,
+			    "MAC %s normalizes to %s", macs[i].in, macs[i].out);
+		else
+			ok(rc == -1, "MAC '%s' is refused", macs[i].in);
+	}
 
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
 		memset(&r, 0, sizeof(r));
