@@ -112,13 +112,13 @@ main(void)
 
 	for (i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
 		char	 mac[18];
-		int	 rc = mac_normalize(macs[i].in, mac);
+		int	 mrc = mac_normalize(macs[i].in, mac);
 
 		if (macs[i].out != NULL)
-			ok(rc == 0 && strcmp(mac, macs[i].out) == 0,
+			ok(mrc == 0 && strcmp(mac, macs[i].out) == 0,
 			    "MAC %s normalizes to %s", macs[i].in, macs[i].out);
 		else
-			ok(rc == -1, "MAC '%s' is refused", macs[i].in);
+			ok(mrc == -1, "MAC '%s' is refused", macs[i].in);
 	}
 
 	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
