@@ -78,6 +78,7 @@ int		 random_bytes(void *, size_t);
 int		 unix_bind(const char *path, int type);
 int		 valid_name(const char *);
 int		 valid_text(const char *, size_t max);
+int		 valid_dnsname(const char *);
 
 /* ------------------------------------------------------------------ log.c */
 
@@ -399,6 +400,10 @@ typedef enum apierr (*change_fn)(struct req *, const json_t *stored, void *arg,
 enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
 		    change_fn, void *arg);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
+/* Whether a rendered object matches what a search endpoint was given. */
+typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);
+enum apierr	 obj_search(struct req *, const struct objclass *, match_fn,
+		    const char *what);
 enum apierr	 api_obj_list(struct req *);
 enum apierr	 api_obj_post(struct req *);
 enum apierr	 api_obj_get(struct req *);
@@ -562,14 +567,21 @@ enum apierr	 api_attrs_delete(struct req *);
 
 /* class_*.c: the classes served by the generic handlers */
 extern const struct objclass attrib_class, image_class, bootconfig_class,
-		    distro_class, repo_class, gitrepo_class;
+		    distro_class, repo_class, gitrepo_class, net_class,
+		    hostname_class, dyngroup_class, namingpool_class;
 extern const struct bodyspec b_attrib, b_image, b_bootconfig, b_distro,
-		    b_repo, b_gitrepo;
+		    b_repo, b_gitrepo, b_net, b_hostname, b_dyngroup,
+		    b_namingpool;
 /* any JSON body; the handler checks it */
 extern const struct bodyspec b_any;
 enum apierr	 api_bootconfig_errors(struct req *);
 enum apierr	 api_bootconfigs_errors(struct req *);
 enum apierr	 api_gitrepo_url(struct req *);
+enum apierr	 api_nets_byname(struct req *);
+enum apierr	 api_nets_byip(struct req *);
+enum apierr	 api_nets_bykey(struct req *);
+enum apierr	 api_nets_byiface(struct req *);
+enum apierr	 api_hostnames_bypart(struct req *);
 
 /* api_cluster.c */
 extern const struct bodyspec b_cluster;

@@ -722,6 +722,30 @@ out:
 }
 
 /*
+ * The UIDs of the objects in scope that match says match what, as a list
+ * (the "by…" search endpoints of the reference).
+ */
+enum apierr
+obj_search(struct req *r, const struct objclass *cls, match_fn match,
+    const char *what)
+{
+	const char	*uid;
+	json_t		*all, *obj, *out;
+	enum apierr	 rc;
+
+	if ((rc = obj_list(r, cls)) != API_OK)
+		return rc;
+	all = r->data;
+	out = json_array();
+	json_object_foreach(all, uid, obj)
+		if (match(obj, uid, what))
+			json_array_append_new(out, json_string(uid));
+	json_decref(all);
+	r->data = out;
+	return API_OK;
+}
+
+/*
  * GET /<plural>/meta: the field list, each with path, summary, source and
  * format, as the reference describes.  Public.
  */

@@ -96,6 +96,43 @@ static const struct route routes[] = {
 	{ M_PUT,    "/gitrepo/:id",              api_obj_put,            NEED_CONFIG,   &b_gitrepo,     &gitrepo_class },
 	{ M_DELETE, "/gitrepo/:id",              api_obj_delete,         NEED_CONFIG,   NULL,           &gitrepo_class },
 	{ M_GET,    "/gitrepo/:id/url",          api_gitrepo_url,        NEED_NONE,     NULL },
+
+	{ M_GET,    "/nets",                     api_obj_list,           NEED_READ,     NULL,           &net_class },
+	{ M_POST,   "/nets",                     api_obj_post,           NEED_CONFIG,   &b_net,         &net_class },
+	{ M_GET,    "/nets/meta",                api_obj_meta,           NEED_NONE,     NULL,           &net_class },
+	{ M_GET,    "/net/:id",                  api_obj_get,            NEED_READ,     NULL,           &net_class },
+	{ M_PATCH,  "/net/:id",                  api_obj_patch,          NEED_CONFIG,   &b_net,         &net_class },
+	{ M_PUT,    "/net/:id",                  api_obj_put,            NEED_CONFIG,   &b_net,         &net_class },
+	{ M_DELETE, "/net/:id",                  api_obj_delete,         NEED_CONFIG,   NULL,           &net_class },
+	{ M_GET,    "/nets/byname/:part",        api_nets_byname,        NEED_READ,     NULL },
+	{ M_GET,    "/nets/byip/:part",          api_nets_byip,          NEED_READ,     NULL },
+	{ M_GET,    "/nets/bykey/:part",         api_nets_bykey,         NEED_READ,     NULL },
+	{ M_GET,    "/nets/byiface/:part",       api_nets_byiface,       NEED_READ,     NULL },
+
+	{ M_GET,    "/hostnames",                api_obj_list,           NEED_READ,     NULL,           &hostname_class },
+	{ M_POST,   "/hostnames",                api_obj_post,           NEED_CONFIG,   &b_hostname,    &hostname_class },
+	{ M_GET,    "/hostnames/meta",           api_obj_meta,           NEED_NONE,     NULL,           &hostname_class },
+	{ M_GET,    "/hostname/:id",             api_obj_get,            NEED_READ,     NULL,           &hostname_class },
+	{ M_PATCH,  "/hostname/:id",             api_obj_patch,          NEED_CONFIG,   &b_hostname,    &hostname_class },
+	{ M_PUT,    "/hostname/:id",             api_obj_put,            NEED_CONFIG,   &b_hostname,    &hostname_class },
+	{ M_DELETE, "/hostname/:id",             api_obj_delete,         NEED_CONFIG,   NULL,           &hostname_class },
+	{ M_GET,    "/hostnames/bypart/:part",   api_hostnames_bypart,   NEED_READ,     NULL },
+
+	{ M_GET,    "/dyngroups",                api_obj_list,           NEED_READ,     NULL,           &dyngroup_class },
+	{ M_POST,   "/dyngroups",                api_obj_post,           NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
+	{ M_GET,    "/dyngroups/meta",           api_obj_meta,           NEED_NONE,     NULL,           &dyngroup_class },
+	{ M_GET,    "/dyngroup/:id",             api_obj_get,            NEED_READ,     NULL,           &dyngroup_class },
+	{ M_PATCH,  "/dyngroup/:id",             api_obj_patch,          NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
+	{ M_PUT,    "/dyngroup/:id",             api_obj_put,            NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
+	{ M_DELETE, "/dyngroup/:id",             api_obj_delete,         NEED_CONFIG,   NULL,           &dyngroup_class },
+
+	{ M_GET,    "/namingpools",              api_obj_list,           NEED_READ,     NULL,           &namingpool_class },
+	{ M_POST,   "/namingpools",              api_obj_post,           NEED_CONFIG,   &b_namingpool,  &namingpool_class },
+	{ M_GET,    "/namingpools/meta",         api_obj_meta,           NEED_NONE,     NULL,           &namingpool_class },
+	{ M_GET,    "/namingpool/:id",           api_obj_get,            NEED_READ,     NULL,           &namingpool_class },
+	{ M_PATCH,  "/namingpool/:id",           api_obj_patch,          NEED_CONFIG,   &b_namingpool,  &namingpool_class },
+	{ M_PUT,    "/namingpool/:id",           api_obj_put,            NEED_CONFIG,   &b_namingpool,  &namingpool_class },
+	{ M_DELETE, "/namingpool/:id",           api_obj_delete,         NEED_CONFIG,   NULL,           &namingpool_class },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))

@@ -263,3 +263,33 @@ valid_text(const char *s, size_t max)
 	}
 	return 1;
 }
+
+/*
+ * Whether s is a DNS name: dot-separated labels of 1-63 letters, digits
+ * and '-', not starting or ending with '-', at most 253 bytes.
+ */
+int
+valid_dnsname(const char *s)
+{
+	size_t	 label = 0, total = 0;
+	char	 prev = '.';
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++, total++) {
+		if (total >= 253)
+			return 0;
+		if (*s == '.') {
+			if (label == 0 || prev == '-')
+				return 0;
+			label = 0;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || (*s == '-' && label > 0)) {
+			if (++label > 63)
+				return 0;
+		} else
+			return 0;
+		prev = *s;
+	}
+	return label > 0 && prev != '-';
+}
