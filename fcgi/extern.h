@@ -79,6 +79,7 @@ int		 unix_bind(const char *path, int type);
 int		 valid_name(const char *);
 int		 valid_text(const char *, size_t max);
 int		 valid_dnsname(const char *);
+int		 hex_digit(char);
 
 /* ------------------------------------------------------------------ log.c */
 

@@ -65,18 +65,6 @@ static const char *const ftype_names[F__MAX] = {
 	"an IPv4 or IPv6 address", "a MAC address (aa:bb:cc:dd:ee:ff)",
 };
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Write MAC address s as six lowercase hex pairs joined by ':' into out.
  * Accepts ':' or '-' separators and either case.  Returns 0 or -1.
@@ -89,7 +77,7 @@ mac_normalize(const char *s, char out[18])
 	int			 i, hi, lo;
 
 	for (i = 0, p = s; i < 6; i++) {
-		if ((hi = hexval(p[0])) == -1 || (lo = hexval(p[1])) == -1)
+		if ((hi = hex_digit(p[0])) == -1 || (lo = hex_digit(p[1])) == -1)
 			return -1;
 		out[3 * i] = hex[hi];
 		out[3 * i + 1] = hex[lo];

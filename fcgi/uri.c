@@ -55,18 +55,6 @@ uri_alnum(char c)
 	return uri_lower(c) || uri_digit(c) || (c >= 'A' && c <= 'Z');
 }
 
-static int
-uri_hex(char c)
-{
-	if (uri_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A copy of the n bytes at p as a string. */
 static char *
 uri_dup(const char *p, size_t n)
@@ -99,8 +87,8 @@ uri_decode(const char *p, size_t n, size_t base, const char *what,
 			s[j++] = p[i];
 			continue;
 		}
-		if (n - i < 3 || (hi = uri_hex(p[i + 1])) == -1 ||
-		    (lo = uri_hex(p[i + 2])) == -1) {
+		if (n - i < 3 || (hi = hex_digit(p[i + 1])) == -1 ||
+		    (lo = hex_digit(p[i + 2])) == -1) {
 			snprintf(err, errsz, "Power URI %s has a '%%' that is "
 			    "not an escape at position %zu; write %%25 for a "
 			    "'%%'", what, base + i + 1);
@@ -417,8 +405,8 @@ uri_parse_power(const char *uri, char *err, size_t errsz)
 				goto out;
 			}
 			if (p[i] == '%' && (i + 2 >= n ||
-			    uri_hex(p[i + 1]) == -1 ||
-			    uri_hex(p[i + 2]) == -1)) {
+			    hex_digit(p[i + 1]) == -1 ||
+			    hex_digit(p[i + 2]) == -1)) {
 				snprintf(err, errsz, "Power URI path has a '%%' "
 				    "that is not an escape at position %zu",
 				    (size_t)(p + i - uri) + 1);

@@ -293,3 +293,16 @@ valid_dnsname(const char *s)
 	}
 	return label > 0 && prev != '-';
 }
+
+/* The value of hex digit c (either case), or -1. */
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

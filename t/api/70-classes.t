@@ -16,20 +16,13 @@ my $s = Corral->start;
 my $AT = $s->admin_token;
 my $HEX32 = qr/^[0-9a-f]{32}$/;
 
-sub ok_call {
-	my ($method, $path, $body, $name) = @_;
-	my ($st, $j, $raw) = $s->call($method => $path, $body, $AT);
-	is($st, 200, "$name: 200") or diag($raw);
-	ok(ref $j eq 'HASH' && $j->{success}, "$name: success") or diag($raw);
-	return $j->{data};
-}
 sub n_objects { return scalar $s->sql("SELECT COUNT(*) FROM objects") }
 
 # ---------------------------------------------------------------- attribs
 # The reference's Attribute Group example, step by step.
-my $uid = ok_call(POST => '/attribs', {name => 'MyAttribs'}, 'create MyAttribs');
+my $uid = ok_call($s, $AT, POST => '/attribs', {name => 'MyAttribs'}, 'create MyAttribs');
 like($uid, $HEX32, 'create answers the UID');
-my $g = ok_call(GET => '/attrib/MyAttribs', undef, 'read MyAttribs');
+my $g = ok_call($s, $AT, GET => '/attrib/MyAttribs', undef, 'read MyAttribs');
 is($g->{name}, 'MyAttribs', 'name');
 is($g->{uid}, $uid, 'uid');
 is_deeply($g->{attributes}, {}, 'a new group has an empty store');
@@ -38,21 +31,21 @@ ok($g->{last_modified} > time - 60, 'last_modified is now');
 
 my ($st, $j, $raw) = $s->call(PATCH => '/attrib/MyAttribs', {attributes => {foo => 'bar'}}, $AT);
 is($raw, '{"success": true}', 'PATCH through the main record answers {"success": true}');
-$g = ok_call(GET => '/attrib/MyAttribs', undef, 'read after PATCH');
+$g = ok_call($s, $AT, GET => '/attrib/MyAttribs', undef, 'read after PATCH');
 is_deeply($g->{attributes}, {foo => 'bar'}, 'attributes replaced through the record');
-is_deeply(ok_call(GET => '/attrib/MyAttribs/attributes', undef, 'GET attributes'),
+is_deeply(ok_call($s, $AT, GET => '/attrib/MyAttribs/attributes', undef, 'GET attributes'),
     {foo => 'bar'}, 'GET /attributes gives just the pairs');
-ok_call(PATCH => '/attrib/MyAttribs/attributes', {abc => 'def'}, 'PATCH attributes');
-is_deeply(ok_call(GET => '/attrib/MyAttribs/attributes', undef, 'GET after PATCH'),
+ok_call($s, $AT, PATCH => '/attrib/MyAttribs/attributes', {abc => 'def'}, 'PATCH attributes');
+is_deeply(ok_call($s, $AT, GET => '/attrib/MyAttribs/attributes', undef, 'GET after PATCH'),
     {foo => 'bar', abc => 'def'}, 'PATCH /attributes adds one key, keeps the rest');
-ok_call(DELETE => '/attrib/MyAttribs/attributes', ['abc'], 'DELETE a list of keys');
-is_deeply(ok_call(GET => '/attrib/MyAttribs/attributes', undef, 'GET after DELETE'),
+ok_call($s, $AT, DELETE => '/attrib/MyAttribs/attributes', ['abc'], 'DELETE a list of keys');
+is_deeply(ok_call($s, $AT, GET => '/attrib/MyAttribs/attributes', undef, 'GET after DELETE'),
     {foo => 'bar'}, 'the deleted key is gone');
-ok_call(DELETE => '/attrib/MyAttribs/attributes', '"foo"', 'DELETE one key');
-is_deeply(ok_call(GET => '/attrib/MyAttribs/attributes', undef, 'GET after DELETE one'),
+ok_call($s, $AT, DELETE => '/attrib/MyAttribs/attributes', '"foo"', 'DELETE one key');
+is_deeply(ok_call($s, $AT, GET => '/attrib/MyAttribs/attributes', undef, 'GET after DELETE one'),
     {}, 'one key as a string works too');
-ok_call(PUT => '/attrib/MyAttribs/attributes', {x => '1', y => 2, z => JSON::PP::true}, 'PUT attributes');
-is_deeply(ok_call(GET => '/attrib/MyAttribs/attributes', undef, 'GET after PUT'),
+ok_call($s, $AT, PUT => '/attrib/MyAttribs/attributes', {x => '1', y => 2, z => JSON::PP::true}, 'PUT attributes');
+is_deeply(ok_call($s, $AT, GET => '/attrib/MyAttribs/attributes', undef, 'GET after PUT'),
     {x => '1', y => 2, z => JSON::PP::true}, 'PUT replaces every pair; numbers and booleans stay');
 
 for my $bad ([{a => {nested => 1}}, qr/must be a string, a number or true\/false/, 'a nested object'],
@@ -70,13 +63,13 @@ for my $bad ([{a => {nested => 1}}, qr/must be a string, a number or true\/false
 is_fail($st, $j, $raw, 400, qr/must be a string/, 'attributes are checked on create too');
 
 # ---------------------------------------------------------------- images, distros, repos
-my $repo = ok_call(POST => '/repos', {name => 'base', urls => ['https://mirror.example/base'],
+my $repo = ok_call($s, $AT, POST => '/repos', {name => 'base', urls => ['https://mirror.example/base'],
     disable => [JSON::PP::false]}, 'create a repo');
 ($st, $j, $raw) = $s->call(POST => '/repos', {name => 'r2', urls => ['not a url']}, $AT);
 is_fail($st, $j, $raw, 400, qr/Entry 0 of urls is not a URL/, 'repo URLs are checked');
-my $distro = ok_call(POST => '/distros', {name => 'CentOS', repos => ['base'], release => '9'},
+my $distro = ok_call($s, $AT, POST => '/distros', {name => 'CentOS', repos => ['base'], release => '9'},
     'create a distro naming its repo');
-my $d = ok_call(GET => '/distro/CentOS', undef, 'read the distro');
+my $d = ok_call($s, $AT, GET => '/distro/CentOS', undef, 'read the distro');
 is_deeply($d->{repos}, [$repo], 'the repo is stored as its UID');
 is($d->{packaging}, 'rpm', 'packaging defaults to rpm');
 ($st, $j, $raw) = $s->call(POST => '/distros', {name => 'd2', packaging => 'msi'}, $AT);
@@ -85,25 +78,25 @@ is_fail($st, $j, $raw, 400, qr/Field packaging must be one of: rpm, deb, apk/, '
 is_fail($st, $j, $raw, 400, qr/No repo found for repos=nosuch/, 'a reference must exist');
 
 # The reference's Image example: an empty image, then one with a distro.
-my $img = ok_call(POST => '/images', {name => 'NewImage'}, 'create an empty image');
+my $img = ok_call($s, $AT, POST => '/images', {name => 'NewImage'}, 'create an empty image');
 like($img, $HEX32, 'the image UID');
-my $def = ok_call(POST => '/images', {name => 'DefaultImage', distro => 'CentOS', parent => undef,
+my $def = ok_call($s, $AT, POST => '/images', {name => 'DefaultImage', distro => 'CentOS', parent => undef,
     description => 'Default image'}, 'create DefaultImage with a distro by name');
-my $i = ok_call(GET => '/image/DefaultImage', undef, 'read DefaultImage');
+my $i = ok_call($s, $AT, GET => '/image/DefaultImage', undef, 'read DefaultImage');
 is($i->{distro}, $distro, 'distro stored as UID');
 ok(exists $i->{parent} && !defined $i->{parent}, 'parent: null as sent');
-ok_call(PATCH => '/image/NewImage', {parent => $def}, 'parent by UID');
+ok_call($s, $AT, PATCH => '/image/NewImage', {parent => $def}, 'parent by UID');
 ($st, $j, $raw) = $s->call(PATCH => '/image/NewImage', {parent => 'NewImage'}, $AT);
 is_fail($st, $j, $raw, 400, qr/cannot refer to the object itself/, 'an image is not its own parent');
 
 # ---------------------------------------------------------------- bootconfigs
 # The reference's Boot Config example.
-my $bc = ok_call(POST => '/bootconfigs', {name => 'NewBoot', image => 'DefaultImage'},
+my $bc = ok_call($s, $AT, POST => '/bootconfigs', {name => 'NewBoot', image => 'DefaultImage'},
     'create NewBoot with an image by name');
-my $b = ok_call(GET => '/bootconfig/NewBoot', undef, 'read NewBoot');
+my $b = ok_call($s, $AT, GET => '/bootconfig/NewBoot', undef, 'read NewBoot');
 is($b->{image}, $def, 'image stored as UID');
 is($b->{boot_style}, 'rwram', 'boot_style defaults to rwram');
-ok_call(PATCH => '/bootconfig/NewBoot', {frozen => JSON::PP::true}, 'freeze it');
+ok_call($s, $AT, PATCH => '/bootconfig/NewBoot', {frozen => JSON::PP::true}, 'freeze it');
 my $v = $s->sql("SELECT version FROM objects WHERE uid = '$bc'");
 ($st, $j, $raw) = $s->call(PATCH => '/bootconfig/NewBoot', {description => 'new description'}, $AT);
 is($st, 409, 'a frozen boot config refuses a change: 409');
@@ -113,8 +106,8 @@ is($st, 409, 'unfreezing together with a change is refused too');
 ($st, $j, $raw) = $s->call(DELETE => '/bootconfig/NewBoot', undef, $AT);
 is($st, 409, 'a frozen boot config cannot be deleted');
 is($s->sql("SELECT version FROM objects WHERE uid = '$bc'"), $v, 'nothing changed while frozen');
-ok_call(PATCH => '/bootconfig/NewBoot', {frozen => JSON::PP::false}, 'unfreezing alone works');
-ok_call(PATCH => '/bootconfig/NewBoot', {description => 'new description'}, 'then changes work');
+ok_call($s, $AT, PATCH => '/bootconfig/NewBoot', {frozen => JSON::PP::false}, 'unfreezing alone works');
+ok_call($s, $AT, PATCH => '/bootconfig/NewBoot', {description => 'new description'}, 'then changes work');
 ($st, $j, $raw) = $s->call(PATCH => '/bootconfig/NewBoot', {boot_style => 'floppy'}, $AT);
 is_fail($st, $j, $raw, 400, qr/boot_style must be one of: rwram, roram, iscsi, next, disked, sanboot, live/,
     'boot_style is checked');
@@ -123,10 +116,10 @@ is_fail($st, $j, $raw, 400, qr/Unhandled parameter\(s\): kernel/, 'kernel is not
 ($st, $j, $raw) = $s->call(PATCH => '/bootconfig/NewBoot', {cmdline => "quiet\nrm -rf /"}, $AT);
 is_fail($st, $j, $raw, 400, qr/cmdline must be one line/, 'cmdline is one line');
 
-my $errs = ok_call(GET => '/bootconfig/NewBoot/errors', undef, 'errors of NewBoot');
+my $errs = ok_call($s, $AT, GET => '/bootconfig/NewBoot/errors', undef, 'errors of NewBoot');
 ok(!$errs->{success}, 'NewBoot cannot boot yet');
 is_deeply($errs->{problems}, ['no kernel', 'no initramfs'], 'because kernel and initramfs are missing');
-my $all = ok_call(GET => '/bootconfigs/errors', undef, 'errors of every boot config');
+my $all = ok_call($s, $AT, GET => '/bootconfigs/errors', undef, 'errors of every boot config');
 is_deeply($all->{$bc}, ['no kernel', 'no initramfs'], 'keyed by UID');
 
 # The image is in use: deleting it says by whom; then it can go.
@@ -136,19 +129,19 @@ is_fail($st, $j, $raw, 409, qr/Cannot delete image DefaultImage: used by bootcon
 ok($s->sql("SELECT COUNT(*) FROM objects WHERE uid = '$def'"), 'the image is still there');
 ($st, $j, $raw) = $s->call(DELETE => '/distro/CentOS', undef, $AT);
 is_fail($st, $j, $raw, 409, qr/used by image DefaultImage/, 'and the distro it uses');
-ok_call(PATCH => '/bootconfig/NewBoot', {image => undef}, 'drop the reference');
-ok_call(PATCH => '/image/NewImage', {parent => undef}, 'drop the parent');
-ok_call(DELETE => '/image/DefaultImage', undef, 'now the image can be deleted');
+ok_call($s, $AT, PATCH => '/bootconfig/NewBoot', {image => undef}, 'drop the reference');
+ok_call($s, $AT, PATCH => '/image/NewImage', {parent => undef}, 'drop the parent');
+ok_call($s, $AT, DELETE => '/image/DefaultImage', undef, 'now the image can be deleted');
 ($st) = $s->call(GET => '/image/DefaultImage', undef, $AT);
 is($st, 404, 'and is gone');
 
 # ---------------------------------------------------------------- gitrepos
-ok_call(POST => '/gitrepos', {name => 'config', public => JSON::PP::true, upstream => 'https://git.example/c.git',
+ok_call($s, $AT, POST => '/gitrepos', {name => 'config', public => JSON::PP::true, upstream => 'https://git.example/c.git',
     sync_period => '10m', branch_map => {main => 'main'}}, 'create a public gitrepo');
 ($st, $j, $raw) = $s->call(GET => '/gitrepo/config/url');
 is($st, 200, 'GET /gitrepo/<ID>/url needs no token');
 like($raw, qr{^https://[^/]+/git/config\.git\n$}, 'and answers a clone URL as text');
-ok_call(POST => '/gitrepos', {name => 'private'}, 'create a private gitrepo');
+ok_call($s, $AT, POST => '/gitrepos', {name => 'private'}, 'create a private gitrepo');
 ($st) = $s->call(GET => '/gitrepo/private/url');
 is($st, 404, 'a private repo is not revealed without a token');
 for my $bad ([{name => 'g', url => 'https://a/x', upstream => 'https://b/y'}, qr/either url or upstream/, 'url and upstream'],
@@ -168,8 +161,8 @@ for my $plural (qw(attribs images bootconfigs distros repos gitrepos)) {
 
 # ---------------------------------------------------------------- roles and tenants
 $s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2')");
-ok_call(POST => '/admins', {name => 'reader', roles => ['role.authuser']}, 'an authuser');
-ok_call(POST => '/admins', {name => 't2', tenant => 'tenant2'}, 'a fulladmin of tenant2');
+ok_call($s, $AT, POST => '/admins', {name => 'reader', roles => ['role.authuser']}, 'an authuser');
+ok_call($s, $AT, POST => '/admins', {name => 't2', tenant => 'tenant2'}, 'a fulladmin of tenant2');
 $s->add_passwd_user($_, 'pw-' . $_) for qw(reader t2);
 my ($rt) = $s->login('reader', 'pw-reader');
 my ($t2) = $s->login('t2', 'pw-t2');

@@ -8,7 +8,7 @@ use Exporter 'import';
 use Test::More;
 use Time::HiRes ();
 
-our @EXPORT = qw(is_fail wait_for);
+our @EXPORT = qw(is_fail ok_call wait_for);
 
 # is_fail(status, json, raw, want_status, reason_regex, name): the answer
 # is want_status with the failure envelope, and its reason matches.
@@ -20,6 +20,17 @@ sub is_fail {
 	    && length($j->{reason} // ''), "$name: failure envelope")
 	    or diag("body: ", $raw // '');
 	like($j->{reason} // '', $re, "$name: reason") if $re && ref $j eq 'HASH';
+}
+
+# ok_call(stack, token, method, path, body, name): the call answers 200
+# with success true; returns its data.
+sub ok_call {
+	my ($s, $tok, $method, $path, $body, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($st, $j, $raw) = $s->call($method => $path, $body, $tok);
+	is($st, 200, "$name: 200") or diag($raw);
+	ok(ref $j eq 'HASH' && $j->{success}, "$name: success") or diag($raw);
+	return ref $j eq 'HASH' ? $j->{data} : undef;
 }
 
 # wait_for(seconds, code): code's value once it is true, else its last value.
