@@ -78,45 +78,15 @@ api_attrs_get(struct req *r)
 	return API_OK;
 }
 
-enum attrop { ATTRS_SET, ATTRS_MERGE, ATTRS_REMOVE };
-
-/* The new "attributes" from the locked object and the body (a change_fn). */
 static enum apierr
-attrs_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
+attrs_change(struct req *r, enum keyedit op)
 {
-	const enum attrop	*op = arg;
-	json_t			*a, *e;
-	const char		*k;
+	struct fieldedit	 fe = { "attributes", op };
+	json_t			*e;
+	enum apierr		 rc;
 	size_t			 i;
 
-	a = json_object_get(stored, "attributes");
-	a = *op != ATTRS_SET && json_is_object(a) ? json_deep_copy(a) :
-	    json_object();
-	switch (*op) {
-	case ATTRS_SET:
-	case ATTRS_MERGE:
-		json_object_foreach(r->json, k, e)
-			json_object_set(a, k, e);
-		break;
-	case ATTRS_REMOVE:
-		if (json_is_string(r->json))
-			json_object_del(a, json_string_value(r->json));
-		json_array_foreach(r->json, i, e)
-			json_object_del(a, json_string_value(e));
-		break;
-	}
-	*change = json_pack("{s:o}", "attributes", a);
-	return API_OK;
-}
-
-static enum apierr
-attrs_change(struct req *r, enum attrop op)
-{
-	json_t		*e;
-	enum apierr	 rc;
-	size_t		 i;
-
-	if (op == ATTRS_REMOVE) {
+	if (op == KEYEDIT_REMOVE) {
 		/* One key or a list of keys, as the reference says. */
 		if (json_is_array(r->json)) {
 			json_array_foreach(r->json, i, e)
@@ -128,27 +98,27 @@ attrs_change(struct req *r, enum attrop op)
 			    "Send a key or a list of keys");
 	} else if ((rc = attrs_check(r, r->json)) != API_OK)
 		return rc;
-	return obj_change_by(r, r->route->cls, req_param(r, "id"), attrs_merge,
-	    &op);
+	return obj_change_by(r, r->route->cls, req_param(r, "id"),
+	    obj_field_edit, &fe);
 }
 
 /* PUT /<class>/:id/attributes: replace every pair. */
 enum apierr
 api_attrs_put(struct req *r)
 {
-	return attrs_change(r, ATTRS_SET);
+	return attrs_change(r, KEYEDIT_REPLACE);
 }
 
 /* PATCH /<class>/:id/attributes: set the sent keys, keep the rest. */
 enum apierr
 api_attrs_patch(struct req *r)
 {
-	return attrs_change(r, ATTRS_MERGE);
+	return attrs_change(r, KEYEDIT_MERGE);
 }
 
 /* DELETE /<class>/:id/attributes: remove one key or a list of keys. */
 enum apierr
 api_attrs_delete(struct req *r)
 {
-	return attrs_change(r, ATTRS_REMOVE);
+	return attrs_change(r, KEYEDIT_REMOVE);
 }

@@ -393,42 +393,21 @@ api_admin_gui_get(struct req *r)
 }
 
 /*
- * The new "gui_settings" from the locked admin (a change_fn): PATCH
- * merges the sent keys; DELETE removes the listed keys, or every key
- * without a body.
+ * PATCH /admin/:id/gui_settings merges the sent keys; DELETE removes the
+ * listed keys, or every key without a body.
  */
-static enum apierr
-gui_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
-{
-	const int	*removing = arg;
-	json_t		*g, *e;
-	const char	*k;
-	size_t		 i;
-
-	g = json_object_get(stored, "gui_settings");
-	g = g != NULL && json_is_object(g) ? json_deep_copy(g) : json_object();
-	if (!*removing)
-		json_object_foreach(r->json, k, e)
-			json_object_set(g, k, e);
-	else if (r->json == NULL)
-		json_object_clear(g);
-	else
-		json_array_foreach(r->json, i, e)
-			if (json_is_string(e))
-				json_object_del(g, json_string_value(e));
-	*change = json_pack("{s:o}", "gui_settings", g);
-	return API_OK;
-}
-
 static enum apierr
 admin_gui_change(struct req *r, int removing)
 {
+	struct fieldedit	 fe = { "gui_settings",
+				    removing ? KEYEDIT_REMOVE : KEYEDIT_MERGE };
+
 	if (!removing && !json_is_object(r->json))
 		return req_fail(r, API_BAD_REQUEST, "Send a JSON object of settings");
 	if (removing && r->json != NULL && !json_is_array(r->json))
 		return req_fail(r, API_BAD_REQUEST, "Send a list of setting names");
-	return obj_change_by(r, &admin_class, req_param(r, "id"), gui_merge,
-	    &removing);
+	return obj_change_by(r, &admin_class, req_param(r, "id"),
+	    obj_field_edit, &fe);
 }
 
 enum apierr

@@ -341,6 +341,15 @@ json_t		*json_decode_strict(const char *, size_t, char *err, size_t errsz);
 enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial);
 enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
 int		 valid_ip(const char *);
+
+/* How json_keys_edit changes an object's keys. */
+enum keyedit {
+	KEYEDIT_MERGE,		/* set the body's keys, keep the rest */
+	KEYEDIT_REPLACE,	/* keep only the body's keys */
+	KEYEDIT_REMOVE		/* drop the named keys; all of them for no body */
+};
+json_t		*json_keys_edit(const json_t *base, const json_t *body,
+		    enum keyedit);
 int		 mac_normalize(const char *, char out[18]);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
@@ -400,6 +409,13 @@ typedef enum apierr (*change_fn)(struct req *, const json_t *stored, void *arg,
 		    json_t **change);
 enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
 		    change_fn, void *arg);
+/* obj_field_edit's arg: which object-valued field, and how to edit it. */
+struct fieldedit {
+	const char	*field;
+	enum keyedit	 op;
+};
+enum apierr	 obj_field_edit(struct req *, const json_t *stored, void *arg,
+		    json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
 /* Whether a rendered object matches what a search endpoint was given. */
 typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);

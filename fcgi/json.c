@@ -280,6 +280,40 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 	    ftype_names[f->type < F__MAX ? f->type : F_ANY]);
 }
 
+/*
+ * A copy of object base (NULL or not an object: empty) edited by body
+ * (new reference).  MERGE sets body's keys; REPLACE keeps only them;
+ * REMOVE drops the keys body names (one string, or a list of strings),
+ * or every key when body is NULL.
+ */
+json_t *
+json_keys_edit(const json_t *base, const json_t *body, enum keyedit op)
+{
+	json_t		*out, *e;
+	const char	*k;
+	size_t		 i;
+
+	out = op != KEYEDIT_REPLACE && json_is_object(base) ?
+	    json_deep_copy(base) : json_object();
+	switch (op) {
+	case KEYEDIT_MERGE:
+	case KEYEDIT_REPLACE:
+		json_object_foreach((json_t *)(uintptr_t)body, k, e)
+			json_object_set(out, k, e);
+		break;
+	case KEYEDIT_REMOVE:
+		if (body == NULL)
+			json_object_clear(out);
+		else if (json_is_string(body))
+			json_object_del(out, json_string_value(body));
+		json_array_foreach(body, i, e)
+			if (json_is_string(e))
+				json_object_del(out, json_string_value(e));
+		break;
+	}
+	return out;
+}
+
 /* A body of any JSON shape; the handler checks it. */
 const struct bodyspec b_any = { NULL, 0, 1 };
 

@@ -655,6 +655,20 @@ obj_change_by(struct req *r, const struct objclass *cls, const char *id,
 	return obj_change_locked(r, cls, id, NULL, 0, fn, arg);
 }
 
+/*
+ * A change_fn editing the keys of one object-valued field (attributes,
+ * gui_settings) of the locked object by the request body.
+ */
+enum apierr
+obj_field_edit(struct req *r, const json_t *stored, void *arg, json_t **change)
+{
+	const struct fieldedit	*fe = arg;
+
+	*change = json_pack("{s:o}", fe->field, json_keys_edit(
+	    json_object_get(stored, fe->field), r->json, fe->op));
+	return API_OK;
+}
+
 /* PATCH (replace == 0) or PUT (replace == 1) /<class>/:id from the body. */
 enum apierr
 obj_update(struct req *r, const struct objclass *cls, int replace)
