@@ -89,6 +89,29 @@ api_cluster_patch(struct req *r)
 	return API_OK;
 }
 
+/* The value of cluster setting k if it is a non-empty string (new allocation), else NULL. */
+enum apierr
+cluster_setting_string(struct req *r, const char *k, char **out)
+{
+	char		*v = NULL, err[64];
+	json_t		*j;
+	enum dbrc	 rc;
+
+	*out = NULL;
+	if ((rc = db_run(r->db, SQL_CLUSTER_GET, "s", k)) != DB_OK)
+		return (rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " "));
+	rc = db_next(r->db, SQL_CLUSTER_GET, "s", &v);
+	db_done(r->db, SQL_CLUSTER_GET);
+	if (rc == DB_OK && (j = json_decode_strict(v, strlen(v), err,
+	    sizeof(err))) != NULL) {
+		if (json_is_string(j) && json_string_length(j) > 0)
+			*out = xstrdup(json_string_value(j));
+		json_decref(j);
+	}
+	free(v);
+	return rc == DB_OK || rc == DB_DONE ? API_OK : (rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " "));
+}
+
 /* GET /cluster/time (public): the head's clock, epoch seconds. */
 enum apierr
 api_cluster_time(struct req *r)
@@ -117,5 +140,248 @@ api_cluster_database(struct req *r)
 	    "status", schema == SCHEMA_VERSION ? "ok" : "schema mismatch");
 	free(version);
 	free(name);
+	return API_OK;
+}
+
+/* The classes /cluster/summary lists, by their stored names. */
+static const struct objclass *const summary_classes[] = {
+	&admin_class, &attrib_class, &bootconfig_class, &distro_class,
+	&dyngroup_class, &gitrepo_class, &head_class, &hostname_class,
+	&image_class, &namingpool_class, &net_class, &node_class, &repo_class,
+};
+
+#define NSUMMARY	(sizeof(summary_classes) / sizeof(summary_classes[0]))
+
+/*
+ * GET /cluster/summary: the UIDs of every object in scope, as lists
+ * keyed by class ("nodes", "images", ...), each sorted by name.
+ */
+enum apierr
+api_cluster_summary(struct req *r)
+{
+	char		*cls, *uid;
+	long long	 tid = scope_tenant(r);
+	json_t		*out, *list;
+	size_t		 i;
+	enum dbrc	 rc;
+
+	out = json_object();
+	for (i = 0; i < NSUMMARY; i++)
+		json_object_set_new(out, summary_classes[i]->plural, json_array());
+	if ((rc = db_run(r->db, SQL_OBJ_UIDS, "ii", tid, tid)) != DB_OK) {
+		json_decref(out);
+		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+	}
+	while ((rc = db_next(r->db, SQL_OBJ_UIDS, "ss", &cls, &uid)) == DB_OK) {
+		for (i = 0; i < NSUMMARY; i++)
+			if (strcmp(summary_classes[i]->name, cls) == 0)
+				break;
+		if (i < NSUMMARY &&
+		    (list = json_object_get(out, summary_classes[i]->plural)) != NULL)
+			json_array_append_new(list, json_string(uid));
+		free(cls);
+		free(uid);
+	}
+	db_done(r->db, SQL_OBJ_UIDS);
+	if (rc != DB_DONE) {
+		json_decref(out);
+		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+	}
+	r->data = out;
+	return API_OK;
+}
+
+/*
+ * The tenant a public endpoint answers for: that of the node at the
+ * caller's address, else the management tenant's (the operator's own
+ * network).  Another tenant's objects are never shown to a stranger.
+ */
+static long long
+public_scope(struct req *r, enum apierr *err)
+{
+	struct objrow	 o;
+	long long	 tid;
+
+	*err = API_OK;
+	if (r->remote_addr != NULL && valid_ip(r->remote_addr)) {
+		r->who.super = 1;	/* addresses are unique cluster-wide */
+		*err = obj_find(r, &node_class, r->remote_addr, 0, &o);
+		r->who.super = 0;
+		if (*err == API_OK) {
+			tid = o.tenant_id;
+			objrow_free(&o);
+			return tid;
+		}
+		if (*err != API_NOT_FOUND)
+			return 0;
+		*err = API_OK;
+		r->reason[0] = '\0';
+	}
+	return tenant_lookup(r, MGMT_TENANT, err);
+}
+
+/* Objects of class cls in tenant tid, rendered, into fn. */
+static enum apierr
+public_each(struct req *r, const struct objclass *cls, long long tid,
+    void (*fn)(const json_t *, void *), void *arg)
+{
+	struct objrow	 o;
+	json_t		*obj;
+	enum dbrc	 rc;
+
+	if ((rc = db_run(r->db, SQL_OBJ_LIST, "si", cls->name, tid)) != DB_OK)
+		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+	while ((rc = obj_row_next(r, SQL_OBJ_LIST, &o)) == DB_OK) {
+		obj = obj_render(r, cls, &o);
+		fn(obj, arg);
+		json_decref(obj);
+		objrow_free(&o);
+	}
+	db_done(r->db, SQL_OBJ_LIST);
+	return rc == DB_DONE ? API_OK : rc == DB_GONE ? API_UNAVAILABLE :
+	    API_INTERNAL;
+}
+
+static void
+hosts_add(const json_t *obj, void *arg)
+{
+	json_t	*ip = json_object_get(obj, "ip");
+
+	if (json_is_string(ip))
+		json_object_set(arg, json_string_value(json_object_get(obj,
+		    "name")), ip);
+}
+
+/*
+ * GET /cluster/hosts (public): {host name: address} of the nodes with an
+ * address and the arec/aaaarec host records, for /etc/hosts.
+ */
+enum apierr
+api_cluster_hosts(struct req *r)
+{
+	long long	 tid;
+	enum apierr	 rc;
+	json_t		*out;
+
+	if ((tid = public_scope(r, &rc)) == 0)
+		return rc != API_OK ? rc : API_INTERNAL;
+	out = json_object();
+	if ((rc = public_each(r, &hostname_class, tid, hosts_add, out)) != API_OK ||
+	    (rc = public_each(r, &node_class, tid, hosts_add, out)) != API_OK) {
+		json_decref(out);
+		return rc;
+	}
+	r->data = out;
+	return API_OK;
+}
+
+static void
+keys_add(const json_t *obj, void *arg)
+{
+	json_t	*k;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(obj, "keys"), i, k)
+		json_array_append(arg, k);
+}
+
+static void
+head_key_add(const json_t *obj, void *arg)
+{
+	json_t	*k = json_object_get(obj, "ssh_public");
+
+	if (json_is_string(k))
+		json_array_append(arg, k);
+}
+
+/*
+ * GET /cluster/sshkeys (public): the keys nodes authorize: the admins'
+ * of the tenant, and the heads' own (they run commands on nodes).
+ */
+enum apierr
+api_cluster_sshkeys(struct req *r)
+{
+	long long	 tid, mgmt;
+	enum apierr	 rc;
+	json_t		*admins, *heads;
+
+	if ((tid = public_scope(r, &rc)) == 0 ||
+	    (mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
+		return rc != API_OK ? rc : API_INTERNAL;
+	admins = json_array();
+	heads = json_array();
+	if ((rc = public_each(r, &admin_class, tid, keys_add, admins)) != API_OK ||
+	    (rc = public_each(r, &head_class, mgmt, head_key_add, heads)) != API_OK) {
+		json_decref(admins);
+		json_decref(heads);
+		return rc;
+	}
+	r->data = json_pack("{s:o, s:o}", "admins", admins, "heads", heads);
+	return API_OK;
+}
+
+static void
+pem_add(const json_t *obj, void *arg)
+{
+	json_t	*pem = json_object_get(obj, "ca_pem");
+
+	if (json_is_string(pem))
+		json_object_set(arg, json_string_value(json_object_get(obj,
+		    "uid")), pem);
+}
+
+/* GET /cluster/cabundle (public): the heads' CA certificates, by head UID. */
+enum apierr
+api_cluster_cabundle(struct req *r)
+{
+	long long	 mgmt;
+	enum apierr	 rc;
+	json_t		*out;
+
+	if ((mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
+		return rc != API_OK ? rc : API_INTERNAL;
+	out = json_object();
+	if ((rc = public_each(r, &head_class, mgmt, pem_add, out)) != API_OK) {
+		json_decref(out);
+		return rc;
+	}
+	r->data = out;
+	return API_OK;
+}
+
+/*
+ * GET /cluster/license: corral needs no license key; this says so, in the
+ * shape scripts reading ClusterWare's answer look for.
+ */
+enum apierr
+api_cluster_license(struct req *r)
+{
+	r->data = json_pack("{s:s, s:s, s:b, s:n, s:n, s:s}", "product", "corral",
+	    "version", PACKAGE_VERSION, "valid", 1, "expires", "max_nodes",
+	    "terms", "No license key is needed");
+	return API_OK;
+}
+
+/*
+ * GET /cluster/head/:id: a head's record, and whether it is the head
+ * answering (with its version and clock then).
+ */
+enum apierr
+api_cluster_head(struct req *r)
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+	int		 self;
+
+	if ((rc = obj_find(r, &head_class, req_param(r, "id"), 0, &o)) != API_OK)
+		return rc;
+	r->data = obj_render(r, &head_class, &o);
+	self = strcmp(o.name, r->conf->head_name) == 0;
+	json_object_set_new(r->data, "this_head", json_boolean(self));
+	if (self) {
+		json_object_set_new(r->data, "version", json_string(PACKAGE_VERSION));
+		json_object_set_new(r->data, "time", json_real(time_now()));
+	}
+	objrow_free(&o);
 	return API_OK;
 }

@@ -319,7 +319,7 @@ struct keychange {
 
 /* The new "keys" from the locked admin and the request (a change_fn). */
 static enum apierr
-keys_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
+keys_merge(struct req *r, const struct objrow *o, void *arg, json_t **change)
 {
 	struct keychange	*kc = arg;
 	json_t			*keys, *e;
@@ -327,7 +327,7 @@ keys_merge(struct req *r, const json_t *stored, void *arg, json_t **change)
 
 	keys = json_array();
 	if (kc->op == KEYS_ADD || (kc->op == KEYS_REMOVE && kc->sent != NULL))
-		json_array_foreach(json_object_get(stored, "keys"), i, e)
+		json_array_foreach(json_object_get(o->doc, "keys"), i, e)
 			if (json_is_string(e) && (kc->op == KEYS_ADD ||
 			    !list_has(kc->sent, json_string_value(e))))
 				json_array_append(keys, e);

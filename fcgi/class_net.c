@@ -3,7 +3,8 @@
  * The name is optional there; corral names an unnamed network after its
  * first_ip, which is a valid name and unique enough to look it up by.
  */
-#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <string.h>
 #include <strings.h>
 
@@ -26,44 +27,6 @@ static const struct field net_fields[] = {
 
 const struct bodyspec b_net = { net_fields, NFIELDS, 0 };
 
-/* An address as 16 bytes (IPv4 mapped to the last 4); its family, or 0. */
-static int
-ip_bytes(const char *s, unsigned char out[16])
-{
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, s, out + 12) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, s, out) == 1)
-		return AF_INET6;
-	return 0;
-}
-
-/* Whether a and b (16 bytes) share their first bits bits. */
-static int
-same_prefix(const unsigned char *a, const unsigned char *b, int bits)
-{
-	int	 i;
-
-	for (i = 0; bits >= 8; i++, bits -= 8)
-		if (a[i] != b[i])
-			return 0;
-	return bits == 0 || ((a[i] ^ b[i]) & (0xff << (8 - bits)) & 0xff) == 0;
-}
-
-/* addr + n in place (16 bytes, big-endian); -1 on overflow. */
-static int
-ip_add(unsigned char a[16], unsigned long long n)
-{
-	int	 i;
-
-	for (i = 15; i >= 0 && n > 0; i--) {
-		n += a[i];
-		a[i] = n & 0xff;
-		n >>= 8;
-	}
-	return n == 0 ? 0 : -1;
-}
-
 /*
  * The addresses must form one subnet: first_ip .. first_ip + ip_count - 1
  * inside first_ip/mask_bits, router and gateway inside it too.
@@ -82,7 +45,7 @@ net_prepare(struct req *r, json_t *doc, int creating)
 		return req_fail(r, API_BAD_REQUEST, "Missing required field: first_ip");
 	if (json_object_get(doc, "name") == NULL)
 		json_object_set_new(doc, "name", json_string(first));
-	fam = ip_bytes(first, base);
+	fam = ip_parse(first, base);
 	bits = json_integer_value(json_object_get(doc, "mask_bits"));
 	count = json_integer_value(json_object_get(doc, "ip_count"));
 	plen = fam == AF_INET ? 96 + (int)bits : (int)bits;
@@ -93,7 +56,7 @@ net_prepare(struct req *r, json_t *doc, int creating)
 		return req_fail(r, API_BAD_REQUEST, "Field ip_count must be at least 1");
 	memcpy(last, base, sizeof(last));
 	if (ip_add(last, (unsigned long long)count - 1) == -1 ||
-	    !same_prefix(base, last, plen))
+	    !ip_same_prefix(base, last, plen))
 		return req_fail(r, API_BAD_REQUEST, "%lld addresses from %s do not "
 		    "fit in a /%lld network", count, first, bits);
 	for (i = 0; i < 2; i++) {
@@ -101,8 +64,8 @@ net_prepare(struct req *r, json_t *doc, int creating)
 		if (json_object_get(doc, k) == NULL ||
 		    json_is_null(json_object_get(doc, k)))
 			continue;
-		if (ip_bytes(json_string_value(json_object_get(doc, k)), other) != fam ||
-		    !same_prefix(base, other, plen))
+		if (ip_parse(json_string_value(json_object_get(doc, k)), other) != fam ||
+		    !ip_same_prefix(base, other, plen))
 			return req_fail(r, API_BAD_REQUEST, "Field %s must be inside "
 			    "%s/%lld", k, first, bits);
 	}
@@ -160,7 +123,7 @@ match_ip(const json_t *o, const char *uid, const char *what)
 
 	if (first == NULL)
 		return 0;
-	if (ip_bytes(what, ip) == 0 || ip_bytes(first, base) == 0)
+	if (ip_parse(what, ip) == 0 || ip_parse(first, base) == 0)
 		return strncmp(first, what, strlen(what)) == 0;
 	memcpy(last, base, sizeof(last));
 	if (count < 1 || ip_add(last, (unsigned long long)count - 1) == -1)

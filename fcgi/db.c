@@ -125,6 +125,34 @@ static const char *const sqls[SQL__MAX] = {
 	/* SQL_JOB_REQUEUE_ORPHAN */
 	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
 	"WHERE id = ? AND state = 'claimed'",
+	/* SQL_TENANT_LOCK: serializes assignment from a tenant's default pool */
+	"SELECT id FROM tenants WHERE id = ? FOR UPDATE",
+	/*
+	 * SQL_KEY_VALUES: identifiers in use with a prefix (a naming pool's
+	 * indexes); a locking read sees the newest rows, not the snapshot.
+	 */
+	"SELECT value FROM object_keys WHERE class = ? AND kind = ? "
+	"AND value LIKE ? LOCK IN SHARE MODE",
+	/* SQL_CLUSTER_GET */
+	"SELECT v FROM cluster_settings WHERE k = ?",
+	/* SQL_STATUS_GET */
+	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?",
+	/* SQL_STATUS_PUT */
+	"INSERT INTO node_status (uid, status, updated_at) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE status = VALUES(status), "
+	"updated_at = VALUES(updated_at)",
+	/*
+	 * SQL_NODE_SCAN: what selectors read, for every node in scope (0:
+	 * all); the status only when asked for, as it is the bulk of it.
+	 */
+	"SELECT o.uid, o.doc, IF(?, s.status, NULL) FROM objects o "
+	"LEFT JOIN node_status s ON s.uid = o.uid "
+	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
+	/* SQL_OBJ_UIDS: every object in scope (0: all), for /cluster/summary */
+	"SELECT class, uid FROM objects WHERE (? = 0 OR tenant_id = ?) "
+	"ORDER BY class, name",
+	/* SQL_REF_FROM: who refers to an object through one field */
+	"SELECT uid FROM object_refs WHERE ref_uid = ? AND field = ?",
 };
 
 #define DB_MAX_PARAMS	12

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		2
+#define SCHEMA_VERSION		3
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -81,6 +81,13 @@ int		 valid_text(const char *, size_t max);
 int		 valid_dnsname(const char *);
 int		 hex_digit(char);
 
+#define IP_STR_MAX		46	/* INET6_ADDRSTRLEN */
+int		 ip_parse(const char *, unsigned char out[16]);
+const char	*ip_format(const unsigned char[16], int fam, char *buf);
+int		 ip_same_prefix(const unsigned char *, const unsigned char *, int bits);
+int		 ip_add(unsigned char[16], unsigned long long);
+long long	 ip_diff(const unsigned char[16], const unsigned char[16]);
+
 /* ------------------------------------------------------------------ log.c */
 
 enum loglvl { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -140,6 +147,14 @@ enum sql {
 	SQL_JOB_LOCK_FREE,
 	SQL_JOB_FAIL_ORPHAN,
 	SQL_JOB_REQUEUE_ORPHAN,
+	SQL_TENANT_LOCK,
+	SQL_KEY_VALUES,
+	SQL_CLUSTER_GET,
+	SQL_STATUS_GET,
+	SQL_STATUS_PUT,
+	SQL_NODE_SCAN,
+	SQL_OBJ_UIDS,
+	SQL_REF_FROM,
 	SQL__MAX
 };
 
@@ -281,6 +296,13 @@ struct req {
 	char			 reason[512];
 	json_t			*data;		/* "data" of a success */
 	int			 raw;		/* handler wrote its own output */
+	/*
+	 * What a class keeps across the objects of one request (node
+	 * assignment caches the indexes and addresses in use); freed with
+	 * scratch_free when the request ends.
+	 */
+	void			*scratch;
+	void			 (*scratch_free)(void *);
 };
 
 struct fcgx_listener;
@@ -339,6 +361,8 @@ struct bodyspec {
 
 json_t		*json_decode_strict(const char *, size_t, char *err, size_t errsz);
 enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial);
+enum apierr	 json_check_object(struct req *, const struct bodyspec *,
+		    const json_t *obj, int partial);
 enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
 int		 valid_ip(const char *);
 
@@ -379,6 +403,22 @@ struct objclass {
 				    const json_t *body);
 	/* Set for classes with a "frozen" field: the reason a change is refused. */
 	const char		*frozen_reason;
+	/*
+	 * Fill the fields the server assigns (a node's name, index, IP) in
+	 * the write's transaction, before it is stored; before is the
+	 * stored document, NULL on create.
+	 */
+	enum apierr		(*assign)(struct req *, struct objrow *o,
+				    const json_t *before);
+	/*
+	 * Extra identifiers unique across the cluster beyond F_UNIQUE
+	 * fields: appends [kind, value, shown] triples to keys.
+	 */
+	void			(*keys)(const struct objrow *o, json_t *keys);
+	/* POST /<plural> also takes a list of up to this many objects. */
+	size_t			 bulk_max;
+	/* The client may choose the UID on create ("uid" in the body). */
+	int			 client_uid;
 };
 
 struct objrow {
@@ -393,6 +433,7 @@ struct objrow {
 };
 
 void		 objrow_free(struct objrow *);
+enum dbrc	 obj_row_next(struct req *, enum sql, struct objrow *);
 json_t		*obj_render(struct req *, const struct objclass *, const struct objrow *);
 enum apierr	 obj_find(struct req *, const struct objclass *, const char *id,
 		    int for_update, struct objrow *out);
@@ -405,8 +446,8 @@ enum apierr	 obj_update(struct req *, const struct objclass *, int replace);
 enum apierr	 obj_change(struct req *, const struct objclass *, const char *id,
 		    json_t *change, int replace);
 /* Computes a PATCH-style change (new reference) from the locked stored doc. */
-typedef enum apierr (*change_fn)(struct req *, const json_t *stored, void *arg,
-		    json_t **change);
+typedef enum apierr (*change_fn)(struct req *, const struct objrow *stored,
+		    void *arg, json_t **change);
 enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
 		    change_fn, void *arg);
 /* obj_field_edit's arg: which object-valued field, and how to edit it. */
@@ -414,9 +455,11 @@ struct fieldedit {
 	const char	*field;
 	enum keyedit	 op;
 };
-enum apierr	 obj_field_edit(struct req *, const json_t *stored, void *arg,
-		    json_t **change);
+enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
+		    void *arg, json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
+enum apierr	 obj_ref_load(struct req *, const char *refclass, const char *field,
+		    long long tenant_id, const char *id, struct objrow *out);
 /* Whether a rendered object matches what a search endpoint was given. */
 typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);
 enum apierr	 obj_search(struct req *, const struct objclass *, match_fn,
@@ -585,10 +628,12 @@ enum apierr	 api_attrs_delete(struct req *);
 /* class_*.c: the classes served by the generic handlers */
 extern const struct objclass attrib_class, image_class, bootconfig_class,
 		    distro_class, repo_class, gitrepo_class, net_class,
-		    hostname_class, dyngroup_class, namingpool_class;
+		    hostname_class, dyngroup_class, namingpool_class, node_class,
+		    head_class;
 extern const struct bodyspec b_attrib, b_image, b_bootconfig, b_distro,
 		    b_repo, b_gitrepo, b_net, b_hostname, b_dyngroup,
-		    b_namingpool;
+		    b_namingpool, b_node, b_node_or_list, b_head, b_putstatus,
+		    b_putstatus_uid;
 /* any JSON body; the handler checks it */
 extern const struct bodyspec b_any;
 enum apierr	 api_bootconfig_errors(struct req *);
@@ -600,12 +645,35 @@ enum apierr	 api_nets_bykey(struct req *);
 enum apierr	 api_nets_byiface(struct req *);
 enum apierr	 api_hostnames_bypart(struct req *);
 
+/* api_node.c */
+enum apierr	 api_node_attrs_get(struct req *);
+enum apierr	 api_node_groups_get(struct req *);
+enum apierr	 api_node_groups_post(struct req *);
+enum apierr	 api_node_groups_delete(struct req *);
+enum apierr	 api_node_status_get(struct req *);
+enum apierr	 api_node_putstatus_post(struct req *);
+enum apierr	 api_node_putstatus_put(struct req *);
+enum apierr	 api_node_putattribs_post(struct req *);
+enum apierr	 api_node_putattribs_put(struct req *);
+enum apierr	 api_node_power_uri(struct req *);
+enum apierr	 api_whereami(struct req *);
+enum apierr	 api_dyngroup_nodes(struct req *);
+enum apierr	 api_namingpools_info(struct req *);
+enum apierr	 api_namingpool_push(struct req *);
+
 /* api_cluster.c */
 extern const struct bodyspec b_cluster;
 enum apierr	 api_cluster_get(struct req *);
 enum apierr	 api_cluster_patch(struct req *);
 enum apierr	 api_cluster_time(struct req *);
 enum apierr	 api_cluster_database(struct req *);
+enum apierr	 cluster_setting_string(struct req *, const char *k, char **out);
+enum apierr	 api_cluster_summary(struct req *);
+enum apierr	 api_cluster_hosts(struct req *);
+enum apierr	 api_cluster_sshkeys(struct req *);
+enum apierr	 api_cluster_cabundle(struct req *);
+enum apierr	 api_cluster_license(struct req *);
+enum apierr	 api_cluster_head(struct req *);
 
 /* api_job.c */
 extern const struct bodyspec b_job;

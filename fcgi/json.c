@@ -318,13 +318,14 @@ json_keys_edit(const json_t *base, const json_t *body, enum keyedit op)
 const struct bodyspec b_any = { NULL, 0, 1 };
 
 /*
- * Check r->json against spec: an object whose keys are all declared (the
+ * Check obj against spec: an object whose keys are all declared (the
  * rest are reported as the reference does, "Unhandled parameter(s): a, b"),
  * whose values pass their field checks, and which holds every required
  * field unless partial (PATCH).
  */
 enum apierr
-json_check_body(struct req *r, const struct bodyspec *spec, int partial)
+json_check_object(struct req *r, const struct bodyspec *spec,
+    const json_t *obj, int partial)
 {
 	const struct field	*f;
 	const char		*k;
@@ -333,12 +334,10 @@ json_check_body(struct req *r, const struct bodyspec *spec, int partial)
 	size_t			 i, len = 0;
 	enum apierr		 rc;
 
-	if (spec->any)
-		return API_OK;
-	if (!json_is_object(r->json))
+	if (!json_is_object(obj))
 		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
 	unknown[0] = '\0';
-	json_object_foreach(r->json, k, v) {
+	json_object_foreach((json_t *)(uintptr_t)obj, k, v) {
 		for (i = 0; i < spec->nfields; i++)
 			if (strcmp(spec->fields[i].name, k) == 0 &&
 			    !(spec->fields[i].flags & F_READONLY))
@@ -359,7 +358,7 @@ json_check_body(struct req *r, const struct bodyspec *spec, int partial)
 		f = &spec->fields[i];
 		if (f->flags & F_READONLY)
 			continue;
-		if ((v = json_object_get(r->json, f->name)) == NULL) {
+		if ((v = json_object_get(obj, f->name)) == NULL) {
 			if ((f->flags & F_REQUIRED) && !partial)
 				return req_fail(r, API_BAD_REQUEST,
 				    "Missing required field: %s", f->name);
@@ -371,4 +370,13 @@ json_check_body(struct req *r, const struct bodyspec *spec, int partial)
 			return rc;
 	}
 	return API_OK;
+}
+
+/* Check the request body against spec; see json_check_object. */
+enum apierr
+json_check_body(struct req *r, const struct bodyspec *spec, int partial)
+{
+	if (spec->any)
+		return API_OK;
+	return json_check_object(r, spec, r->json, partial);
 }

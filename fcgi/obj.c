@@ -37,8 +37,8 @@ scope_tenant(const struct req *r)
 }
 
 /* Fetch one row of an OBJ_COLS statement into o.  DB_OK, DB_DONE or error. */
-static enum dbrc
-obj_fetch(struct req *r, enum sql id, struct objrow *o)
+enum dbrc
+obj_row_next(struct req *r, enum sql id, struct objrow *o)
 {
 	char		*doc = NULL;
 	char		 err[128];
@@ -112,7 +112,34 @@ id_echo(const char *id, char *buf, size_t sz)
 }
 
 /*
- * Resolve id (UID or name) of class cls within the caller's scope into
+ * The unique MAC or IP field of cls that id is a value of (a node's MAC
+ * or address identify it as well as its name), with the value as stored
+ * in key; NULL if id is no such value.
+ */
+static const struct field *
+obj_key_field(const struct objclass *cls, const char *id,
+    char key[IP_STR_MAX + 1])
+{
+	const struct field	*f;
+	unsigned char		 a[16];
+	size_t			 i;
+	int			 fam;
+
+	for (i = 0; i < cls->nfields; i++) {
+		f = &cls->fields[i];
+		if (!(f->flags & F_UNIQUE))
+			continue;
+		if (f->type == F_MAC && mac_normalize(id, key) == 0)
+			return f;
+		if (f->type == F_IP && (fam = ip_parse(id, a)) != 0 &&
+		    ip_format(a, fam, key) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * Resolve id (UID, name, or a unique MAC or IP) of class cls within the caller's scope into
  * *out, locking the row for the rest of the transaction if for_update.
  * API_NOT_FOUND when it does not exist or is outside the scope.
  */
@@ -120,12 +147,13 @@ enum apierr
 obj_find(struct req *r, const struct objclass *cls, const char *id,
     int for_update, struct objrow *out)
 {
+	const struct field *f;
 	struct objrow	 o, extra;
 	long long	 tid = scope_tenant(r);
 	enum dbrc	 rc;
 	enum sql	 q;
 	char		*uid;
-	char		 echo[80];
+	char		 echo[80], key[IP_STR_MAX + 1];
 	int		 found = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -133,6 +161,9 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 	if (uid_valid(id)) {
 		q = SQL_OBJ_BY_UID;
 		rc = db_run(r->db, q, "ss", cls->name, id);
+	} else if ((f = obj_key_field(cls, id, key)) != NULL) {
+		q = SQL_OBJ_BY_KEY;
+		rc = db_run(r->db, q, "sss", cls->name, f->name, key);
 	} else if (tid == 0) {
 		q = SQL_OBJ_BY_NAME_ANY;
 		rc = db_run(r->db, q, "ss", cls->name, id);
@@ -142,10 +173,10 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 	}
 	if (rc != DB_OK)
 		return dberr(r, rc);
-	rc = obj_fetch(r, q, &o);
+	rc = obj_row_next(r, q, &o);
 	if (rc == DB_OK) {
 		found = 1;
-		if (q == SQL_OBJ_BY_NAME_ANY && obj_fetch(r, q, &extra) == DB_OK) {
+		if (q == SQL_OBJ_BY_NAME_ANY && obj_row_next(r, q, &extra) == DB_OK) {
 			objrow_free(&extra);
 			objrow_free(&o);
 			db_done(r->db, q);
@@ -174,7 +205,7 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 	free(uid);
 	if (rc != DB_OK)
 		return dberr(r, rc);
-	rc = obj_fetch(r, SQL_OBJ_LOCK, &o);
+	rc = obj_row_next(r, SQL_OBJ_LOCK, &o);
 	db_done(r->db, SQL_OBJ_LOCK);
 	if (rc == DB_DONE)
 		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
@@ -201,7 +232,7 @@ obj_list(struct req *r, const struct objclass *cls)
 	if (rc != DB_OK)
 		return dberr(r, rc);
 	r->data = json_object();
-	while ((rc = obj_fetch(r, q, &o)) == DB_OK) {
+	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
 		json_object_set_new(r->data, o.uid, obj_render(r, cls, &o));
 		objrow_free(&o);
 	}
@@ -226,13 +257,17 @@ obj_get(struct req *r, const struct objclass *cls)
 	return API_OK;
 }
 
-/* Insert the global-key rows of o (its name, for classes that need it). */
+/*
+ * Insert the rows of o's identifiers unique across tenants: its name
+ * (for classes that need it), its F_UNIQUE fields and the class's keys.
+ */
 static enum apierr
 obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o)
 {
 	const struct field	*f;
 	enum dbrc		 rc;
-	json_t			*v;
+	enum apierr		 arc;
+	json_t			*v, *keys;
 	char			 echo[80];
 	size_t			 i;
 
@@ -246,23 +281,35 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 		if (rc != DB_OK)
 			return dberr(r, rc);
 	}
+	keys = json_array();
 	for (i = 0; i < cls->nfields; i++) {
 		f = &cls->fields[i];
-		if (!(f->flags & F_UNIQUE) ||
-		    (v = json_object_get(o->doc, f->name)) == NULL ||
-		    !json_is_string(v))
-			continue;
-		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name, f->name,
-		    json_string_value(v), o->uid);
-		if (rc == DB_DUP)
-			return req_fail(r, API_CONFLICT, "%c%s with %s=%s already "
-			    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
-			    f->name, id_echo(json_string_value(v), echo,
-			    sizeof(echo)));
-		if (rc != DB_OK)
-			return dberr(r, rc);
+		if ((f->flags & F_UNIQUE) &&
+		    (v = json_object_get(o->doc, f->name)) != NULL &&
+		    json_is_string(v))
+			json_array_append_new(keys, json_pack("[s,O,O]", f->name,
+			    v, v));
 	}
-	return API_OK;
+	if (cls->keys != NULL)
+		cls->keys(o, keys);
+	arc = API_OK;
+	json_array_foreach(keys, i, v) {
+		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name,
+		    json_string_value(json_array_get(v, 0)),
+		    json_string_value(json_array_get(v, 1)), o->uid);
+		if (rc == DB_DUP)
+			arc = req_fail(r, API_CONFLICT, "%c%s with %s=%s already "
+			    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
+			    json_string_value(json_array_get(v, 0)), id_echo(
+			    json_string_value(json_array_get(v, 2)), echo,
+			    sizeof(echo)));
+		else if (rc != DB_OK)
+			arc = dberr(r, rc);
+		if (arc != API_OK)
+			break;
+	}
+	json_decref(keys);
+	return arc;
 }
 
 /* Store fields in one spelling, so lookups and uniqueness see one value. */
@@ -271,31 +318,38 @@ obj_normalize(const struct objclass *cls, json_t *doc)
 {
 	const struct field	*f;
 	json_t			*v;
-	char			 mac[18];
+	unsigned char		 a[16];
+	char			 buf[IP_STR_MAX + 1];
 	size_t			 i;
+	int			 fam;
 
 	for (i = 0; i < cls->nfields; i++) {
 		f = &cls->fields[i];
-		if (f->type == F_MAC && (v = json_object_get(doc, f->name)) != NULL &&
-		    json_is_string(v) && mac_normalize(json_string_value(v), mac) == 0)
-			json_object_set_new(doc, f->name, json_string(mac));
+		if ((v = json_object_get(doc, f->name)) == NULL || !json_is_string(v))
+			continue;
+		if (f->type == F_MAC && mac_normalize(json_string_value(v), buf) == 0)
+			json_object_set_new(doc, f->name, json_string(buf));
+		if (f->type == F_IP && (fam = ip_parse(json_string_value(v), a)) != 0 &&
+		    ip_format(a, fam, buf) != NULL)
+			json_object_set_new(doc, f->name, json_string(buf));
 	}
 }
 
 /*
- * The UID of the object of class refclass that id (a UID or a name) names
- * in tenant tenant_id, into uid.  API_BAD_REQUEST naming the field if
- * there is none: references never cross tenants.
+ * Load into *out the object of class refclass that id (a UID or a name)
+ * names in tenant tenant_id.  API_BAD_REQUEST naming field if there is
+ * none: references never cross tenants.
  */
-static enum apierr
-obj_ref_resolve(struct req *r, const char *refclass, const char *field,
-    long long tenant_id, const char *id, char uid[UID_LEN + 1])
+enum apierr
+obj_ref_load(struct req *r, const char *refclass, const char *field,
+    long long tenant_id, const char *id, struct objrow *out)
 {
 	struct objrow	 o;
 	enum sql	 q;
 	enum dbrc	 rc;
 	char		 echo[80];
 
+	memset(out, 0, sizeof(*out));
 	if (uid_valid(id)) {
 		q = SQL_OBJ_BY_UID;
 		rc = db_run(r->db, q, "ss", refclass, id);
@@ -305,11 +359,10 @@ obj_ref_resolve(struct req *r, const char *refclass, const char *field,
 	}
 	if (rc != DB_OK)
 		return dberr(r, rc);
-	rc = obj_fetch(r, q, &o);
+	rc = obj_row_next(r, q, &o);
 	db_done(r->db, q);
 	if (rc == DB_OK && o.tenant_id == tenant_id) {
-		memcpy(uid, o.uid, UID_LEN + 1);
-		objrow_free(&o);
+		*out = o;
 		return API_OK;
 	}
 	if (rc == DB_OK)
@@ -318,6 +371,21 @@ obj_ref_resolve(struct req *r, const char *refclass, const char *field,
 		return dberr(r, rc);
 	return req_fail(r, API_BAD_REQUEST, "No %s found for %s=%s", refclass,
 	    field, id_echo(id, echo, sizeof(echo)));
+}
+
+/* The UID of what id names, into uid; see obj_ref_load. */
+static enum apierr
+obj_ref_resolve(struct req *r, const char *refclass, const char *field,
+    long long tenant_id, const char *id, char uid[UID_LEN + 1])
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+
+	if ((rc = obj_ref_load(r, refclass, field, tenant_id, id, &o)) != API_OK)
+		return rc;
+	memcpy(uid, o.uid, UID_LEN + 1);
+	objrow_free(&o);
+	return API_OK;
 }
 
 /*
@@ -499,16 +567,38 @@ obj_take_tenant(struct req *r, json_t *doc, long long *tid)
 }
 
 /*
- * Create an object of class cls from doc (consumed) in tenant tenant_id,
- * in one transaction.  Its UID goes to uid.
+ * The new object's UID into uid: the one doc brings, for classes whose
+ * objects have their own, else a fresh one.
  */
-enum apierr
-obj_create(struct req *r, const struct objclass *cls, json_t *doc,
+static enum apierr
+obj_take_uid(struct req *r, const struct objclass *cls, json_t *doc,
+    char uid[UID_LEN + 1])
+{
+	json_t	*v = json_object_get(doc, "uid");
+
+	if (cls->client_uid && v != NULL) {
+		if (!json_is_string(v) || !uid_valid(json_string_value(v)))
+			return req_fail(r, API_BAD_REQUEST, "Field uid must be "
+			    "32 lowercase hex digits");
+		memcpy(uid, json_string_value(v), UID_LEN + 1);
+		json_object_del(doc, "uid");
+		return API_OK;
+	}
+	if (uid_new(uid) == -1)
+		return req_fail(r, API_INTERNAL, " ");
+	return API_OK;
+}
+
+/*
+ * Create an object of class cls from doc (consumed) in tenant tenant_id
+ * inside the caller's transaction.  Its UID goes to uid.
+ */
+static enum apierr
+obj_insert(struct req *r, const struct objclass *cls, json_t *doc,
     long long tenant_id, char uid[UID_LEN + 1])
 {
 	struct objrow	 o;
 	enum apierr	 rc;
-	enum dbrc	 drc;
 
 	memset(&o, 0, sizeof(o));
 	o.doc = doc;
@@ -517,24 +607,81 @@ obj_create(struct req *r, const struct objclass *cls, json_t *doc,
 		goto out;
 	if (cls->prepare != NULL && (rc = cls->prepare(r, o.doc, 1)) != API_OK)
 		goto out;
+	if ((rc = obj_take_uid(r, cls, o.doc, uid)) != API_OK)
+		goto out;
+	o.uid = xstrdup(uid);
+	if (cls->assign != NULL && (rc = cls->assign(r, &o, NULL)) != API_OK)
+		goto out;
 	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
 		goto out;
-	if (uid_new(uid) == -1) {
-		rc = req_fail(r, API_INTERNAL, " ");
-		goto out;
-	}
-	o.uid = xstrdup(uid);
+	rc = obj_store(r, cls, &o);
+out:
+	objrow_free(&o);
+	return rc;
+}
+
+/* Create one object in its own transaction; see obj_insert. */
+enum apierr
+obj_create(struct req *r, const struct objclass *cls, json_t *doc,
+    long long tenant_id, char uid[UID_LEN + 1])
+{
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
 	if ((drc = db_begin(r->db)) != DB_OK) {
-		rc = dberr(r, drc);
-		goto out;
+		json_decref(doc);
+		return dberr(r, drc);
 	}
-	if ((rc = obj_store(r, cls, &o)) != API_OK)
-		goto out;
+	if ((rc = obj_insert(r, cls, doc, tenant_id, uid)) == API_OK &&
+	    (drc = db_commit(r->db)) != DB_OK)
+		rc = dberr(r, drc);
+	db_rollback(r->db);
+	return rc;
+}
+
+/*
+ * POST /<plural> with a list: every object checked and created in one
+ * transaction, so all are created or none; answers their UIDs in order.
+ * A failure names the entry it is about.
+ */
+static enum apierr
+obj_post_list(struct req *r, const struct objclass *cls)
+{
+	char		 uid[UID_LEN + 1], why[sizeof(r->reason)];
+	json_t		*item, *uids = NULL;
+	enum apierr	 rc = API_OK;
+	enum dbrc	 drc;
+	size_t		 i;
+
+	if (json_array_size(r->json) == 0 ||
+	    json_array_size(r->json) > cls->bulk_max)
+		return req_fail(r, API_BAD_REQUEST, "Send 1 to %zu %s objects",
+		    cls->bulk_max, cls->label);
+	json_array_foreach(r->json, i, item)
+		if ((rc = json_check_object(r, cls->spec, item, 0)) != API_OK)
+			goto fail;
+	if ((drc = db_begin(r->db)) != DB_OK)
+		return dberr(r, drc);
+	uids = json_array();
+	json_array_foreach(r->json, i, item) {
+		rc = obj_insert(r, cls, json_deep_copy(item), r->who.tok.tid, uid);
+		if (rc != API_OK)
+			goto fail;
+		json_array_append_new(uids, json_string(uid));
+	}
 	if ((drc = db_commit(r->db)) != DB_OK)
 		rc = dberr(r, drc);
-out:
+fail:
 	db_rollback(r->db);
-	objrow_free(&o);
+	if (rc == API_OK) {
+		r->data = uids;
+		return API_OK;
+	}
+	json_decref(uids);
+	if (rc == API_BAD_REQUEST || rc == API_CONFLICT) {
+		snprintf(why, sizeof(why), "%s", r->reason);
+		req_fail(r, rc, "Entry %zu: %s", i, why);
+	}
 	return rc;
 }
 
@@ -545,8 +692,14 @@ obj_post(struct req *r, const struct objclass *cls)
 	char		 uid[UID_LEN + 1];
 	enum apierr	 rc;
 
+	if (cls->bulk_max > 0 && json_is_array(r->json))
+		return obj_post_list(r, cls);
 	if (r->json == NULL)
 		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+	/* A route taking lists as well left the checking to us. */
+	if (r->route->body != NULL && r->route->body->any &&
+	    (rc = json_check_object(r, cls->spec, r->json, 0)) != API_OK)
+		return rc;
 	rc = obj_create(r, cls, json_deep_copy(r->json), r->who.tok.tid, uid);
 	if (rc == API_OK)
 		r->data = json_string(uid);
@@ -588,9 +741,10 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 {
 	struct objrow	 o;
 	const char	*k;
-	json_t		*v, *doc = NULL;
+	json_t		*v, *doc = NULL, *before = NULL;
 	enum apierr	 rc;
 	enum dbrc	 drc;
+	size_t		 i;
 
 	memset(&o, 0, sizeof(o));
 	if ((drc = db_begin(r->db)) != DB_OK) {
@@ -599,7 +753,7 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 	}
 	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
 		goto out;
-	if (fn != NULL && (rc = fn(r, o.doc, arg, &change)) != API_OK)
+	if (fn != NULL && (rc = fn(r, &o, arg, &change)) != API_OK)
 		goto out;
 	if ((rc = obj_frozen_check(r, cls, &o, change)) != API_OK)
 		goto out;
@@ -607,7 +761,12 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 	    (rc = cls->may_change(r, &o, change)) != API_OK)
 		goto out;
 	if (replace) {
-		doc = json_incref(change);
+		/* PUT replaces what clients write; what the server keeps stays. */
+		doc = json_deep_copy(change);
+		for (i = 0; i < cls->nfields; i++)
+			if ((cls->fields[i].flags & F_READONLY) &&
+			    (v = json_object_get(o.doc, cls->fields[i].name)) != NULL)
+				json_object_set(doc, cls->fields[i].name, v);
 	} else {
 		doc = json_deep_copy(o.doc);
 		json_object_set_new(doc, "name", json_string(o.name));
@@ -620,13 +779,23 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 	}
 	if ((rc = obj_take_tenant(r, doc, &o.tenant_id)) != API_OK)
 		goto out;
+	if ((v = json_object_get(doc, "uid")) != NULL) {
+		if (!json_is_string(v) || strcmp(json_string_value(v), o.uid) != 0) {
+			rc = req_fail(r, API_BAD_REQUEST, "The uid of an object "
+			    "cannot change");
+			goto out;
+		}
+		json_object_del(doc, "uid");
+	}
 	if (cls->prepare != NULL && (rc = cls->prepare(r, doc, replace)) != API_OK)
 		goto out;
-	if ((rc = obj_take_name(r, cls, doc, &o.name)) != API_OK)
-		goto out;
-	json_decref(o.doc);
+	before = o.doc;
 	o.doc = doc;
 	doc = NULL;
+	if (cls->assign != NULL && (rc = cls->assign(r, &o, before)) != API_OK)
+		goto out;
+	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
+		goto out;
 	if ((rc = obj_store(r, cls, &o)) != API_OK)
 		goto out;
 	if ((drc = db_commit(r->db)) != DB_OK)
@@ -634,6 +803,7 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 out:
 	db_rollback(r->db);
 	json_decref(doc);
+	json_decref(before);
 	json_decref(change);
 	objrow_free(&o);
 	return rc;
@@ -660,12 +830,12 @@ obj_change_by(struct req *r, const struct objclass *cls, const char *id,
  * gui_settings) of the locked object by the request body.
  */
 enum apierr
-obj_field_edit(struct req *r, const json_t *stored, void *arg, json_t **change)
+obj_field_edit(struct req *r, const struct objrow *o, void *arg, json_t **change)
 {
 	const struct fieldedit	*fe = arg;
 
 	*change = json_pack("{s:o}", fe->field, json_keys_edit(
-	    json_object_get(stored, fe->field), r->json, fe->op));
+	    json_object_get(o->doc, fe->field), r->json, fe->op));
 	return API_OK;
 }
 

@@ -202,6 +202,8 @@ req_finish(struct req *r)
 	size_t	 i;
 
 	FCGX_Finish_r(&fcgx);
+	if (r->scratch_free != NULL)
+		r->scratch_free(r->scratch);
 	free(r->body);
 	json_decref(r->json);
 	json_decref(r->data);

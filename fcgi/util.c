@@ -2,6 +2,7 @@
  * Small helpers every module uses: allocation that aborts on exhaustion
  * (a worker may die of OOM, never of bad input), UIDs, bounded integers.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -305,4 +306,76 @@ hex_digit(char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/*
+ * IP addresses as 16 big-endian bytes, IPv4 mapped into the last four, so
+ * networks of either family share one arithmetic.
+ */
+
+/* Parse s into out; AF_INET, AF_INET6, or 0 if s is not an address. */
+int
+ip_parse(const char *s, unsigned char out[16])
+{
+	memset(out, 0, 16);
+	if (s == NULL)
+		return 0;
+	if (inet_pton(AF_INET, s, out + 12) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+/* Write a of family fam into buf (IP_STR_MAX bytes); buf, or NULL. */
+const char *
+ip_format(const unsigned char a[16], int fam, char *buf)
+{
+	return inet_ntop(fam, fam == AF_INET ? a + 12 : a, buf, IP_STR_MAX);
+}
+
+/* Whether a and b share their first bits bits (0..128). */
+int
+ip_same_prefix(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int	 i;
+
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a[i] != b[i])
+			return 0;
+	return bits == 0 || ((a[i] ^ b[i]) & (0xff << (8 - bits)) & 0xff) == 0;
+}
+
+/* a += n in place; -1 (a unusable) on overflow past the last address. */
+int
+ip_add(unsigned char a[16], unsigned long long n)
+{
+	int	 i;
+
+	for (i = 15; i >= 0 && n > 0; i--) {
+		n += a[i];
+		a[i] = n & 0xff;
+		n >>= 8;
+	}
+	return n == 0 ? 0 : -1;
+}
+
+/* b - a when a <= b and the difference fits, else -1. */
+long long
+ip_diff(const unsigned char a[16], const unsigned char b[16])
+{
+	unsigned long long	 d = 0;
+	int			 i, borrow = 0, v;
+
+	if (memcmp(a, b, 16) > 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		if (a[i] != b[i])
+			return -1;	/* more than 2^64 apart */
+	for (i = 15; i >= 8; i--) {
+		v = b[i] - a[i] - borrow;
+		borrow = v < 0;
+		d |= (unsigned long long)(v & 0xff) << (8 * (15 - i));
+	}
+	return d > (unsigned long long)LLONG_MAX ? -1 : (long long)d;
 }
