@@ -121,7 +121,7 @@ static void
 node_keys(const struct objrow *o, json_t *keys)
 {
 	json_t	*idx = json_object_get(o->doc, "index");
-	char	 key[96], shown[24];
+	char	 key[96], shown[32];
 	size_t	 len;
 
 	if (!json_is_integer(idx))
@@ -131,7 +131,8 @@ node_keys(const struct objrow *o, json_t *keys)
 	len = strlen(key);
 	snprintf(key + len, sizeof(key) - len, "%09lld",
 	    (long long)json_integer_value(idx));
-	snprintf(shown, sizeof(shown), "%lld", (long long)json_integer_value(idx));
+	snprintf(shown, sizeof(shown), "index=%lld",
+	    (long long)json_integer_value(idx));
 	json_array_append_new(keys, json_pack("[s,s,s]", "index", key, shown));
 }
 
@@ -276,6 +277,39 @@ ctx_nets(struct req *r, struct nodectx *c, long long tid, enum apierr *arc)
 }
 
 /*
+ * Learn the indexes in use in a pool (tenant tid's default pool for
+ * NULL), once per request, after locking the pool (or, for the default
+ * pool, the tenant) so concurrent writers take turns.
+ */
+static enum apierr
+ctx_load_indexes(struct req *r, struct nodectx *c, long long tid,
+    const char *pool, long long first)
+{
+	char		 prefix[64], like[72], *v;
+	enum apierr	 arc;
+	enum dbrc	 rc;
+
+	index_prefix(tid, pool, prefix, sizeof(prefix));
+	if (json_object_get(c->cursor, prefix) != NULL)
+		return API_OK;
+	if ((arc = ctx_lock(r, c, "pool", tid, pool)) != API_OK)
+		return arc;
+	snprintf(like, sizeof(like), "%s%%", prefix);
+	if ((rc = db_run(r->db, SQL_KEY_VALUES, "sss", "node", "index", like)) !=
+	    DB_OK)
+		return dbfail(r, rc);
+	while ((rc = db_next(r->db, SQL_KEY_VALUES, "s", &v)) == DB_OK) {
+		json_object_set_new(c->used_idx, v, json_true());
+		free(v);
+	}
+	db_done(r->db, SQL_KEY_VALUES);
+	if (rc != DB_DONE)
+		return dbfail(r, rc);
+	json_object_set_new(c->cursor, prefix, json_integer(first));
+	return API_OK;
+}
+
+/*
  * The lowest index from first not in use in the pool with key prefix
  * prefix, marked used.  The pool (or, for the default pool, the tenant)
  * is locked first so concurrent writers take turns.
@@ -284,32 +318,17 @@ static enum apierr
 ctx_next_index(struct req *r, struct nodectx *c, long long tid,
     const char *pool, long long first, long long *out)
 {
-	char		 prefix[64], like[72], key[96], *v;
+	char		 prefix[64], key[96];
 	json_t		*cur;
 	long long	 i;
 	size_t		 plen;
 	enum apierr	 arc;
-	enum dbrc	 rc;
 
 	index_prefix(tid, pool, prefix, sizeof(prefix));
 	plen = strlen(prefix);
-	if ((cur = json_object_get(c->cursor, prefix)) == NULL) {
-		if ((arc = ctx_lock(r, c, "pool", tid, pool)) != API_OK)
-			return arc;
-		snprintf(like, sizeof(like), "%s%%", prefix);
-		if ((rc = db_run(r->db, SQL_KEY_VALUES, "sss", "node", "index",
-		    like)) != DB_OK)
-			return dbfail(r, rc);
-		while ((rc = db_next(r->db, SQL_KEY_VALUES, "s", &v)) == DB_OK) {
-			json_object_set_new(c->used_idx, v, json_true());
-			free(v);
-		}
-		db_done(r->db, SQL_KEY_VALUES);
-		if (rc != DB_DONE)
-			return dbfail(r, rc);
-		json_object_set_new(c->cursor, prefix, json_integer(first));
-		cur = json_object_get(c->cursor, prefix);
-	}
+	if ((arc = ctx_load_indexes(r, c, tid, pool, first)) != API_OK)
+		return arc;
+	cur = json_object_get(c->cursor, prefix);
 	i = json_integer_value(cur);
 	if (i < first)
 		i = first;
@@ -327,17 +346,25 @@ ctx_next_index(struct req *r, struct nodectx *c, long long tid,
 	return API_OK;
 }
 
-/* Record an index given by the client as used, for the rest of a list. */
-static void
-ctx_use_index(struct nodectx *c, long long tid, const char *pool, long long i)
+/* Take index i, given by the client, in a pool: 409 if a node has it. */
+static enum apierr
+ctx_use_index(struct req *r, struct nodectx *c, long long tid,
+    const char *pool, long long first, long long i)
 {
-	char	 key[96];
-	size_t	 len;
+	char		 key[96];
+	size_t		 len;
+	enum apierr	 arc;
 
+	if ((arc = ctx_load_indexes(r, c, tid, pool, first)) != API_OK)
+		return arc;
 	index_prefix(tid, pool, key, sizeof(key));
 	len = strlen(key);
 	snprintf(key + len, sizeof(key) - len, "%09lld", i);
+	if (json_object_get(c->used_idx, key) != NULL)
+		return req_fail(r, API_CONFLICT, "Node with index=%lld already "
+		    "exists.", i);
 	json_object_set_new(c->used_idx, key, json_true());
+	return API_OK;
 }
 
 /*
@@ -521,7 +548,11 @@ node_assign(struct req *r, struct objrow *o, const json_t *before)
 			return arc;
 	} else {
 		idx = json_integer_value(v);
-		ctx_use_index(c, o->tenant_id, pool ? pooluid : NULL, idx);
+		/* Keeping its own index in its own pool needs no check. */
+		if ((moved || !json_equal(v, oldidx)) &&
+		    (arc = ctx_use_index(r, c, o->tenant_id, pool ? pooluid :
+		    NULL, pfirst, idx)) != API_OK)
+			return arc;
 	}
 	json_object_set_new(o->doc, "index", json_integer(idx));
 	renumbered = moved || !json_is_integer(oldidx) ||
@@ -562,8 +593,9 @@ node_assign(struct req *r, struct objrow *o, const json_t *before)
 		ip = NULL;
 	else if (ip == NULL && !renumbered)
 		ip = oldip;
-	else if (ip != NULL && renumbered && oldip != NULL && strcmp(ip, oldip) == 0)
-		ip = NULL;	/* the stored one, not sent: reassign */
+	else if (ip != NULL && renumbered && oldip != NULL &&
+	    strcmp(ip, oldip) == 0 && net_holding(nets, oldip) != NULL)
+		ip = NULL;	/* assigned from a network, so it follows the index */
 	if (ip == NULL && pool != NULL &&
 	    (s = json_string_value(json_object_get(pool, "ip_base"))) != NULL)
 		ip = ip_plus(s, idx - pfirst, buf);

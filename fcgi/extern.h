@@ -412,7 +412,7 @@ struct objclass {
 				    const json_t *before);
 	/*
 	 * Extra identifiers unique across the cluster beyond F_UNIQUE
-	 * fields: appends [kind, value, shown] triples to keys.
+	 * fields: appends [kind, value, "what=shown"] triples to keys.
 	 */
 	void			(*keys)(const struct objrow *o, json_t *keys);
 	/* POST /<plural> also takes a list of up to this many objects. */

@@ -287,8 +287,9 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 		if ((f->flags & F_UNIQUE) &&
 		    (v = json_object_get(o->doc, f->name)) != NULL &&
 		    json_is_string(v))
-			json_array_append_new(keys, json_pack("[s,O,O]", f->name,
-			    v, v));
+			json_array_append_new(keys, json_pack("[s,O,s++]",
+			    f->name, v, f->type == F_MAC ? "MAC" : f->type ==
+			    F_IP ? "IP" : f->name, "=", json_string_value(v)));
 	}
 	if (cls->keys != NULL)
 		cls->keys(o, keys);
@@ -298,11 +299,10 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 		    json_string_value(json_array_get(v, 0)),
 		    json_string_value(json_array_get(v, 1)), o->uid);
 		if (rc == DB_DUP)
-			arc = req_fail(r, API_CONFLICT, "%c%s with %s=%s already "
+			arc = req_fail(r, API_CONFLICT, "%c%s with %s already "
 			    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
-			    json_string_value(json_array_get(v, 0)), id_echo(
-			    json_string_value(json_array_get(v, 2)), echo,
-			    sizeof(echo)));
+			    id_echo(json_string_value(json_array_get(v, 2)),
+			    echo, sizeof(echo)));
 		else if (rc != DB_OK)
 			arc = dberr(r, rc);
 		if (arc != API_OK)

@@ -39,7 +39,7 @@ ok_call($s, $AT, POST => '/hostnames', {name => 'ldap', type => 'srvrec', target
 ok_call($s, $AT, POST => '/hostnames', {name => 'bmc1', ip => '10.1.2.1', mac => '52-54-00-AB-CD-EF'}, 'an A record with a MAC');
 is(ok_call($s, $AT, GET => '/hostname/bmc1', undef, 'read bmc1')->{mac}, '52:54:00:ab:cd:ef', 'the MAC is stored normalized');
 my ($st, $j, $raw) = $s->call(POST => '/hostnames', {name => 'bmc2', ip => '10.1.2.2', mac => '52:54:00:ab:cd:ef'}, $AT);
-is_fail($st, $j, $raw, 409, qr/mac=52:54:00:ab:cd:ef already exists/, 'a MAC is unique, whatever its spelling');
+is_fail($st, $j, $raw, 409, qr/MAC=52:54:00:ab:cd:ef already exists/, 'a MAC is unique, whatever its spelling');
 refused(POST => '/hostnames', {name => 'x1', type => 'arec', ip => 'fd00::1'}, qr/arec needs an IPv4 address/, 'arec with IPv6');
 refused(POST => '/hostnames', {name => 'x2', type => 'srvrec', target => 'a.b'}, qr/srvrec needs target and port/, 'srvrec without port');
 refused(POST => '/hostnames', {name => 'x3', ip => '10.0.0.1', port => 22}, qr/port does not apply to a arec/, 'SRV fields on an A record');

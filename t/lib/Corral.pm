@@ -245,6 +245,16 @@ sub call {
 	return ($r->{status}, $json, $raw, $r->{headers});
 }
 
+# call_from(ADDRESS, METHOD, PATH, BODY, TOKEN, ...): call() from a
+# local source address, as a node at that address would (Linux routes all
+# of 127.0.0.0/8 to lo, so 127.0.2.5 works without set-up).
+sub call_from {
+	my ($self, $addr, @args) = @_;
+	local $self->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 180,
+	    agent => 'corral-tests/1', max_redirect => 0, local_address => $addr);
+	return $self->call(@args);
+}
+
 # login(USER, PASS): the token hash ("data" of POST /login), or undef.
 # In list context also (status, decoded JSON).
 sub login {

@@ -1,0 +1,161 @@
+# shellcheck shell=bash
+# Shared parts of the scripts/bench/ benchmarks; sourced, not run.
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#   bench_start          private stack + corral-noop, admin login
+#   bench_check_200 URL...
+#   bench_wrk_alternate URL    noop, URL, noop, URL into $home/{noop,api}.res
+#   bench_wrk_stats      averages of those, one line (see below)
+#   bench_wrk_table PATH prints the table, ratio and verdict; 1 if missed
+#
+# Sets SRCDIR, BUILDDIR, dur, conns, threads; bench_start sets home, base
+# and token and exports the CORRAL_* settings corral-run reads.  The
+# caller's set -euo pipefail applies here too.
+
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILDDIR=${CORRAL_BUILDDIR:-$SRCDIR}
+dur=${BENCH_DURATION:-10}
+conns=${BENCH_CONNECTIONS:-64}
+threads=${BENCH_THREADS:-2}
+BENCH_NAME=${BENCH_NAME:-$(basename "$0")}
+export LC_NUMERIC=C	# printf and awk print 1.5, never 1,5
+
+# The API goal of DESIGN.md section 6.
+GOAL_RATIO=0.6
+GOAL_P99_MS=10
+
+say() { echo "$BENCH_NAME: $*" >&2; }
+
+free_port() {
+	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr =>
+	    "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'
+}
+
+bench_cleanup() {
+	"$SRCDIR/scripts/corral-run" stop >/dev/null 2>&1 || true
+	if [ "${CORRAL_KEEP:-}" = 1 ]; then
+		say "kept $home"
+	else
+		rm -rf "$home"
+	fi
+}
+
+# bench_start: a private stack (temporary CORRAL_HOME, free ports, rate
+# limits lifted), corral-noop on the noop socket, and $token of admin.
+# The EXIT trap stops it all again.
+bench_start() {
+	home=$(mktemp -d /tmp/corral-bench-XXXXXX)
+	export CORRAL_HOME=$home
+	CORRAL_HTTPS_PORT=$(free_port)
+	CORRAL_HTTP_PORT=$(free_port)
+	export CORRAL_HTTPS_PORT CORRAL_HTTP_PORT
+	export CORRAL_LISTEN=127.0.0.1
+	export CORRAL_BUILDDIR=$BUILDDIR
+	# Rate limits would measure nginx refusing us, not corral.
+	export CORRAL_API_RATE=1000000r/s CORRAL_API_BURST=1000000
+	export CORRAL_LOGIN_RATE=1000r/s CORRAL_LOGIN_BURST=1000
+
+	trap bench_cleanup EXIT
+
+	"$SRCDIR/scripts/corral-run" --detach >"$home/start.out" 2>&1 ||
+	    { cat "$home/start.out" >&2; exit 1; }
+	[ -x "$BUILDDIR/corral-noop" ] || { say "$BUILDDIR/corral-noop is not built"; exit 1; }
+	# Same worker count as corral-api; its pid file lets corral-run stop it.
+	setsid "$BUILDDIR/corral-noop" "$home/noop.sock" "${CORRAL_API_WORKERS:-4}" \
+	    </dev/null >>"$home/log/noop.out" 2>&1 &
+	echo $! >"$home/pids/noop.pid"
+
+	# shellcheck disable=SC1091
+	. "$home/credentials"
+	base="https://127.0.0.1:$CORRAL_HTTPS_PORT"
+	token=$(curl -sk -X POST -H 'Content-Type: application/json' \
+	    --data "$(jq -cn --arg u "$CORRAL_USER" --arg p "$CORRAL_PASS" '{user: $u, pass: $p}')" \
+	    "$base/api/v1/login" | jq -r '.data.token.access_token // .data.access_token // empty')
+	[ -n "$token" ] || { say "admin login failed"; exit 1; }
+
+	local _
+	for _ in $(seq 50); do	# the noop socket appears a moment after the fork
+		[ -S "$home/noop.sock" ] && break
+		sleep 0.1
+	done
+}
+
+# bench_check_200 URL...: each answers 200 to a GET with the token.
+bench_check_200() {
+	local u code
+	for u in "$@"; do
+		code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$u")
+		[ "$code" = 200 ] || { say "$u answers $code, not 200"; exit 1; }
+	done
+}
+
+# run_wrk URL: prints "requests/s p99-ms errors".
+run_wrk() {
+	local out
+	out=$(wrk -t"$threads" -c"$conns" -d"${dur}s" --latency --timeout 10s \
+	    -H "Authorization: Bearer $token" "$1")
+	echo "$out" | awk '
+	function ms(v) {
+		if (v ~ /us$/) return v / 1000
+		if (v ~ /ms$/) return v + 0
+		if (v ~ /s$/) return v * 1000
+		return v
+	}
+	/Requests\/sec:/ { rps = $2 }
+	$1 == "99%" { p99 = ms($2) }
+	/Non-2xx or 3xx responses:/ { err += $NF }
+	/Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+	END { printf "%.1f %.2f %d\n", rps, p99, err }'
+}
+
+# bench_wrk_alternate URL: noop, URL, noop, URL, so drift (CPU frequency,
+# caches, other load) hits both alike; results in $home/{api,noop}.res.
+bench_wrk_alternate() {
+	local round r apis=() noops=()
+	say "wrk -t$threads -c$conns -d${dur}s, alternating noop and API, twice"
+	for round in 1 2; do
+		r=$(run_wrk "$base/bench/noop")
+		noops+=("$r")
+		say "round $round noop: $r"
+		r=$(run_wrk "$1")
+		apis+=("$r")
+		say "round $round api:  $r"
+	done
+	printf '%s\n' "${apis[@]}" >"$home/api.res"
+	printf '%s\n' "${noops[@]}" >"$home/noop.res"
+}
+
+# bench_wrk_stats: "api-rps api-p99 api-errors noop-rps noop-p99
+# noop-errors ratio ok" from $home/{api,noop}.res: mean requests/s, worst
+# p99, summed errors; ok is 1 when the goal is met.
+bench_wrk_stats() {
+	awk -v gratio="$GOAL_RATIO" -v gp99="$GOAL_P99_MS" '
+	FNR == 1 { f++ }
+	f == 1 { arps += $1; ap99 = ($2 > ap99 ? $2 : ap99); aerr += $3; an++ }
+	f == 2 { nrps += $1; np99 = ($2 > np99 ? $2 : np99); nerr += $3; nn++ }
+	END {
+		arps /= an; nrps /= nn
+		ratio = nrps > 0 ? arps / nrps : 0
+		ok = (ratio >= gratio && ap99 < gp99 && aerr == 0)
+		printf "%.1f %.2f %d %.1f %.2f %d %.2f %d\n", arps, ap99, aerr,
+		    nrps, np99, nerr, ratio, ok
+	}' "$home/api.res" "$home/noop.res"
+}
+
+# bench_wrk_table PATH: the API table, ratio and verdict; returns 1 when
+# the goal is missed.
+bench_wrk_table() {
+	local arps ap99 aerr nrps np99 nerr ratio ok
+	read -r arps ap99 aerr nrps np99 nerr ratio ok < <(bench_wrk_stats)
+	printf "\n%-28s %12s %10s %8s\n" "target ($conns conns)" requests/s "p99 ms" errors
+	printf "%-28s %12.1f %10.2f %8d\n" "GET $1" "$arps" "$ap99" "$aerr"
+	printf "%-28s %12.1f %10.2f %8d\n" "GET /bench/noop" "$nrps" "$np99" "$nerr"
+	printf "ratio api/noop: %.2f (goal >= %.2f); api p99 %.2f ms (goal < %g)\n" \
+	    "$ratio" "$GOAL_RATIO" "$ap99" "$GOAL_P99_MS"
+	if [ "$ok" = 1 ]; then
+		echo "verdict: goal met"
+	else
+		echo "verdict: goal NOT met"
+		return 1
+	fi
+}
