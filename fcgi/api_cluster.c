@@ -191,35 +191,6 @@ api_cluster_summary(struct req *r)
 	return API_OK;
 }
 
-/*
- * The tenant a public endpoint answers for: that of the node at the
- * caller's address, else the management tenant's (the operator's own
- * network).  Another tenant's objects are never shown to a stranger.
- */
-static long long
-public_scope(struct req *r, enum apierr *err)
-{
-	struct objrow	 o;
-	long long	 tid;
-
-	*err = API_OK;
-	if (r->remote_addr != NULL && valid_ip(r->remote_addr)) {
-		r->who.super = 1;	/* addresses are unique cluster-wide */
-		*err = obj_find(r, &node_class, r->remote_addr, 0, &o);
-		r->who.super = 0;
-		if (*err == API_OK) {
-			tid = o.tenant_id;
-			objrow_free(&o);
-			return tid;
-		}
-		if (*err != API_NOT_FOUND)
-			return 0;
-		*err = API_OK;
-		r->reason[0] = '\0';
-	}
-	return tenant_lookup(r, MGMT_TENANT, err);
-}
-
 /* Objects of class cls in tenant tid, rendered, into fn. */
 static enum apierr
 public_each(struct req *r, const struct objclass *cls, long long tid,
@@ -263,7 +234,7 @@ api_cluster_hosts(struct req *r)
 	enum apierr	 rc;
 	json_t		*out;
 
-	if ((tid = public_scope(r, &rc)) == 0)
+	if ((tid = public_tenant(r, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	out = json_object();
 	if ((rc = public_each(r, &hostname_class, tid, hosts_add, out)) != API_OK ||
@@ -305,7 +276,7 @@ api_cluster_sshkeys(struct req *r)
 	enum apierr	 rc;
 	json_t		*admins, *heads;
 
-	if ((tid = public_scope(r, &rc)) == 0 ||
+	if ((tid = public_tenant(r, &rc)) == 0 ||
 	    (mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	admins = json_array();

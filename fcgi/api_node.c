@@ -562,8 +562,8 @@ api_whereami(struct req *r)
 }
 
 /*
- * GET /dyngroup/:id/nodes: the UIDs of the nodes in scope the group's
- * selector picks, by name.  Only what the selector reads is merged or
+ * GET /dyngroup/:id/nodes: the UIDs of the nodes of the group's tenant
+ * its selector picks, by name.  Only what the selector reads is merged or
  * fetched (status only for s[...]).
  */
 enum apierr
@@ -575,7 +575,7 @@ api_dyngroup_nodes(struct req *r)
 	const char	*text;
 	char		*uid, *doc, *status, err[256];
 	json_t		*node, *st, *attrs, *out;
-	long long	 tid = scope_tenant(r);
+	long long	 tid;
 	unsigned int	 uses;
 	enum apierr	 rc;
 	enum dbrc	 drc;
@@ -588,6 +588,8 @@ api_dyngroup_nodes(struct req *r)
 		rc = req_fail(r, API_INTERNAL, " ");
 		goto out;
 	}
+	/* A group selects among its own tenant's nodes, whoever asks. */
+	tid = g.tenant_id;
 	uses = sel_uses(sel);
 	if ((uses & SEL_USES_ATTRIBUTES) &&
 	    (rc = attrview_load(r, tid, &v)) != API_OK)
@@ -716,6 +718,7 @@ api_namingpool_push(struct req *r)
 		if (strcmp(name, n.name) != 0) {
 			free(n.name);
 			n.name = xstrdup(name);
+			json_object_set_new(n.doc, "hostname", json_string(name));
 			if ((rc = obj_store(r, &node_class, &n)) != API_OK)
 				goto out;
 			json_object_set_new(renamed, n.uid, json_string(name));

@@ -95,7 +95,9 @@ api_gitrepo_url(struct req *r)
 	char		 url[512];
 	enum apierr	 rc;
 
-	any.who.super = 1;	/* no token: the repository's flag decides */
+	/* No token: the repository's flag decides, within the caller's tenant. */
+	if ((any.who.tok.tid = public_tenant(r, &rc)) == 0)
+		return rc != API_OK ? rc : API_INTERNAL;
 	if ((rc = obj_find(&any, &gitrepo_class, req_param(r, "id"), 0, &o)) != API_OK) {
 		memcpy(r->reason, any.reason, sizeof(r->reason));
 		return rc;

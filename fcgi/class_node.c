@@ -100,15 +100,6 @@ node_prepare(struct req *r, json_t *doc, int creating)
 	return API_OK;
 }
 
-/* The host name is the name; shown as the reference's example does. */
-static void
-node_render(struct req *r, json_t *out)
-{
-	json_object_set(out, "hostname", json_object_get(out, "name"));
-	if (json_object_get(out, "domain") == NULL)
-		json_object_set_new(out, "domain", json_null());
-}
-
 /* "<tenant>:<pool UID or ->:" — the prefix of a pool's index keys. */
 static void
 index_prefix(long long tid, const char *pool, char *buf, size_t sz)
@@ -624,16 +615,15 @@ node_assign(struct req *r, struct objrow *o, const json_t *before)
 			net = net_holding(nets, ip);
 	} else
 		json_object_del(o->doc, "ip");
-	if (net != NULL && (s = json_string_value(json_object_get(net,
-	    "domain"))) != NULL)
-		json_object_set_new(o->doc, "domain", json_string(s));
-	else
-		json_object_del(o->doc, "domain");
+	/* Stored, not rendered, so lists can copy documents as they are. */
+	s = json_string_value(json_object_get(net, "domain"));
+	json_object_set_new(o->doc, "domain", s != NULL ? json_string(s) : json_null());
+	json_object_set(o->doc, "hostname", json_object_get(o->doc, "name"));
 	return API_OK;
 }
 
 const struct objclass node_class = {
 	"node", "nodes", "node", node_fields, NFIELDS, &b_node, 0,
-	node_prepare, node_render, NULL, NULL, node_assign, node_keys,
+	node_prepare, NULL, NULL, NULL, node_assign, node_keys,
 	NODE_BULK_MAX,
 };

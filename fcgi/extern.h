@@ -458,6 +458,7 @@ struct fieldedit {
 enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
 		    void *arg, json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
+long long	 public_tenant(struct req *, enum apierr *);
 enum apierr	 obj_ref_load(struct req *, const char *refclass, const char *field,
 		    long long tenant_id, const char *id, struct objrow *out);
 /* Whether a rendered object matches what a search endpoint was given. */
