@@ -149,13 +149,15 @@ obj_key_field(const struct objclass *cls, const char *id,
 }
 
 /*
- * Resolve id (UID, name, or a unique MAC or IP) of class cls within the caller's scope into
- * *out, locking the row for the rest of the transaction if for_update.
+ * Resolve id (UID, name, or a unique MAC or IP) of class cls within the
+ * caller's scope into *out, locking the row for the rest of the
+ * transaction if for_update.  With text (never with for_update), the
+ * document is left as stored, in *text, and out->doc is NULL.
  * API_NOT_FOUND when it does not exist or is outside the scope.
  */
-enum apierr
-obj_find(struct req *r, const struct objclass *cls, const char *id,
-    int for_update, struct objrow *out)
+static enum apierr
+obj_lookup(struct req *r, const struct objclass *cls, const char *id,
+    int for_update, struct objrow *out, char **text)
 {
 	const struct field *f;
 	struct objrow	 o, extra;
@@ -183,12 +185,16 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 	}
 	if (rc != DB_OK)
 		return dberr(r, rc);
-	rc = obj_row_next(r, q, &o);
+	rc = text != NULL ? obj_row_text(r, q, &o, text) : obj_row_next(r, q, &o);
 	if (rc == DB_OK) {
 		found = 1;
 		if (q == SQL_OBJ_BY_NAME_ANY && obj_row_next(r, q, &extra) == DB_OK) {
 			objrow_free(&extra);
 			objrow_free(&o);
+			if (text != NULL) {
+				free(*text);
+				*text = NULL;
+			}
 			db_done(r->db, q);
 			return req_fail(r, API_CONFLICT, "More than one %s is "
 			    "named %s (in different tenants); use the UID",
@@ -200,6 +206,10 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 		return dberr(r, rc);
 	if (!found || (tid != 0 && o.tenant_id != tid)) {
 		objrow_free(&o);
+		if (text != NULL) {
+			free(*text);
+			*text = NULL;
+		}
 		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
 		    cls->label, id_echo(id, echo, sizeof(echo)));
 	}
@@ -226,7 +236,15 @@ obj_find(struct req *r, const struct objclass *cls, const char *id,
 	return API_OK;
 }
 
-/* A growing output buffer for the spliced list. */
+/* Resolve id into *out; see obj_lookup. */
+enum apierr
+obj_find(struct req *r, const struct objclass *cls, const char *id,
+    int for_update, struct objrow *out)
+{
+	return obj_lookup(r, cls, id, for_update, out, NULL);
+}
+
+/* A growing output buffer for spliced answers. */
 struct outbuf {
 	char	*p;
 	size_t	 len, cap;
@@ -237,7 +255,7 @@ out_add(struct outbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 65536;
+			b->cap = b->cap ? b->cap * 2 : 4096;
 		if ((b->p = realloc(b->p, b->cap)) == NULL) {
 			fputs("corral: out of memory\n", stderr);
 			abort();
@@ -296,20 +314,59 @@ obj_splices(const struct objclass *cls)
 }
 
 /*
- * GET /<plural> for classes obj_splices allows, written out directly:
- * each stored document (compact JSON we wrote) is copied between the
- * name and the bookkeeping fields, as obj_render would produce them, so
- * 10,000 nodes cost a copy rather than a decode and an encode each
- * (DESIGN §6: lists of 10,000 in under 100 ms).
+ * Write object o, its stored document doc, as obj_render would show it:
+ * the document (compact JSON we wrote) is copied between the name and
+ * the bookkeeping fields rather than decoded and encoded again.
+ */
+static void
+out_obj(struct req *r, const struct objclass *cls, struct outbuf *b,
+    struct objrow *o, const char *doc)
+{
+	json_t	*obj;
+	char	*rendered, num[40];
+	size_t	 n = doc != NULL ? strlen(doc) : 0;
+
+	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}') {
+		/* Not our compact form (edited by hand?): the slow way. */
+		if ((o->doc = doc != NULL ? json_loads(doc, 0, NULL) : NULL) == NULL)
+			o->doc = json_object();
+		obj = obj_render(r, cls, o);
+		rendered = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(16));
+		out_str(b, rendered != NULL ? rendered : "null");
+		free(rendered);
+		json_decref(obj);
+		return;
+	}
+	out_str(b, "{\"name\": ");
+	out_jstr(b, o->name);
+	if (n > 2) {
+		out_str(b, ", ");
+		out_add(b, doc + 1, n - 2);
+	}
+	snprintf(num, sizeof(num), "%.16g", o->last_modified);
+	out_str(b, ", \"last_modified\": ");
+	out_str(b, num);
+	out_str(b, ", \"last_modified_on\": ");
+	out_jstr(b, o->last_modified_on);
+	out_str(b, ", \"last_modified_by\": ");
+	out_jstr(b, o->last_modified_by);
+	out_str(b, ", \"uid\": ");
+	out_jstr(b, o->uid);
+	out_str(b, "}");
+}
+
+/*
+ * GET /<plural> for classes obj_splices allows, written out directly
+ * (out_obj), so 10,000 nodes cost a copy rather than a decode and an
+ * encode each (DESIGN §6: lists of 10,000 in under 100 ms).
  */
 static enum apierr
 obj_list_spliced(struct req *r, const struct objclass *cls, enum sql q)
 {
 	struct outbuf	 b = { NULL, 0, 0 };
 	struct objrow	 o;
-	json_t		*obj;
-	char		*doc, *rendered, num[40];
-	size_t		 n, rows = 0;
+	char		*doc;
+	size_t		 rows = 0;
 	enum dbrc	 rc;
 
 	out_str(&b, "{\"success\": true, \"data\": {");
@@ -317,35 +374,7 @@ obj_list_spliced(struct req *r, const struct objclass *cls, enum sql q)
 		out_str(&b, rows++ ? ", " : "");
 		out_jstr(&b, o.uid);
 		out_str(&b, ": ");
-		n = doc != NULL ? strlen(doc) : 0;
-		if (n >= 2 && doc[0] == '{' && doc[n - 1] == '}') {
-			out_str(&b, "{\"name\": ");
-			out_jstr(&b, o.name);
-			if (n > 2) {
-				out_str(&b, ", ");
-				out_add(&b, doc + 1, n - 2);
-			}
-			snprintf(num, sizeof(num), "%.16g", o.last_modified);
-			out_str(&b, ", \"last_modified\": ");
-			out_str(&b, num);
-			out_str(&b, ", \"last_modified_on\": ");
-			out_jstr(&b, o.last_modified_on);
-			out_str(&b, ", \"last_modified_by\": ");
-			out_jstr(&b, o.last_modified_by);
-			out_str(&b, ", \"uid\": ");
-			out_jstr(&b, o.uid);
-			out_str(&b, "}");
-		} else {
-			/* Not our compact form (edited by hand?): the slow way. */
-			o.doc = doc != NULL ? json_loads(doc, 0, NULL) : NULL;
-			if (o.doc == NULL)
-				o.doc = json_object();
-			obj = obj_render(r, cls, &o);
-			rendered = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(16));
-			out_str(&b, rendered != NULL ? rendered : "null");
-			free(rendered);
-			json_decref(obj);
-		}
+		out_obj(r, cls, &b, &o, doc);
 		free(doc);
 		objrow_free(&o);
 	}
@@ -394,9 +423,26 @@ obj_list(struct req *r, const struct objclass *cls)
 enum apierr
 obj_get(struct req *r, const struct objclass *cls)
 {
+	struct outbuf	 b = { NULL, 0, 0 };
 	struct objrow	 o;
 	enum apierr	 rc;
+	char		*doc = NULL;
 
+	if (r->route != NULL && r->route->handler == api_obj_get &&
+	    obj_splices(cls)) {
+		/* The hot path of DESIGN §6: no decode, no encode. */
+		if ((rc = obj_lookup(r, cls, req_param(r, "id"), 0, &o, &doc)) !=
+		    API_OK)
+			return rc;
+		out_str(&b, "{\"success\": true, \"data\": ");
+		out_obj(r, cls, &b, &o, doc);
+		out_str(&b, "}");
+		resp_raw(r, 200, "application/json", b.p, b.len);
+		free(b.p);
+		free(doc);
+		objrow_free(&o);
+		return API_OK;
+	}
 	if ((rc = obj_find(r, cls, req_param(r, "id"), 0, &o)) != API_OK)
 		return rc;
 	r->data = obj_render(r, cls, &o);
