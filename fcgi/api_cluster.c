@@ -191,36 +191,21 @@ api_cluster_summary(struct req *r)
 	return API_OK;
 }
 
-/* Objects of class cls in tenant tid, rendered, into fn. */
-static enum apierr
-public_each(struct req *r, const struct objclass *cls, long long tid,
-    void (*fn)(const json_t *, void *), void *arg)
-{
-	struct objrow	 o;
-	json_t		*obj;
-	enum dbrc	 rc;
-
-	if ((rc = db_run(r->db, SQL_OBJ_LIST, "si", cls->name, tid)) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
-	while ((rc = obj_row_next(r, SQL_OBJ_LIST, &o)) == DB_OK) {
-		obj = obj_render(r, cls, &o);
-		fn(obj, arg);
-		json_decref(obj);
-		objrow_free(&o);
-	}
-	db_done(r->db, SQL_OBJ_LIST);
-	return rc == DB_DONE ? API_OK : rc == DB_GONE ? API_UNAVAILABLE :
-	    API_INTERNAL;
-}
+/* Collects {key: value} of objects: their name or UID, and a field. */
+struct pairs {
+	int		 by_uid;	/* key by UID rather than name */
+	const char	*field;
+	json_t		*out;
+};
 
 static void
-hosts_add(const json_t *obj, void *arg)
+pairs_add(const struct objrow *o, void *arg)
 {
-	json_t	*ip = json_object_get(obj, "ip");
+	struct pairs	*p = arg;
+	json_t		*v = json_object_get(o->doc, p->field);
 
-	if (json_is_string(ip))
-		json_object_set(arg, json_string_value(json_object_get(obj,
-		    "name")), ip);
+	if (json_is_string(v))
+		json_object_set(p->out, p->by_uid ? o->uid : o->name, v);
 }
 
 /*
@@ -230,93 +215,76 @@ hosts_add(const json_t *obj, void *arg)
 enum apierr
 api_cluster_hosts(struct req *r)
 {
+	struct pairs	 hosts = { 0, "ip", NULL };
 	long long	 tid;
 	enum apierr	 rc;
-	json_t		*out;
 
 	if ((tid = public_tenant(r, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
-	out = json_object();
-	if ((rc = public_each(r, &hostname_class, tid, hosts_add, out)) != API_OK ||
-	    (rc = public_each(r, &node_class, tid, hosts_add, out)) != API_OK) {
-		json_decref(out);
+	hosts.out = json_object();
+	if ((rc = obj_each(r, "hostname", tid, pairs_add, &hosts)) != API_OK ||
+	    (rc = obj_each(r, "node", tid, pairs_add, &hosts)) != API_OK) {
+		json_decref(hosts.out);
 		return rc;
 	}
-	r->data = out;
+	r->data = hosts.out;
 	return API_OK;
 }
 
 static void
-keys_add(const json_t *obj, void *arg)
+keys_add(const struct objrow *o, void *arg)
 {
 	json_t	*k;
 	size_t	 i;
 
-	json_array_foreach(json_object_get(obj, "keys"), i, k)
-		json_array_append(arg, k);
-}
-
-static void
-head_key_add(const json_t *obj, void *arg)
-{
-	json_t	*k = json_object_get(obj, "ssh_public");
-
-	if (json_is_string(k))
+	json_array_foreach(json_object_get(o->doc, "keys"), i, k)
 		json_array_append(arg, k);
 }
 
 /*
  * GET /cluster/sshkeys (public): the keys nodes authorize: the admins'
- * of the tenant, and the heads' own (they run commands on nodes).
+ * of the tenant (a list), and the heads' own by head UID (they run
+ * commands on nodes).
  */
 enum apierr
 api_cluster_sshkeys(struct req *r)
 {
+	struct pairs	 heads = { 1, "ssh_public", NULL };
 	long long	 tid, mgmt;
 	enum apierr	 rc;
-	json_t		*admins, *heads;
+	json_t		*admins;
 
 	if ((tid = public_tenant(r, &rc)) == 0 ||
 	    (mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	admins = json_array();
-	heads = json_array();
-	if ((rc = public_each(r, &admin_class, tid, keys_add, admins)) != API_OK ||
-	    (rc = public_each(r, &head_class, mgmt, head_key_add, heads)) != API_OK) {
+	heads.out = json_object();
+	if ((rc = obj_each(r, "admin", tid, keys_add, admins)) != API_OK ||
+	    (rc = obj_each(r, "head", mgmt, pairs_add, &heads)) != API_OK) {
 		json_decref(admins);
-		json_decref(heads);
+		json_decref(heads.out);
 		return rc;
 	}
-	r->data = json_pack("{s:o, s:o}", "admins", admins, "heads", heads);
+	r->data = json_pack("{s:o, s:o}", "admins", admins, "heads", heads.out);
 	return API_OK;
-}
-
-static void
-pem_add(const json_t *obj, void *arg)
-{
-	json_t	*pem = json_object_get(obj, "ca_pem");
-
-	if (json_is_string(pem))
-		json_object_set(arg, json_string_value(json_object_get(obj,
-		    "uid")), pem);
 }
 
 /* GET /cluster/cabundle (public): the heads' CA certificates, by head UID. */
 enum apierr
 api_cluster_cabundle(struct req *r)
 {
+	struct pairs	 pems = { 1, "ca_pem", NULL };
 	long long	 mgmt;
 	enum apierr	 rc;
-	json_t		*out;
 
 	if ((mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
-	out = json_object();
-	if ((rc = public_each(r, &head_class, mgmt, pem_add, out)) != API_OK) {
-		json_decref(out);
+	pems.out = json_object();
+	if ((rc = obj_each(r, "head", mgmt, pairs_add, &pems)) != API_OK) {
+		json_decref(pems.out);
 		return rc;
 	}
-	r->data = out;
+	r->data = pems.out;
 	return API_OK;
 }
 

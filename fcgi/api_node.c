@@ -42,26 +42,6 @@ dbfail(struct req *r, enum dbrc rc)
 	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
 }
 
-/* Every object of class cls in tenant tid (0: all) into fn, row by row. */
-static enum apierr
-each_obj(struct req *r, const char *cls, long long tid,
-    void (*fn)(const struct objrow *, void *), void *arg)
-{
-	struct objrow	 o;
-	enum sql	 q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
-	enum dbrc	 rc;
-
-	rc = tid == 0 ? db_run(r->db, q, "s", cls) : db_run(r->db, q, "si", cls, tid);
-	if (rc != DB_OK)
-		return dbfail(r, rc);
-	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
-		fn(&o, arg);
-		objrow_free(&o);
-	}
-	db_done(r->db, q);
-	return rc == DB_DONE ? API_OK : dbfail(r, rc);
-}
-
 static void
 view_add_group(const struct objrow *o, void *arg)
 {
@@ -94,8 +74,8 @@ attrview_load(struct req *r, long long tid, struct attrview *v)
 	v->groups = json_object();
 	v->byname = json_object();
 	v->pool_group = json_object();
-	if ((rc = each_obj(r, "attrib", tid, view_add_group, v)) != API_OK ||
-	    (rc = each_obj(r, "namingpool", tid, view_add_pool, v)) != API_OK ||
+	if ((rc = obj_each(r, "attrib", tid, view_add_group, v)) != API_OK ||
+	    (rc = obj_each(r, "namingpool", tid, view_add_pool, v)) != API_OK ||
 	    (rc = cluster_setting_string(r, "default_group", &v->default_group)) !=
 	    API_OK)
 		attrview_free(v);
@@ -190,18 +170,6 @@ body_id_list(struct req *r)
 	return json_incref(r->json);
 }
 
-static int
-list_has(const json_t *list, const char *s)
-{
-	const json_t	*e;
-	size_t		 i;
-
-	json_array_foreach(list, i, e)
-		if (strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * A change_fn: the node's groups with the body's appended (arg non-NULL)
  * or removed, each named by UID or name in the node's tenant.
@@ -228,7 +196,7 @@ groups_edit(struct req *r, const struct objrow *node, void *arg,
 		if ((rc = obj_ref_load(r, "attrib", "groups", node->tenant_id,
 		    json_string_value(e), &g)) != API_OK)
 			break;
-		if (arg != NULL && !list_has(groups, g.uid))
+		if (arg != NULL && !json_list_has(groups, g.uid))
 			json_array_append_new(groups, json_string(g.uid));
 		else if (arg == NULL)
 			json_array_set_new(ids, i, json_string(g.uid));
@@ -236,7 +204,7 @@ groups_edit(struct req *r, const struct objrow *node, void *arg,
 	}
 	if (rc == API_OK && arg == NULL)
 		json_array_foreach(json_object_get(node->doc, "groups"), i, e)
-			if (!list_has(ids, json_string_value(e)))
+			if (!json_list_has(ids, json_string_value(e)))
 				json_array_append(groups, e);
 	json_decref(ids);
 	if (rc != API_OK) {

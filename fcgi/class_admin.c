@@ -90,18 +90,6 @@ valid_sshkey(const char *s)
 	return n >= 16 && valid_text(s, 1024) && strchr(s, '\n') == NULL;
 }
 
-static int
-list_has(const json_t *list, const char *s)
-{
-	json_t	*e;
-	size_t	 i;
-
-	json_array_foreach(list, i, e)
-		if (strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
 /*
  * Check "keys" and "gui_settings" as every write path stores them: keys
  * must be OpenSSH public keys, one per entry (a newline could smuggle a
@@ -125,7 +113,7 @@ admin_check_extras(struct req *r, json_t *doc)
 				return req_fail(r, API_BAD_REQUEST, "Entry %zu of "
 				    "keys is not an ssh public key", i);
 			}
-			if (!list_has(uniq, json_string_value(e)))
+			if (!json_list_has(uniq, json_string_value(e)))
 				json_array_append(uniq, e);
 		}
 		json_object_set_new(doc, "keys", uniq);
@@ -329,7 +317,7 @@ keys_merge(struct req *r, const struct objrow *o, void *arg, json_t **change)
 	if (kc->op == KEYS_ADD || (kc->op == KEYS_REMOVE && kc->sent != NULL))
 		json_array_foreach(json_object_get(o->doc, "keys"), i, e)
 			if (json_is_string(e) && (kc->op == KEYS_ADD ||
-			    !list_has(kc->sent, json_string_value(e))))
+			    !json_list_has(kc->sent, json_string_value(e))))
 				json_array_append(keys, e);
 	if (kc->op != KEYS_REMOVE)
 		json_array_foreach(kc->sent, i, e)

@@ -375,6 +375,7 @@ enum keyedit {
 json_t		*json_keys_edit(const json_t *base, const json_t *body,
 		    enum keyedit);
 int		 mac_normalize(const char *, char out[18]);
+int		 json_list_has(const json_t *list, const char *s);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
 
@@ -459,6 +460,8 @@ enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
 		    void *arg, json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
 long long	 public_tenant(struct req *, enum apierr *);
+enum apierr	 obj_each(struct req *, const char *cls, long long tid,
+		    void (*fn)(const struct objrow *, void *), void *arg);
 enum apierr	 obj_ref_load(struct req *, const char *refclass, const char *field,
 		    long long tenant_id, const char *id, struct objrow *out);
 /* Whether a rendered object matches what a search endpoint was given. */

@@ -380,3 +380,18 @@ json_check_body(struct req *r, const struct bodyspec *spec, int partial)
 		return API_OK;
 	return json_check_object(r, spec, r->json, partial);
 }
+
+/* Whether array list holds the string s. */
+int
+json_list_has(const json_t *list, const char *s)
+{
+	const json_t	*e;
+	size_t		 i;
+
+	if (s == NULL)
+		return 0;
+	json_array_foreach((json_t *)(uintptr_t)list, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}

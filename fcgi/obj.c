@@ -1128,6 +1128,26 @@ out:
 	return rc;
 }
 
+/* Every object of class cls in tenant tid (0: all) into fn, row by row. */
+enum apierr
+obj_each(struct req *r, const char *cls, long long tid,
+    void (*fn)(const struct objrow *, void *), void *arg)
+{
+	struct objrow	 o;
+	enum sql	 q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	enum dbrc	 rc;
+
+	rc = tid == 0 ? db_run(r->db, q, "s", cls) : db_run(r->db, q, "si", cls, tid);
+	if (rc != DB_OK)
+		return dberr(r, rc);
+	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
+		fn(&o, arg);
+		objrow_free(&o);
+	}
+	db_done(r->db, q);
+	return rc == DB_DONE ? API_OK : dberr(r, rc);
+}
+
 /*
  * The UIDs of the objects in scope that match says match what, as a list
  * (the "by…" search endpoints of the reference).

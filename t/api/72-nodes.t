@@ -334,7 +334,7 @@ is_deeply(ok_call($s, undef, GET => '/cluster/cabundle', undef, 'cabundle, publi
 ok_call($s, $AT, POST => '/admin/admin/keys', [ 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEq admin@laptop' ],
     'an admin key');
 my $keys = ok_call($s, undef, GET => '/cluster/sshkeys', undef, 'sshkeys, public');
-is_deeply($keys->{heads}, [ $hkey ], 'the heads\' keys');
+is_deeply($keys->{heads}, { $huid => $hkey }, 'the heads\' keys, by UID');
 ok(grep({ /admin\@laptop/ } @{ $keys->{admins} }), 'the admins\' keys');
 my $hosts = ok_call($s, undef, GET => '/cluster/hosts', undef, 'hosts, public');
 is($hosts->{n3}, '192.168.122.103', 'n3 in hosts');
