@@ -33,7 +33,7 @@ admin_by_name(struct req *r, const char *name, struct objrow *o)
 
 	memset(o, 0, sizeof(*o));
 	if ((rc = db_run(r->db, SQL_OBJ_BY_KEY, "sss", "admin", "name", name)) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	rc = db_next(r->db, SQL_OBJ_BY_KEY, "ssisidss", &o->uid, &o->name,
 	    &o->tenant_id, &doc, &o->version, &o->last_modified,
 	    &o->last_modified_on, &o->last_modified_by);
@@ -41,7 +41,7 @@ admin_by_name(struct req *r, const char *name, struct objrow *o)
 	if (rc == DB_DONE)
 		return API_NOT_FOUND;
 	if (rc != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	o->doc = json_decode_strict(doc, strlen(doc), err, sizeof(err));
 	free(doc);
 	if (o->doc == NULL) {
@@ -205,9 +205,9 @@ api_newtoken(struct req *r)
 
 	memset(&o, 0, sizeof(o));
 	if ((drc = db_begin(r->db)) != DB_OK)
-		return drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, drc);
 	if ((drc = db_run(r->db, SQL_REFRESH_GET, "s", r->who.tok.jti)) != DB_OK) {
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	drc = db_next(r->db, SQL_REFRESH_GET, "ssii", &fam, &admin, &used, &revoked);
@@ -218,7 +218,7 @@ api_newtoken(struct req *r)
 		goto out;
 	}
 	if (drc != DB_OK) {
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	if (used) {
@@ -234,7 +234,7 @@ api_newtoken(struct req *r)
 		goto out;
 	}
 	if ((drc = db_run(r->db, SQL_REFRESH_USE, "s", r->who.tok.jti)) != DB_OK) {
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	if ((rc = admin_by_uid(r, admin, &o)) != API_OK) {
@@ -247,7 +247,7 @@ api_newtoken(struct req *r)
 		goto out;
 	}
 	if ((drc = db_commit(r->db)) != DB_OK) {
-		rc = drc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	r->data = json_pack("{s:s, s:s, s:s, s:O}", "authorized_by", o.name,
@@ -314,7 +314,7 @@ api_whoami(struct req *r)
 	enum dbrc	 rc;
 
 	if ((rc = db_run(r->db, SQL_TENANT_BY_ID, "i", r->who.tok.tid)) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	rc = db_next(r->db, SQL_TENANT_BY_ID, "iss", &id, &uid, &name);
 	db_done(r->db, SQL_TENANT_BY_ID);
 	r->data = json_pack("{s:s, s:s, s:s?, s:o, s:b, s:I}", "name",

@@ -33,7 +33,7 @@ api_cluster_get(struct req *r)
 	enum dbrc	 rc;
 
 	if ((rc = db_run(r->db, SQL_CLUSTER_LIST, "")) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	settings = json_object();
 	while ((rc = db_next(r->db, SQL_CLUSTER_LIST, "ss", &k, &v)) == DB_OK) {
 		if ((jv = json_decode_strict(v, strlen(v), err, sizeof(err))) != NULL)
@@ -44,7 +44,7 @@ api_cluster_get(struct req *r)
 	db_done(r->db, SQL_CLUSTER_LIST);
 	if (rc != DB_DONE) {
 		json_decref(settings);
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	}
 	json_object_set_new(settings, "time", json_real(time_now()));
 	json_object_set_new(settings, "head", json_string(r->conf->head_name));
@@ -73,7 +73,7 @@ api_cluster_patch(struct req *r)
 	if (json_object_size(r->json) == 0)
 		return req_fail(r, API_BAD_REQUEST, "Send at least one setting");
 	if ((rc = db_begin(r->db)) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	json_object_foreach(r->json, k, v) {
 		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		rc = db_run(r->db, SQL_CLUSTER_SET, "ss", k, s);
@@ -85,7 +85,7 @@ api_cluster_patch(struct req *r)
 		rc = db_commit(r->db);
 	db_rollback(r->db);
 	if (rc != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	return API_OK;
 }
 
@@ -99,7 +99,7 @@ cluster_setting_string(struct req *r, const char *k, char **out)
 
 	*out = NULL;
 	if ((rc = db_run(r->db, SQL_CLUSTER_GET, "s", k)) != DB_OK)
-		return (rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " "));
+		return req_dbfail(r, rc);
 	rc = db_next(r->db, SQL_CLUSTER_GET, "s", &v);
 	db_done(r->db, SQL_CLUSTER_GET);
 	if (rc == DB_OK && (j = json_decode_strict(v, strlen(v), err,
@@ -109,7 +109,7 @@ cluster_setting_string(struct req *r, const char *k, char **out)
 		json_decref(j);
 	}
 	free(v);
-	return rc == DB_OK || rc == DB_DONE ? API_OK : (rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " "));
+	return rc == DB_OK || rc == DB_DONE ? API_OK : req_dbfail(r, rc);
 }
 
 /* GET /cluster/time (public): the head's clock, epoch seconds. */
@@ -129,11 +129,11 @@ api_cluster_database(struct req *r)
 	enum dbrc	 rc;
 
 	if ((rc = db_run(r->db, SQL_DB_INFO, "")) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	rc = db_next(r->db, SQL_DB_INFO, "ssi", &version, &name, &schema);
 	db_done(r->db, SQL_DB_INFO);
 	if (rc != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	r->data = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:s}", "engine", "MariaDB",
 	    "server_version", version, "database", name, "schema_version",
 	    (json_int_t)schema, "schema_expected", (json_int_t)SCHEMA_VERSION,
@@ -170,7 +170,7 @@ api_cluster_summary(struct req *r)
 		json_object_set_new(out, summary_classes[i]->plural, json_array());
 	if ((rc = db_run(r->db, SQL_OBJ_UIDS, "ii", tid, tid)) != DB_OK) {
 		json_decref(out);
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	}
 	while ((rc = db_next(r->db, SQL_OBJ_UIDS, "ss", &cls, &uid)) == DB_OK) {
 		for (i = 0; i < NSUMMARY; i++)
@@ -185,7 +185,7 @@ api_cluster_summary(struct req *r)
 	db_done(r->db, SQL_OBJ_UIDS);
 	if (rc != DB_DONE) {
 		json_decref(out);
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	}
 	r->data = out;
 	return API_OK;

@@ -60,7 +60,7 @@ job_load(struct req *r, const char *uid, json_t **out)
 
 	*out = NULL;
 	if ((rc = db_run(r->db, SQL_JOB_GET, "s", uid)) != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	rc = db_next(r->db, SQL_JOB_GET, "sissssissddd", &juid, &tid, &kind,
 	    &target, &params, &state, &attempts, &result, &by, &created,
 	    &started, &finished);
@@ -87,7 +87,7 @@ job_load(struct req *r, const char *uid, json_t **out)
 	if (rc == DB_DONE)
 		return req_fail(r, API_NOT_FOUND, "No job found for ID=%.32s", uid);
 	if (rc != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	return API_OK;
 }
 
@@ -133,7 +133,7 @@ api_job_post(struct req *r)
 	    kind->name, target, ptext, r->who.tok.name, time_now());
 	free(ptext);
 	if (rc != DB_OK)
-		return rc == DB_GONE ? API_UNAVAILABLE : API_INTERNAL;
+		return req_dbfail(r, rc);
 	jobd_wake(r->conf);
 	if (wait == 0) {
 		r->data = json_string(uid);

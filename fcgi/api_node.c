@@ -36,12 +36,6 @@ attrview_free(struct attrview *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static enum apierr
-dbfail(struct req *r, enum dbrc rc)
-{
-	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
-}
-
 static void
 view_add_group(const struct objrow *o, void *arg)
 {
@@ -243,7 +237,7 @@ status_load(struct req *r, const char *uid, enum apierr *arc)
 	enum dbrc	 rc;
 
 	if ((rc = db_run(r->db, SQL_STATUS_GET, "s", uid)) != DB_OK) {
-		*arc = dbfail(r, rc);
+		*arc = req_dbfail(r, rc);
 		return NULL;
 	}
 	rc = db_next(r->db, SQL_STATUS_GET, "sd", &s, &at);
@@ -254,7 +248,7 @@ status_load(struct req *r, const char *uid, enum apierr *arc)
 		st = json_object();
 	free(s);
 	if (st == NULL)
-		*arc = dbfail(r, rc == DB_OK ? DB_ERROR : rc);
+		*arc = req_dbfail(r, rc == DB_OK ? DB_ERROR : rc);
 	return st;
 }
 
@@ -317,7 +311,7 @@ report_store(struct req *r, const char *uid, const json_t *body)
 		rc = db_run(r->db, SQL_STATUS_PUT, "ssd", uid, s, time_now());
 		free(s);
 		if (rc != DB_OK)
-			return dbfail(r, rc);
+			return req_dbfail(r, rc);
 	}
 	if (hw != NULL)
 		return obj_change_by(r, &node_class, uid, hardware_set, hw);
@@ -564,7 +558,7 @@ api_dyngroup_nodes(struct req *r)
 		goto out;
 	if ((drc = db_run(r->db, SQL_NODE_SCAN, "iii",
 	    (long long)((uses & SEL_USES_STATUS) != 0), tid, tid)) != DB_OK) {
-		rc = dbfail(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	out = json_array();
@@ -587,7 +581,7 @@ api_dyngroup_nodes(struct req *r)
 	db_done(r->db, SQL_NODE_SCAN);
 	if (drc != DB_DONE) {
 		json_decref(out);
-		rc = dbfail(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	r->data = out;
@@ -649,7 +643,7 @@ api_namingpool_push(struct req *r)
 	memset(&p, 0, sizeof(p));
 	memset(&n, 0, sizeof(n));
 	if ((drc = db_begin(r->db)) != DB_OK)
-		return dbfail(r, drc);
+		return req_dbfail(r, drc);
 	if ((rc = obj_find(r, &namingpool_class, req_param(r, "id"), 1, &p)) !=
 	    API_OK)
 		goto out;
@@ -659,7 +653,7 @@ api_namingpool_push(struct req *r)
 		goto out;
 	}
 	if ((drc = db_run(r->db, SQL_REF_FROM, "ss", p.uid, "naming_pool")) != DB_OK) {
-		rc = dbfail(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	uids = json_array();
@@ -669,7 +663,7 @@ api_namingpool_push(struct req *r)
 	}
 	db_done(r->db, SQL_REF_FROM);
 	if (drc != DB_DONE) {
-		rc = dbfail(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	renamed = json_object();
@@ -694,7 +688,7 @@ api_namingpool_push(struct req *r)
 		objrow_free(&n);
 	}
 	if ((drc = db_commit(r->db)) != DB_OK) {
-		rc = dbfail(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	r->data = renamed;

@@ -177,12 +177,6 @@ nodectx_get(struct req *r)
 	return c;
 }
 
-static enum apierr
-dbfail(struct req *r, enum dbrc rc)
-{
-	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
-}
-
 /* Lock a row once per transaction: a pool, a network, or (uid NULL) tenant tid. */
 static enum apierr
 ctx_lock(struct req *r, struct nodectx *c, const char *what, long long tid,
@@ -199,7 +193,7 @@ ctx_lock(struct req *r, struct nodectx *c, const char *what, long long tid,
 		return API_OK;
 	rc = uid != NULL ? db_run(r->db, q, "s", uid) : db_run(r->db, q, "i", tid);
 	if (rc != DB_OK)
-		return dbfail(r, rc);
+		return req_dbfail(r, rc);
 	if (uid != NULL) {
 		while ((rc = obj_row_next(r, q, &o)) == DB_OK)
 			objrow_free(&o);
@@ -208,7 +202,7 @@ ctx_lock(struct req *r, struct nodectx *c, const char *what, long long tid,
 			;
 	db_done(r->db, q);
 	if (rc != DB_DONE)
-		return dbfail(r, rc);
+		return req_dbfail(r, rc);
 	json_object_set_new(c->locked, key, json_true());
 	return API_OK;
 }
@@ -247,7 +241,7 @@ ctx_nets(struct req *r, struct nodectx *c, long long tid, enum apierr *arc)
 	if ((list = json_object_get(c->nets, key)) != NULL)
 		return list;
 	if ((rc = db_run(r->db, SQL_OBJ_LIST, "si", "net", tid)) != DB_OK) {
-		*arc = dbfail(r, rc);
+		*arc = req_dbfail(r, rc);
 		return NULL;
 	}
 	list = json_array();
@@ -260,7 +254,7 @@ ctx_nets(struct req *r, struct nodectx *c, long long tid, enum apierr *arc)
 	db_done(r->db, SQL_OBJ_LIST);
 	if (rc != DB_DONE) {
 		json_decref(list);
-		*arc = dbfail(r, rc);
+		*arc = req_dbfail(r, rc);
 		return NULL;
 	}
 	json_object_set_new(c->nets, key, list);
@@ -288,14 +282,14 @@ ctx_load_indexes(struct req *r, struct nodectx *c, long long tid,
 	snprintf(like, sizeof(like), "%s%%", prefix);
 	if ((rc = db_run(r->db, SQL_KEY_VALUES, "sss", "node", "index", like)) !=
 	    DB_OK)
-		return dbfail(r, rc);
+		return req_dbfail(r, rc);
 	while ((rc = db_next(r->db, SQL_KEY_VALUES, "s", &v)) == DB_OK) {
 		json_object_set_new(c->used_idx, v, json_true());
 		free(v);
 	}
 	db_done(r->db, SQL_KEY_VALUES);
 	if (rc != DB_DONE)
-		return dbfail(r, rc);
+		return req_dbfail(r, rc);
 	json_object_set_new(c->cursor, prefix, json_integer(first));
 	return API_OK;
 }
@@ -375,7 +369,7 @@ ctx_lock_net(struct req *r, struct nodectx *c, long long tid, const char *net)
 	if ((arc = ctx_lock(r, c, "net", tid, net)) != API_OK)
 		return arc;
 	if ((rc = db_run(r->db, SQL_KEY_VALUES, "sss", "node", "ip", "%")) != DB_OK)
-		return dbfail(r, rc);
+		return req_dbfail(r, rc);
 	if (c->used_ip == NULL)
 		c->used_ip = json_object();
 	while ((rc = db_next(r->db, SQL_KEY_VALUES, "s", &v)) == DB_OK) {
@@ -383,7 +377,7 @@ ctx_lock_net(struct req *r, struct nodectx *c, long long tid, const char *net)
 		free(v);
 	}
 	db_done(r->db, SQL_KEY_VALUES);
-	return rc == DB_DONE ? API_OK : dbfail(r, rc);
+	return rc == DB_DONE ? API_OK : req_dbfail(r, rc);
 }
 
 /* A network's integer field, with a default for an absent one. */

@@ -315,6 +315,7 @@ const char	*req_param(const struct req *, const char *name);
 const char	*req_query(const struct req *, const char *key, char *buf, size_t bufsz);
 enum apierr	 req_fail(struct req *, enum apierr, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+enum apierr	 req_dbfail(struct req *, enum dbrc);
 void		 resp_send(struct req *, enum apierr);
 void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);

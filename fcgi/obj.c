@@ -71,12 +71,6 @@ obj_row_next(struct req *r, enum sql id, struct objrow *o)
 	return DB_OK;
 }
 
-static enum apierr
-dberr(struct req *r, enum dbrc rc)
-{
-	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
-}
-
 /*
  * Render row o of class cls for output (new reference): name, the
  * declared fields in table order, bookkeeping, then uid, as the
@@ -184,7 +178,7 @@ obj_lookup(struct req *r, const struct objclass *cls, const char *id,
 		rc = db_run(r->db, q, "sis", cls->name, tid, id);
 	}
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	rc = text != NULL ? obj_row_text(r, q, &o, text) : obj_row_next(r, q, &o);
 	if (rc == DB_OK) {
 		found = 1;
@@ -203,7 +197,7 @@ obj_lookup(struct req *r, const struct objclass *cls, const char *id,
 	}
 	db_done(r->db, q);
 	if (rc != DB_OK && rc != DB_DONE)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	if (!found || (tid != 0 && o.tenant_id != tid)) {
 		objrow_free(&o);
 		if (text != NULL) {
@@ -224,14 +218,14 @@ obj_lookup(struct req *r, const struct objclass *cls, const char *id,
 	rc = db_run(r->db, SQL_OBJ_LOCK, "s", uid);
 	free(uid);
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	rc = obj_row_next(r, SQL_OBJ_LOCK, &o);
 	db_done(r->db, SQL_OBJ_LOCK);
 	if (rc == DB_DONE)
 		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
 		    cls->label, id_echo(id, echo, sizeof(echo)));
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	*out = o;
 	return API_OK;
 }
@@ -381,7 +375,7 @@ obj_list_spliced(struct req *r, const struct objclass *cls, enum sql q)
 	db_done(r->db, q);
 	if (rc != DB_DONE) {
 		free(b.p);
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	}
 	out_str(&b, "}}");
 	resp_raw(r, 200, "application/json", b.p, b.len);
@@ -403,7 +397,7 @@ obj_list(struct req *r, const struct objclass *cls)
 	rc = tid == 0 ? db_run(r->db, q, "s", cls->name) :
 	    db_run(r->db, q, "si", cls->name, tid);
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	if (r->route != NULL && r->route->handler == api_obj_list &&
 	    obj_splices(cls))
 		return obj_list_spliced(r, cls, q);
@@ -413,7 +407,7 @@ obj_list(struct req *r, const struct objclass *cls)
 		objrow_free(&o);
 	}
 	db_done(r->db, q);
-	return rc == DB_DONE ? API_OK : dberr(r, rc);
+	return rc == DB_DONE ? API_OK : req_dbfail(r, rc);
 }
 
 /*
@@ -472,7 +466,7 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 			    "already exists.", cls->label[0] - 'a' + 'A',
 			    cls->label + 1, id_echo(o->name, echo, sizeof(echo)));
 		if (rc != DB_OK)
-			return dberr(r, rc);
+			return req_dbfail(r, rc);
 	}
 	keys = json_array();
 	for (i = 0; i < cls->nfields; i++) {
@@ -497,7 +491,7 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 			    id_echo(json_string_value(json_array_get(v, 2)),
 			    echo, sizeof(echo)));
 		else if (rc != DB_OK)
-			arc = dberr(r, rc);
+			arc = req_dbfail(r, rc);
 		if (arc != API_OK)
 			break;
 	}
@@ -581,7 +575,7 @@ obj_ref_load(struct req *r, const char *refclass, const char *field,
 		rc = db_run(r->db, q, "sis", refclass, tenant_id, id);
 	}
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	rc = obj_row_next(r, q, &o);
 	db_done(r->db, q);
 	if (rc == DB_OK && o.tenant_id == tenant_id) {
@@ -591,7 +585,7 @@ obj_ref_load(struct req *r, const char *refclass, const char *field,
 	if (rc == DB_OK)
 		objrow_free(&o);
 	else if (rc != DB_DONE)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	return req_fail(r, API_BAD_REQUEST, "No %s found for %s=%s", refclass,
 	    field, id_echo(id, echo, sizeof(echo)));
 }
@@ -663,7 +657,7 @@ obj_refs_record(struct req *r, const struct objclass *cls, const struct objrow *
 
 	if (o->version != 0 &&
 	    (rc = db_run(r->db, SQL_REF_DELETE_ALL, "s", o->uid)) != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	for (i = 0; i < cls->nfields; i++) {
 		f = &cls->fields[i];
 		if ((f->type != F_REF && f->type != F_REF_LIST) ||
@@ -671,11 +665,11 @@ obj_refs_record(struct req *r, const struct objclass *cls, const struct objrow *
 			continue;
 		if (json_is_string(v) && (rc = db_run(r->db, SQL_REF_INSERT,
 		    "sss", o->uid, f->name, json_string_value(v))) != DB_OK)
-			return dberr(r, rc);
+			return req_dbfail(r, rc);
 		json_array_foreach(v, j, e)
 			if ((rc = db_run(r->db, SQL_REF_INSERT, "sss", o->uid,
 			    f->name, json_string_value(e))) != DB_OK)
-				return dberr(r, rc);
+				return req_dbfail(r, rc);
 	}
 	return API_OK;
 }
@@ -713,10 +707,10 @@ obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
 		return req_fail(r, API_BAD_REQUEST, "A referenced object does "
 		    "not exist");
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	if (o->version != 0 && (rc = db_run(r->db, SQL_KEY_DELETE_ALL, "s",
 	    o->uid)) != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	if ((arc = obj_keys_write(r, cls, o)) != API_OK)
 		return arc;
 	return obj_refs_record(r, cls, o);
@@ -747,7 +741,7 @@ tenant_lookup(struct req *r, const char *name, enum apierr *err)
 
 	*err = API_OK;
 	if ((rc = db_run(r->db, SQL_TENANT_BY_NAME, "s", name)) != DB_OK) {
-		*err = dberr(r, rc);
+		*err = req_dbfail(r, rc);
 		return 0;
 	}
 	if (db_next(r->db, SQL_TENANT_BY_NAME, "iss", &id, &uid, &tname) != DB_OK)
@@ -853,11 +847,11 @@ obj_create(struct req *r, const struct objclass *cls, json_t *doc,
 
 	if ((drc = db_begin(r->db)) != DB_OK) {
 		json_decref(doc);
-		return dberr(r, drc);
+		return req_dbfail(r, drc);
 	}
 	if ((rc = obj_insert(r, cls, doc, tenant_id, uid)) == API_OK &&
 	    (drc = db_commit(r->db)) != DB_OK)
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 	db_rollback(r->db);
 	return rc;
 }
@@ -884,7 +878,7 @@ obj_post_list(struct req *r, const struct objclass *cls)
 		if ((rc = json_check_object(r, cls->spec, item, 0)) != API_OK)
 			goto fail;
 	if ((drc = db_begin(r->db)) != DB_OK)
-		return dberr(r, drc);
+		return req_dbfail(r, drc);
 	uids = json_array();
 	json_array_foreach(r->json, i, item) {
 		rc = obj_insert(r, cls, json_deep_copy(item), r->who.tok.tid, uid);
@@ -893,7 +887,7 @@ obj_post_list(struct req *r, const struct objclass *cls)
 		json_array_append_new(uids, json_string(uid));
 	}
 	if ((drc = db_commit(r->db)) != DB_OK)
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 fail:
 	db_rollback(r->db);
 	if (rc == API_OK) {
@@ -971,7 +965,7 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 
 	memset(&o, 0, sizeof(o));
 	if ((drc = db_begin(r->db)) != DB_OK) {
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 		goto out;
 	}
 	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
@@ -1022,7 +1016,7 @@ obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
 	if ((rc = obj_store(r, cls, &o)) != API_OK)
 		goto out;
 	if ((drc = db_commit(r->db)) != DB_OK)
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 out:
 	db_rollback(r->db);
 	json_decref(doc);
@@ -1083,7 +1077,7 @@ obj_referrers(struct req *r, const struct objclass *cls, const struct objrow *o)
 	enum dbrc	 rc;
 
 	if ((rc = db_run(r->db, SQL_REF_WHO, "s", o->uid)) != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	who[0] = '\0';
 	while (db_next(r->db, SQL_REF_WHO, "ss", &rclass, &rname) == DB_OK) {
 		if (len < sizeof(who))
@@ -1108,7 +1102,7 @@ obj_delete(struct req *r, const struct objclass *cls)
 	enum dbrc	 drc;
 
 	if ((drc = db_begin(r->db)) != DB_OK)
-		return dberr(r, drc);
+		return req_dbfail(r, drc);
 	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
 		goto out;
 	if ((rc = obj_frozen_check(r, cls, &o, NULL)) != API_OK ||
@@ -1119,9 +1113,9 @@ obj_delete(struct req *r, const struct objclass *cls)
 		rc = req_fail(r, API_CONFLICT, "Cannot delete %s %s: other "
 		    "objects refer to it", cls->label, o.name);
 	else if (drc != DB_OK)
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 	else if ((drc = db_commit(r->db)) != DB_OK)
-		rc = dberr(r, drc);
+		rc = req_dbfail(r, drc);
 out:
 	db_rollback(r->db);
 	objrow_free(&o);
@@ -1139,13 +1133,13 @@ obj_each(struct req *r, const char *cls, long long tid,
 
 	rc = tid == 0 ? db_run(r->db, q, "s", cls) : db_run(r->db, q, "si", cls, tid);
 	if (rc != DB_OK)
-		return dberr(r, rc);
+		return req_dbfail(r, rc);
 	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
 		fn(&o, arg);
 		objrow_free(&o);
 	}
 	db_done(r->db, q);
-	return rc == DB_DONE ? API_OK : dberr(r, rc);
+	return rc == DB_DONE ? API_OK : req_dbfail(r, rc);
 }
 
 /*

@@ -195,6 +195,16 @@ req_fail(struct req *r, enum apierr code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * The outcome for a database failure rc (already logged by db.c): 503
+ * when the connection was lost (the next request reconnects), else 500.
+ */
+enum apierr
+req_dbfail(struct req *r, enum dbrc rc)
+{
+	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
+}
+
 /* Finish the request with libfcgi and free everything it owned. */
 void
 req_finish(struct req *r)
