@@ -134,16 +134,8 @@ api_node_attrs_get(struct req *r)
 enum apierr
 api_node_groups_get(struct req *r)
 {
-	struct objrow	 o;
-	json_t		*g;
-	enum apierr	 rc;
-
-	if ((rc = obj_find(r, &node_class, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	g = json_object_get(o.doc, "groups");
-	r->data = json_is_array(g) ? json_incref(g) : json_array();
-	objrow_free(&o);
-	return API_OK;
+	return obj_field_get(r, &node_class, req_param(r, "id"), "groups",
+	    json_array());
 }
 
 /* One group ID or a list of them, from the body; NULL if it is neither. */

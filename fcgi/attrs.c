@@ -66,16 +66,8 @@ attrs_check(struct req *r, const json_t *attrs)
 enum apierr
 api_attrs_get(struct req *r)
 {
-	struct objrow	 o;
-	json_t		*a;
-	enum apierr	 rc;
-
-	if ((rc = obj_find(r, r->route->cls, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	a = json_object_get(o.doc, "attributes");
-	r->data = a != NULL ? json_incref(a) : json_object();
-	objrow_free(&o);
-	return API_OK;
+	return obj_field_get(r, r->route->cls, req_param(r, "id"), "attributes",
+	    json_object());
 }
 
 static enum apierr

@@ -368,16 +368,8 @@ api_admin_keys_delete(struct req *r)
 enum apierr
 api_admin_gui_get(struct req *r)
 {
-	struct objrow	 o;
-	json_t		*g;
-	enum apierr	 rc;
-
-	if ((rc = obj_find(r, &admin_class, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	g = json_object_get(o.doc, "gui_settings");
-	r->data = g != NULL ? json_incref(g) : json_object();
-	objrow_free(&o);
-	return API_OK;
+	return obj_field_get(r, &admin_class, req_param(r, "id"), "gui_settings",
+	    json_object());
 }
 
 /*

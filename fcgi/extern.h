@@ -457,6 +457,8 @@ struct fieldedit {
 	const char	*field;
 	enum keyedit	 op;
 };
+enum apierr	 obj_field_get(struct req *, const struct objclass *, const char *id,
+		    const char *field, json_t *empty);
 enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
 		    void *arg, json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);

@@ -1043,6 +1043,33 @@ obj_change_by(struct req *r, const struct objclass *cls, const char *id,
 }
 
 /*
+ * Answer one field of object id (the GETs of /attributes, /groups,
+ * /gui_settings): the stored value, or empty (consumed) when the object
+ * has no value of empty's type.
+ */
+enum apierr
+obj_field_get(struct req *r, const struct objclass *cls, const char *id,
+    const char *field, json_t *empty)
+{
+	struct objrow	 o;
+	json_t		*v;
+	enum apierr	 rc;
+
+	if ((rc = obj_find(r, cls, id, 0, &o)) != API_OK) {
+		json_decref(empty);
+		return rc;
+	}
+	v = json_object_get(o.doc, field);
+	if (v != NULL && json_typeof(v) == json_typeof(empty)) {
+		json_decref(empty);
+		r->data = json_incref(v);
+	} else
+		r->data = empty;
+	objrow_free(&o);
+	return API_OK;
+}
+
+/*
  * A change_fn editing the keys of one object-valued field (attributes,
  * gui_settings) of the locked object by the request body.
  */
