@@ -349,20 +349,34 @@ out_obj(struct req *r, const struct objclass *cls, struct outbuf *b,
 	out_str(b, "}");
 }
 
+/* Run the query of every object of cls in scope; its name goes to *q. */
+static enum dbrc
+obj_list_query(struct req *r, const struct objclass *cls, enum sql *q)
+{
+	long long	 tid = scope_tenant(r);
+
+	*q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	return tid == 0 ? db_run(r->db, *q, "s", cls->name) :
+	    db_run(r->db, *q, "si", cls->name, tid);
+}
+
 /*
  * GET /<plural> for classes obj_splices allows, written out directly
  * (out_obj), so 10,000 nodes cost a copy rather than a decode and an
  * encode each (DESIGN §6: lists of 10,000 in under 100 ms).
  */
 static enum apierr
-obj_list_spliced(struct req *r, const struct objclass *cls, enum sql q)
+obj_list_spliced(struct req *r, const struct objclass *cls)
 {
 	struct outbuf	 b = { NULL, 0, 0 };
 	struct objrow	 o;
 	char		*doc;
 	size_t		 rows = 0;
+	enum sql	 q;
 	enum dbrc	 rc;
 
+	if ((rc = obj_list_query(r, cls, &q)) != DB_OK)
+		return req_dbfail(r, rc);
 	out_str(&b, "{\"success\": true, \"data\": {");
 	while ((rc = obj_row_text(r, q, &o, &doc)) == DB_OK) {
 		out_str(&b, rows++ ? ", " : "");
@@ -384,23 +398,18 @@ obj_list_spliced(struct req *r, const struct objclass *cls, enum sql q)
 }
 
 /*
- * GET /<plural>: every object in scope, keyed by UID.
+ * Every object of cls in scope, keyed by UID, as r->data (for callers
+ * that search or reshape the list; GET /<plural> answers api_obj_list).
  */
 enum apierr
 obj_list(struct req *r, const struct objclass *cls)
 {
 	struct objrow	 o;
-	long long	 tid = scope_tenant(r);
-	enum sql	 q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	enum sql	 q;
 	enum dbrc	 rc;
 
-	rc = tid == 0 ? db_run(r->db, q, "s", cls->name) :
-	    db_run(r->db, q, "si", cls->name, tid);
-	if (rc != DB_OK)
+	if ((rc = obj_list_query(r, cls, &q)) != DB_OK)
 		return req_dbfail(r, rc);
-	if (r->route != NULL && r->route->handler == api_obj_list &&
-	    obj_splices(cls))
-		return obj_list_spliced(r, cls, q);
 	r->data = json_object();
 	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
 		json_object_set_new(r->data, o.uid, obj_render(r, cls, &o));
@@ -422,8 +431,7 @@ obj_get(struct req *r, const struct objclass *cls)
 	enum apierr	 rc;
 	char		*doc = NULL;
 
-	if (r->route != NULL && r->route->handler == api_obj_get &&
-	    obj_splices(cls)) {
+	if (obj_splices(cls)) {
 		/* The hot path of DESIGN §6: no decode, no encode. */
 		if ((rc = obj_lookup(r, cls, req_param(r, "id"), 0, &o, &doc)) !=
 		    API_OK)
@@ -1238,10 +1246,13 @@ obj_meta(struct req *r, const struct objclass *cls)
  * The generic handlers: a route names its class, and these serve every
  * class whose operations need nothing special.
  */
+/* GET /<plural>: every object in scope, keyed by UID. */
 enum apierr
 api_obj_list(struct req *r)
 {
-	return obj_list(r, r->route->cls);
+	const struct objclass	*cls = r->route->cls;
+
+	return obj_splices(cls) ? obj_list_spliced(r, cls) : obj_list(r, cls);
 }
 
 enum apierr
