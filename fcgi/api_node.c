@@ -311,9 +311,26 @@ report_store(struct req *r, const char *uid, const json_t *body)
 }
 
 /*
- * The node at the source address of the request, into o; from now on
- * the request acts in that node's tenant, in the node's name.  404 for
- * an address no node has.
+ * The node whose address is the request's (valid) source address, in
+ * whatever tenant, into o: addresses are unique cluster-wide.
+ * API_NOT_FOUND if no node has it.
+ */
+static enum apierr
+node_at_source(struct req *r, struct objrow *o)
+{
+	int		 super = r->who.super;
+	enum apierr	 rc;
+
+	r->who.super = 1;
+	rc = obj_find(r, &node_class, r->remote_addr, 0, o);
+	r->who.super = super;
+	return rc;
+}
+
+/*
+ * The node reporting from the request's source address, into o; from
+ * now on the request acts in that node's tenant, in the node's name.
+ * 403 for an address no node has.
  */
 static enum apierr
 node_by_source(struct req *r, struct objrow *o)
@@ -322,10 +339,7 @@ node_by_source(struct req *r, struct objrow *o)
 
 	if (r->remote_addr == NULL || !valid_ip(r->remote_addr))
 		return req_fail(r, API_FORBIDDEN, "No source address");
-	r->who.super = 1;	/* for the lookup: the address is global */
-	rc = obj_find(r, &node_class, r->remote_addr, 0, o);
-	r->who.super = 0;
-	if (rc == API_NOT_FOUND)
+	if ((rc = node_at_source(r, o)) == API_NOT_FOUND)
 		return req_fail(r, API_FORBIDDEN, "No node has address %s",
 		    r->remote_addr);
 	if (rc != API_OK)
@@ -333,6 +347,33 @@ node_by_source(struct req *r, struct objrow *o)
 	r->who.tok.tid = o->tenant_id;
 	snprintf(r->who.tok.name, sizeof(r->who.tok.name), "node:%s", o->name);
 	return API_OK;
+}
+
+/*
+ * The tenant a public endpoint answers for: that of the node at the
+ * caller's address, else the management tenant's (the operator's own
+ * network).  Another tenant's objects are never shown to a stranger.
+ * 0 with *err set on failure.
+ */
+long long
+public_tenant(struct req *r, enum apierr *err)
+{
+	struct objrow	 o;
+	long long	 tid;
+
+	*err = API_OK;
+	if (r->remote_addr != NULL && valid_ip(r->remote_addr)) {
+		if ((*err = node_at_source(r, &o)) == API_OK) {
+			tid = o.tenant_id;
+			objrow_free(&o);
+			return tid;
+		}
+		if (*err != API_NOT_FOUND)
+			return 0;
+		*err = API_OK;
+		r->reason[0] = '\0';
+	}
+	return tenant_lookup(r, MGMT_TENANT, err);
 }
 
 /* POST /node/putstatus: a report for the node named by "uid". */

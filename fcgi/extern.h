@@ -462,7 +462,6 @@ enum apierr	 obj_field_get(struct req *, const struct objclass *, const char *id
 enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
 		    void *arg, json_t **change);
 long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
-long long	 public_tenant(struct req *, enum apierr *);
 enum apierr	 obj_each(struct req *, const char *cls, long long tid,
 		    void (*fn)(const struct objrow *, void *), void *arg);
 enum apierr	 obj_ref_load(struct req *, const char *refclass, const char *field,
@@ -667,6 +666,7 @@ enum apierr	 api_whereami(struct req *);
 enum apierr	 api_dyngroup_nodes(struct req *);
 enum apierr	 api_namingpools_info(struct req *);
 enum apierr	 api_namingpool_push(struct req *);
+long long	 public_tenant(struct req *, enum apierr *);
 
 /* api_cluster.c */
 extern const struct bodyspec b_cluster;

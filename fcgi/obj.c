@@ -531,36 +531,6 @@ obj_normalize(const struct objclass *cls, json_t *doc)
 }
 
 /*
- * The tenant a public endpoint answers for: that of the node at the
- * caller's address, else the management tenant's (the operator's own
- * network).  Another tenant's objects are never shown to a stranger.
- * 0 with *err set on failure.
- */
-long long
-public_tenant(struct req *r, enum apierr *err)
-{
-	struct objrow	 o;
-	long long	 tid;
-
-	*err = API_OK;
-	if (r->remote_addr != NULL && valid_ip(r->remote_addr)) {
-		r->who.super = 1;	/* addresses are unique cluster-wide */
-		*err = obj_find(r, &node_class, r->remote_addr, 0, &o);
-		r->who.super = 0;
-		if (*err == API_OK) {
-			tid = o.tenant_id;
-			objrow_free(&o);
-			return tid;
-		}
-		if (*err != API_NOT_FOUND)
-			return 0;
-		*err = API_OK;
-		r->reason[0] = '\0';
-	}
-	return tenant_lookup(r, MGMT_TENANT, err);
-}
-
-/*
  * Load into *out the object of class refclass that id (a UID or a name)
  * names in tenant tenant_id.  API_BAD_REQUEST naming field if there is
  * none: references never cross tenants.
