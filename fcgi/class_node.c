@@ -107,21 +107,24 @@ index_prefix(long long tid, const char *pool, char *buf, size_t sz)
 	snprintf(buf, sz, "%lld:%s:", tid, pool != NULL ? pool : "-");
 }
 
+/* The key of index i in a pool: its prefix and nine digits, so keys sort. */
+static void
+index_key(long long tid, const char *pool, long long i, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%lld:%s:%09lld", tid, pool != NULL ? pool : "-", i);
+}
+
 /* An index is unique within its tenant's naming pool. */
 static void
 node_keys(const struct objrow *o, json_t *keys)
 {
 	json_t	*idx = json_object_get(o->doc, "index");
 	char	 key[96], shown[32];
-	size_t	 len;
 
 	if (!json_is_integer(idx))
 		return;
-	index_prefix(o->tenant_id, json_string_value(json_object_get(o->doc,
-	    "naming_pool")), key, sizeof(key));
-	len = strlen(key);
-	snprintf(key + len, sizeof(key) - len, "%09lld",
-	    (long long)json_integer_value(idx));
+	index_key(o->tenant_id, json_string_value(json_object_get(o->doc,
+	    "naming_pool")), json_integer_value(idx), key, sizeof(key));
 	snprintf(shown, sizeof(shown), "index=%lld",
 	    (long long)json_integer_value(idx));
 	json_array_append_new(keys, json_pack("[s,s,s]", "index", key, shown));
@@ -306,11 +309,9 @@ ctx_next_index(struct req *r, struct nodectx *c, long long tid,
 	char		 prefix[64], key[96];
 	json_t		*cur;
 	long long	 i;
-	size_t		 plen;
 	enum apierr	 arc;
 
 	index_prefix(tid, pool, prefix, sizeof(prefix));
-	plen = strlen(prefix);
 	if ((arc = ctx_load_indexes(r, c, tid, pool, first)) != API_OK)
 		return arc;
 	cur = json_object_get(c->cursor, prefix);
@@ -321,7 +322,7 @@ ctx_next_index(struct req *r, struct nodectx *c, long long tid,
 		if (i > NAMING_INDEX_MAX)
 			return req_fail(r, API_CONFLICT, "No free index is left "
 			    "in the naming pool");
-		snprintf(key, sizeof(key), "%.*s%09lld", (int)plen, prefix, i);
+		index_key(tid, pool, i, key, sizeof(key));
 		if (json_object_get(c->used_idx, key) == NULL)
 			break;
 	}
@@ -337,14 +338,11 @@ ctx_use_index(struct req *r, struct nodectx *c, long long tid,
     const char *pool, long long first, long long i)
 {
 	char		 key[96];
-	size_t		 len;
 	enum apierr	 arc;
 
 	if ((arc = ctx_load_indexes(r, c, tid, pool, first)) != API_OK)
 		return arc;
-	index_prefix(tid, pool, key, sizeof(key));
-	len = strlen(key);
-	snprintf(key + len, sizeof(key) - len, "%09lld", i);
+	index_key(tid, pool, i, key, sizeof(key));
 	if (json_object_get(c->used_idx, key) != NULL)
 		return req_fail(r, API_CONFLICT, "Node with index=%lld already "
 		    "exists.", i);
