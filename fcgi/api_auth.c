@@ -16,53 +16,37 @@
 #include "extern.h"
 
 static const struct field login_fields[] = {
-	{ "user",   F_STRING, F_REQUIRED, 64, "The admin's user name" },
-	{ "pass",   F_STRING, 0, 1024, "The user's password" },
-	{ "secret", F_STRING, 0, 1024, "A one-time password from the head's socket" },
+	{ .name = "user", .type = F_STRING, .flags = F_REQUIRED, .max = 64,
+	  .summary = "The admin's user name" },
+	{ .name = "pass", .type = F_STRING, .max = 1024,
+	  .summary = "The user's password" },
+	{ .name = "secret", .type = F_STRING, .max = 1024,
+	  .summary = "A one-time password from the head's socket" },
 };
-const struct bodyspec b_login = { login_fields, 3, 0 };
+const struct bodyspec b_login = FIELDS(login_fields);
+
+static const struct field newtoken_fields[] = {
+	{ .name = "timeout", .type = F_INT, .max = 86400 * 30,
+	  .summary = "Lifetime of the token, seconds" },
+};
+const struct bodyspec b_admin_newtoken = FIELDS(newtoken_fields);
 
 #define LOGIN_FAILED	"Invalid username or password"
 
-/* Find admin name across tenants (names are global). */
+/*
+ * The admin id (a UID or a user name) names, whatever its tenant: login
+ * and refresh find the admin before anyone knows its scope.
+ */
 static enum apierr
-admin_by_name(struct req *r, const char *name, struct objrow *o)
+admin_any_tenant(struct req *r, const char *id, struct objrow *o)
 {
-	char		*doc = NULL, err[128];
-	enum dbrc	 rc;
-
-	memset(o, 0, sizeof(*o));
-	if ((rc = db_run(r->db, SQL_OBJ_BY_KEY, "sss", "admin", "name", name)) != DB_OK)
-		return req_dbfail(r, rc);
-	rc = db_next(r->db, SQL_OBJ_BY_KEY, "ssisidss", &o->uid, &o->name,
-	    &o->tenant_id, &doc, &o->version, &o->last_modified,
-	    &o->last_modified_on, &o->last_modified_by);
-	db_done(r->db, SQL_OBJ_BY_KEY);
-	if (rc == DB_DONE)
-		return API_NOT_FOUND;
-	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	o->doc = json_decode_strict(doc, strlen(doc), err, sizeof(err));
-	free(doc);
-	if (o->doc == NULL) {
-		objrow_free(o);
-		return API_INTERNAL;
-	}
-	return API_OK;
-}
-
-static enum apierr
-admin_by_uid(struct req *r, const char *uid, struct objrow *o)
-{
-	struct req	 sub = *r;
+	struct ctx	 any;
 	enum apierr	 rc;
 
-	/* Look the admin up as the superadministrator would: any tenant. */
-	sub.who.super = 1;
-	rc = obj_find(&sub, &admin_class, uid, 0, o);
-	if (rc == API_NOT_FOUND)
-		return API_NOT_FOUND;
-	return rc;
+	ctx_init(&any, r->ctx.db, r->conf, scope_of_tenant(SCOPE_ALL, 0,
+	    "login"));
+	rc = obj_find(&any, &admin_class, id, 0, o);
+	return rc == API_NOT_FOUND ? rc : ctx_pass(&r->ctx, &any, rc);
 }
 
 static unsigned int
@@ -124,7 +108,7 @@ tokens_issue(struct req *r, const struct objrow *o, const char *fam)
 	if ((at = token_make(r->key, &ac)) == NULL ||
 	    (rt = token_make(r->key, &rc)) == NULL)
 		goto out;
-	if (db_run(r->db, SQL_REFRESH_INSERT, "sssi", rc.jti, rc.fam, o->uid,
+	if (db_run(r->ctx.db, SQL_REFRESH_INSERT, "sssi", rc.jti, rc.fam, o->uid,
 	    rc.exp) != DB_OK)
 		goto out;
 	out = json_pack("{s:s, s:i, s:s, s:i}", "access_token", at,
@@ -171,7 +155,7 @@ api_login(struct req *r)
 		    r->remote_addr != NULL ? r->remote_addr : "?");
 		return req_fail(r, API_UNAUTHORIZED, LOGIN_FAILED);
 	}
-	if ((rc = admin_by_name(r, user, &o)) != API_OK) {
+	if ((rc = admin_any_tenant(r, user, &o)) != API_OK) {
 		if (rc == API_NOT_FOUND) {
 			log_info("login: %s is not an admin", user);
 			return req_fail(r, API_UNAUTHORIZED, LOGIN_FAILED);
@@ -180,7 +164,8 @@ api_login(struct req *r)
 	}
 	if ((tok = tokens_issue(r, &o, NULL)) == NULL) {
 		objrow_free(&o);
-		return req_fail(r, API_INTERNAL, " ");
+		return ctx_internal(&r->ctx, "tokens for %s could not be made",
+		    user);
 	}
 	log_info("login: %s from %s", o.name,
 	    r->remote_addr != NULL ? r->remote_addr : "?");
@@ -204,27 +189,27 @@ api_newtoken(struct req *r)
 	enum dbrc	 drc;
 
 	memset(&o, 0, sizeof(o));
-	if ((drc = db_begin(r->db)) != DB_OK)
-		return req_dbfail(r, drc);
-	if ((drc = db_run(r->db, SQL_REFRESH_GET, "s", r->who.tok.jti)) != DB_OK) {
-		rc = req_dbfail(r, drc);
+	if ((drc = db_begin(r->ctx.db)) != DB_OK)
+		return ctx_dbfail(&r->ctx, drc);
+	if ((drc = db_run(r->ctx.db, SQL_REFRESH_GET, "s", r->who.tok.jti)) != DB_OK) {
+		rc = ctx_dbfail(&r->ctx, drc);
 		goto out;
 	}
-	drc = db_next(r->db, SQL_REFRESH_GET, "ssii", &fam, &admin, &used, &revoked);
-	db_done(r->db, SQL_REFRESH_GET);
+	drc = db_next(r->ctx.db, SQL_REFRESH_GET, "ssii", &fam, &admin, &used, &revoked);
+	db_done(r->ctx.db, SQL_REFRESH_GET);
 	if (drc == DB_DONE || (drc == DB_OK && (revoked ||
 	    strcmp(fam, r->who.tok.fam) != 0))) {
 		rc = req_fail(r, API_UNAUTHORIZED, "Refresh token revoked");
 		goto out;
 	}
 	if (drc != DB_OK) {
-		rc = req_dbfail(r, drc);
+		rc = ctx_dbfail(&r->ctx, drc);
 		goto out;
 	}
 	if (used) {
 		/* Replay: whoever holds this family's tokens, stop them all. */
-		if (db_run(r->db, SQL_REFRESH_REVOKE_FAMILY, "s", fam) != DB_OK ||
-		    db_commit(r->db) != DB_OK) {
+		if (db_run(r->ctx.db, SQL_REFRESH_REVOKE_FAMILY, "s", fam) != DB_OK ||
+		    db_commit(r->ctx.db) != DB_OK) {
 			rc = API_UNAVAILABLE;
 			goto out;
 		}
@@ -233,28 +218,29 @@ api_newtoken(struct req *r)
 		    "every token of this login is revoked");
 		goto out;
 	}
-	if ((drc = db_run(r->db, SQL_REFRESH_USE, "s", r->who.tok.jti)) != DB_OK) {
-		rc = req_dbfail(r, drc);
+	if ((drc = db_run(r->ctx.db, SQL_REFRESH_USE, "s", r->who.tok.jti)) != DB_OK) {
+		rc = ctx_dbfail(&r->ctx, drc);
 		goto out;
 	}
-	if ((rc = admin_by_uid(r, admin, &o)) != API_OK) {
+	if ((rc = admin_any_tenant(r, admin, &o)) != API_OK) {
 		if (rc == API_NOT_FOUND)
 			rc = req_fail(r, API_UNAUTHORIZED, "Admin no longer exists");
 		goto out;
 	}
 	if ((tok = tokens_issue(r, &o, fam)) == NULL) {
-		rc = req_fail(r, API_INTERNAL, " ");
+		rc = ctx_internal(&r->ctx, "tokens for %s could not be made",
+		    o.name);
 		goto out;
 	}
-	if ((drc = db_commit(r->db)) != DB_OK) {
-		rc = req_dbfail(r, drc);
+	if ((drc = db_commit(r->ctx.db)) != DB_OK) {
+		rc = ctx_dbfail(&r->ctx, drc);
 		goto out;
 	}
 	r->data = json_pack("{s:s, s:s, s:s, s:O}", "authorized_by", o.name,
 	    "userid", o.name, "uid", o.uid, "token", tok);
 	rc = API_OK;
 out:
-	db_rollback(r->db);
+	db_rollback(r->ctx.db);
 	json_decref(tok);
 	free(fam);
 	free(admin);
@@ -283,7 +269,8 @@ api_admin_newtoken(struct req *r)
 			    "Field timeout must be at least 1 second");
 		ttl = (int)json_integer_value(t);
 	}
-	if ((rc = obj_find(r, &admin_class, req_param(r, "id"), 0, &o)) != API_OK)
+	if ((rc = obj_find(&r->ctx, &admin_class, req_param(r, "id"), 0, &o)) !=
+	    API_OK)
 		return rc;
 	if (strcmp(o.uid, r->who.tok.sub) != 0 &&
 	    !(r->who.tok.roles & ROLE_FULLADMIN)) {
@@ -294,7 +281,8 @@ api_admin_newtoken(struct req *r)
 	if (claims_for(&c, &o, TOK_ACCESS, NULL, ttl) == -1 ||
 	    (tok = token_make(r->key, &c)) == NULL) {
 		objrow_free(&o);
-		return req_fail(r, API_INTERNAL, " ");
+		return ctx_internal(&r->ctx, "a token for %s could not be made",
+		    o.name);
 	}
 	log_info("token for %s made by %s, %d s", o.name, r->who.tok.name, ttl);
 	r->data = json_pack("{s:s, s:s, s:{s:s, s:i}}", "authorized_by",
@@ -313,10 +301,10 @@ api_whoami(struct req *r)
 	char		*uid = NULL, *name = NULL;
 	enum dbrc	 rc;
 
-	if ((rc = db_run(r->db, SQL_TENANT_BY_ID, "i", r->who.tok.tid)) != DB_OK)
-		return req_dbfail(r, rc);
-	rc = db_next(r->db, SQL_TENANT_BY_ID, "iss", &id, &uid, &name);
-	db_done(r->db, SQL_TENANT_BY_ID);
+	if ((rc = db_run(r->ctx.db, SQL_TENANT_BY_ID, "i", r->who.tok.tid)) != DB_OK)
+		return ctx_dbfail(&r->ctx, rc);
+	rc = db_next(r->ctx.db, SQL_TENANT_BY_ID, "iss", &id, &uid, &name);
+	db_done(r->ctx.db, SQL_TENANT_BY_ID);
 	r->data = json_pack("{s:s, s:s, s:s?, s:o, s:b, s:I}", "name",
 	    r->who.tok.name, "uid", r->who.tok.sub, "tenant",
 	    rc == DB_OK ? name : NULL, "roles", roles_json(r->who.tok.roles),

@@ -7,45 +7,20 @@
 
 #include "extern.h"
 
-/* The keys PATCH /cluster accepts, as the reference lists them. */
-static const struct field cluster_fields[] = {
-	{ "default_group",    F_STRING, 0, NAME_MAX_LEN, "The default group nodes join" },
-	{ "naming",	      F_STRING, 0, 64,   "The default naming scheme" },
-	{ "accept_new_nodes", F_BOOL,   0, 0,    "Whether unknown nodes are booted" },
-	{ "default_distro",   F_STRING, 0, NAME_MAX_LEN, "The default distro" },
-	{ "influx_token",     F_STRING, 0, 256,  "Token of the monitoring system" },
-	{ "cluster_name",     F_STRING, 0, 63,   "The name of the cluster" },
-	{ "cluster_id",	      F_STRING, 0, 64,   "The vendor's cluster ID" },
-	{ "auth_config",      F_OBJECT, 0, 8192, "Settings of the authentication system" },
-};
-const struct bodyspec b_cluster = {
-	cluster_fields, sizeof(cluster_fields) / sizeof(cluster_fields[0]), 0
-};
-
 /*
- * GET /cluster: the settings, the time, this head and its API version.
+ * GET /cluster: the settings as the caller's tenant sees them (secrets
+ * masked but for the superadministrator), the time, this head and its
+ * API version.
  */
 enum apierr
 api_cluster_get(struct req *r)
 {
-	char		*k, *v, err[128];
-	json_t		*settings, *jv;
-	enum dbrc	 rc;
+	json_t		*settings;
+	enum apierr	 rc;
 
-	if ((rc = db_run(r->db, SQL_CLUSTER_LIST, "")) != DB_OK)
-		return req_dbfail(r, rc);
-	settings = json_object();
-	while ((rc = db_next(r->db, SQL_CLUSTER_LIST, "ss", &k, &v)) == DB_OK) {
-		if ((jv = json_decode_strict(v, strlen(v), err, sizeof(err))) != NULL)
-			json_object_set_new(settings, k, jv);
-		free(k);
-		free(v);
-	}
-	db_done(r->db, SQL_CLUSTER_LIST);
-	if (rc != DB_DONE) {
-		json_decref(settings);
-		return req_dbfail(r, rc);
-	}
+	if ((rc = settings_get(&r->ctx, r->who.tok.tid, r->who.super,
+	    &settings)) != API_OK)
+		return rc;
 	json_object_set_new(settings, "time", json_real(time_now()));
 	json_object_set_new(settings, "head", json_string(r->conf->head_name));
 	json_object_set_new(settings, "version", json_string(PACKAGE_VERSION));
@@ -60,56 +35,16 @@ api_cluster_get(struct req *r)
 }
 
 /*
- * PATCH /cluster: overwrite each sent key, all in one transaction.
+ * PATCH /cluster: overwrite each sent key, all in one transaction; the
+ * per-tenant keys for the caller's tenant, the cluster-wide ones only by
+ * the superadministrator.
  */
 enum apierr
 api_cluster_patch(struct req *r)
 {
-	const char	*k;
-	json_t		*v;
-	char		*s;
-	enum dbrc	 rc = DB_OK;
-
 	if (json_object_size(r->json) == 0)
 		return req_fail(r, API_BAD_REQUEST, "Send at least one setting");
-	if ((rc = db_begin(r->db)) != DB_OK)
-		return req_dbfail(r, rc);
-	json_object_foreach(r->json, k, v) {
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		rc = db_run(r->db, SQL_CLUSTER_SET, "ss", k, s);
-		free(s);
-		if (rc != DB_OK)
-			break;
-	}
-	if (rc == DB_OK)
-		rc = db_commit(r->db);
-	db_rollback(r->db);
-	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	return API_OK;
-}
-
-/* The value of cluster setting k if it is a non-empty string (new allocation), else NULL. */
-enum apierr
-cluster_setting_string(struct req *r, const char *k, char **out)
-{
-	char		*v = NULL, err[64];
-	json_t		*j;
-	enum dbrc	 rc;
-
-	*out = NULL;
-	if ((rc = db_run(r->db, SQL_CLUSTER_GET, "s", k)) != DB_OK)
-		return req_dbfail(r, rc);
-	rc = db_next(r->db, SQL_CLUSTER_GET, "s", &v);
-	db_done(r->db, SQL_CLUSTER_GET);
-	if (rc == DB_OK && (j = json_decode_strict(v, strlen(v), err,
-	    sizeof(err))) != NULL) {
-		if (json_is_string(j) && json_string_length(j) > 0)
-			*out = xstrdup(json_string_value(j));
-		json_decref(j);
-	}
-	free(v);
-	return rc == DB_OK || rc == DB_DONE ? API_OK : req_dbfail(r, rc);
+	return settings_patch(&r->ctx, r->who.tok.tid, r->json, r->who.super);
 }
 
 /* GET /cluster/time (public): the head's clock, epoch seconds. */
@@ -120,26 +55,27 @@ api_cluster_time(struct req *r)
 	return API_OK;
 }
 
-/* GET /cluster/database (public): what database serves this head. */
+/*
+ * GET /cluster/database (public): that a database serves this head, of
+ * which kind, and whether its schema is the one this corral needs.  No
+ * server build strings: a public endpoint tells nobody what to attack.
+ */
 enum apierr
 api_cluster_database(struct req *r)
 {
-	char		*version = NULL, *name = NULL;
 	long long	 schema = 0;
 	enum dbrc	 rc;
 
-	if ((rc = db_run(r->db, SQL_DB_INFO, "")) != DB_OK)
-		return req_dbfail(r, rc);
-	rc = db_next(r->db, SQL_DB_INFO, "ssi", &version, &name, &schema);
-	db_done(r->db, SQL_DB_INFO);
+	if ((rc = db_run(r->ctx.db, SQL_SCHEMA_VERSION, "")) != DB_OK)
+		return ctx_dbfail(&r->ctx, rc);
+	rc = db_next(r->ctx.db, SQL_SCHEMA_VERSION, "i", &schema);
+	db_done(r->ctx.db, SQL_SCHEMA_VERSION);
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	r->data = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:s}", "engine", "MariaDB",
-	    "server_version", version, "database", name, "schema_version",
-	    (json_int_t)schema, "schema_expected", (json_int_t)SCHEMA_VERSION,
-	    "status", schema == SCHEMA_VERSION ? "ok" : "schema mismatch");
-	free(version);
-	free(name);
+		return ctx_dbfail(&r->ctx, rc);
+	r->data = json_pack("{s:s, s:s, s:I, s:I}", "engine", "MariaDB",
+	    "status", schema == SCHEMA_VERSION ? "ok" : "schema mismatch",
+	    "schema_version", (json_int_t)schema,
+	    "schema_expected", (json_int_t)SCHEMA_VERSION);
 	return API_OK;
 }
 
@@ -160,7 +96,7 @@ enum apierr
 api_cluster_summary(struct req *r)
 {
 	char		*cls, *uid;
-	long long	 tid = scope_tenant(r);
+	long long	 tid = r->ctx.scope.tenant;
 	json_t		*out, *list;
 	size_t		 i;
 	enum dbrc	 rc;
@@ -168,11 +104,11 @@ api_cluster_summary(struct req *r)
 	out = json_object();
 	for (i = 0; i < NSUMMARY; i++)
 		json_object_set_new(out, summary_classes[i]->plural, json_array());
-	if ((rc = db_run(r->db, SQL_OBJ_UIDS, "ii", tid, tid)) != DB_OK) {
+	if ((rc = db_run(r->ctx.db, SQL_OBJ_UIDS, "ii", tid, tid)) != DB_OK) {
 		json_decref(out);
-		return req_dbfail(r, rc);
+		return ctx_dbfail(&r->ctx, rc);
 	}
-	while ((rc = db_next(r->db, SQL_OBJ_UIDS, "ss", &cls, &uid)) == DB_OK) {
+	while ((rc = db_next(r->ctx.db, SQL_OBJ_UIDS, "ss", &cls, &uid)) == DB_OK) {
 		for (i = 0; i < NSUMMARY; i++)
 			if (strcmp(summary_classes[i]->name, cls) == 0)
 				break;
@@ -182,10 +118,10 @@ api_cluster_summary(struct req *r)
 		free(cls);
 		free(uid);
 	}
-	db_done(r->db, SQL_OBJ_UIDS);
+	db_done(r->ctx.db, SQL_OBJ_UIDS);
 	if (rc != DB_DONE) {
 		json_decref(out);
-		return req_dbfail(r, rc);
+		return ctx_dbfail(&r->ctx, rc);
 	}
 	r->data = out;
 	return API_OK;
@@ -222,8 +158,8 @@ api_cluster_hosts(struct req *r)
 	if ((tid = public_tenant(r, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	hosts.out = json_object();
-	if ((rc = obj_each(r, "hostname", tid, pairs_add, &hosts)) != API_OK ||
-	    (rc = obj_each(r, "node", tid, pairs_add, &hosts)) != API_OK) {
+	if ((rc = obj_each(&r->ctx, &hostname_class, tid, pairs_add, &hosts)) != API_OK ||
+	    (rc = obj_each(&r->ctx, &node_class, tid, pairs_add, &hosts)) != API_OK) {
 		json_decref(hosts.out);
 		return rc;
 	}
@@ -255,12 +191,12 @@ api_cluster_sshkeys(struct req *r)
 	json_t		*admins;
 
 	if ((tid = public_tenant(r, &rc)) == 0 ||
-	    (mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
+	    (mgmt = tenant_lookup(&r->ctx, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	admins = json_array();
 	heads.out = json_object();
-	if ((rc = obj_each(r, "admin", tid, keys_add, admins)) != API_OK ||
-	    (rc = obj_each(r, "head", mgmt, pairs_add, &heads)) != API_OK) {
+	if ((rc = obj_each(&r->ctx, &admin_class, tid, keys_add, admins)) != API_OK ||
+	    (rc = obj_each(&r->ctx, &head_class, mgmt, pairs_add, &heads)) != API_OK) {
 		json_decref(admins);
 		json_decref(heads.out);
 		return rc;
@@ -277,10 +213,10 @@ api_cluster_cabundle(struct req *r)
 	long long	 mgmt;
 	enum apierr	 rc;
 
-	if ((mgmt = tenant_lookup(r, MGMT_TENANT, &rc)) == 0)
+	if ((mgmt = tenant_lookup(&r->ctx, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	pems.out = json_object();
-	if ((rc = obj_each(r, "head", mgmt, pairs_add, &pems)) != API_OK) {
+	if ((rc = obj_each(&r->ctx, &head_class, mgmt, pairs_add, &pems)) != API_OK) {
 		json_decref(pems.out);
 		return rc;
 	}
@@ -312,9 +248,9 @@ api_cluster_head(struct req *r)
 	enum apierr	 rc;
 	int		 self;
 
-	if ((rc = obj_find(r, &head_class, req_param(r, "id"), 0, &o)) != API_OK)
+	if ((rc = obj_find(&r->ctx, &head_class, req_param(r, "id"), 0, &o)) != API_OK)
 		return rc;
-	r->data = obj_render(r, &head_class, &o);
+	r->data = obj_render(&head_class, &o);
 	self = strcmp(o.name, r->conf->head_name) == 0;
 	json_object_set_new(r->data, "this_head", json_boolean(self));
 	if (self) {

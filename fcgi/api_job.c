@@ -19,12 +19,16 @@
 #define JOB_WAIT_MAX	300	/* seconds a request may wait for a job */
 
 static const struct field job_fields[] = {
-	{ "kind",   F_NAME,   F_REQUIRED, 32,  "What to run: noop" },
-	{ "params", F_OBJECT, 0,	  65536, "The kind's parameters" },
-	{ "target", F_NAME,   0,	  NAME_MAX_LEN, "The object the job acts on" },
-	{ "wait",   F_INT,    0,	  JOB_WAIT_MAX, "Seconds to wait for the result" },
+	{ .name = "kind", .type = F_NAME, .flags = F_REQUIRED, .max = 32,
+	  .summary = "What to run: noop" },
+	{ .name = "params", .type = F_OBJECT, .max = 65536,
+	  .summary = "The kind's parameters" },
+	{ .name = "target", .type = F_NAME, .max = NAME_MAX_LEN,
+	  .summary = "The object the job acts on" },
+	{ .name = "wait", .type = F_INT, .max = JOB_WAIT_MAX,
+	  .summary = "Seconds to wait for the result" },
 };
-const struct bodyspec b_job = { job_fields, 4, 0 };
+const struct bodyspec b_job = FIELDS(job_fields);
 
 /*
  * Nudge corral-jobd so a new job starts now rather than at its next poll.
@@ -59,13 +63,14 @@ job_load(struct req *r, const char *uid, json_t **out)
 	enum dbrc	 rc;
 
 	*out = NULL;
-	if ((rc = db_run(r->db, SQL_JOB_GET, "s", uid)) != DB_OK)
-		return req_dbfail(r, rc);
-	rc = db_next(r->db, SQL_JOB_GET, "sissssissddd", &juid, &tid, &kind,
+	if ((rc = db_run(r->ctx.db, SQL_JOB_GET, "s", uid)) != DB_OK)
+		return ctx_dbfail(&r->ctx, rc);
+	rc = db_next(r->ctx.db, SQL_JOB_GET, "sissssissddd", &juid, &tid, &kind,
 	    &target, &params, &state, &attempts, &result, &by, &created,
 	    &started, &finished);
-	db_done(r->db, SQL_JOB_GET);
-	if (rc == DB_OK && scope_tenant(r) != 0 && tid != scope_tenant(r))
+	db_done(r->ctx.db, SQL_JOB_GET);
+	if (rc == DB_OK && r->ctx.scope.tenant != SCOPE_ALL &&
+	    tid != r->ctx.scope.tenant)
 		rc = DB_DONE;
 	if (rc == DB_OK) {
 		p = json_decode_strict(params, strlen(params), err, sizeof(err));
@@ -87,7 +92,7 @@ job_load(struct req *r, const char *uid, json_t **out)
 	if (rc == DB_DONE)
 		return req_fail(r, API_NOT_FOUND, "No job found for ID=%.32s", uid);
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
+		return ctx_dbfail(&r->ctx, rc);
 	return API_OK;
 }
 
@@ -117,9 +122,10 @@ api_job_post(struct req *r)
 		params = json_object();
 	else
 		json_incref(params);
-	if (kind->check != NULL && (arc = kind->check(r, params)) != API_OK) {
+	if (kind->check != NULL && kind->check(params, r->ctx.reason,
+	    sizeof(r->ctx.reason)) == -1) {
 		json_decref(params);
-		return arc;
+		return API_BAD_REQUEST;
 	}
 	target = json_string_value(json_object_get(r->json, "target"));
 	wait = json_integer_value(json_object_get(r->json, "wait"));
@@ -127,13 +133,13 @@ api_job_post(struct req *r)
 	json_decref(params);
 	if (uid_new(uid) == -1) {
 		free(ptext);
-		return req_fail(r, API_INTERNAL, " ");
+		return ctx_internal(&r->ctx, "no random bytes for a job UID");
 	}
-	rc = db_run(r->db, SQL_JOB_INSERT, "sissssd", uid, r->who.tok.tid,
+	rc = db_run(r->ctx.db, SQL_JOB_INSERT, "sissssd", uid, r->who.tok.tid,
 	    kind->name, target, ptext, r->who.tok.name, time_now());
 	free(ptext);
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
+		return ctx_dbfail(&r->ctx, rc);
 	jobd_wake(r->conf);
 	if (wait == 0) {
 		r->data = json_string(uid);

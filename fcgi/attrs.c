@@ -1,12 +1,29 @@
 /*
- * Attribute key-value stores (reference: "Attribute-Group Objects", and
- * node attributes): validation, and the /<class>/:id/attributes
- * endpoints that change single keys of an object's "attributes" field.
+ * Attributes (reference: "Attribute-Group Objects", and node attributes):
+ * one level of key-value pairs that nodes inherit from groups, the
+ * merged view a node sees, the secrets among them, and what a node may
+ * write about itself.
  *
  * The reference says the store "can only reference one level": values
  * are strings, numbers or booleans, never objects or lists.
+ *
+ * Secrets.  Keys named by [attributes] secret_keys (default ipmi_pass,
+ * redfish_pass, bmc_pass) hold BMC credentials.  Their values are sealed
+ * when an object is stored: the document keeps "********" and the value
+ * goes to object_secrets, so every list and every object GET, spliced
+ * from the stored text, shows the mask and nothing else.  Only the
+ * endpoints where the reference shows them (/<class>/:id/attributes and
+ * /node/:id/power_uri) unseal them, and only for role.configadmin and
+ * above of the owning tenant.  Writing "********" back keeps the stored
+ * value, so a client may PUT what it read.
+ *
+ * Merging, later keys overriding earlier ones: the tenant's default_group
+ * (the group of that name in the node's tenant), the node's groups in
+ * order (or, when it has none, its naming pool's group), then the node's
+ * own attributes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
@@ -30,55 +47,385 @@ valid_attr_key(const char *k)
 }
 
 /*
- * Check an attributes object as stored: keys, one level of scalar
- * values, bounded sizes.  API_OK or API_BAD_REQUEST naming the key.
+ * Check an attributes object: keys, one level of scalar values, bounded
+ * sizes.  API_OK, or API_BAD_REQUEST naming the key in why.
  */
 enum apierr
-attrs_check(struct req *r, const json_t *attrs)
+attrs_check(const json_t *attrs, char *why, size_t whysz)
 {
 	const char	*k;
 	json_t		*v;
 
-	if (!json_is_object(attrs))
-		return req_fail(r, API_BAD_REQUEST, "Attributes must be a JSON "
-		    "object of key-value pairs");
-	if (json_object_size(attrs) > ATTRS_MAX)
-		return req_fail(r, API_BAD_REQUEST, "At most %d attributes",
-		    ATTRS_MAX);
+	if (!json_is_object(attrs)) {
+		snprintf(why, whysz, "Attributes must be a JSON object of "
+		    "key-value pairs");
+		return API_BAD_REQUEST;
+	}
+	if (json_object_size(attrs) > ATTRS_MAX) {
+		snprintf(why, whysz, "At most %d attributes", ATTRS_MAX);
+		return API_BAD_REQUEST;
+	}
 	json_object_foreach((json_t *)(uintptr_t)attrs, k, v) {
-		if (!valid_attr_key(k))
-			return req_fail(r, API_BAD_REQUEST, "Attribute key %.64s "
-			    "must be 1 to %d letters, digits, '_', '.' or '-'",
+		if (!valid_attr_key(k)) {
+			snprintf(why, whysz, "Attribute key %.64s must be 1 to "
+			    "%d letters, digits, '_', '.' or '-'",
 			    valid_text(k, 64) ? k : "?", ATTR_KEY_MAX);
+			utf8_clean(why);
+			return API_BAD_REQUEST;
+		}
 		if (json_is_string(v) &&
-		    !valid_text(json_string_value(v), ATTR_VALUE_MAX))
-			return req_fail(r, API_BAD_REQUEST, "Attribute %s: text "
-			    "of at most %d bytes without control characters", k,
-			    ATTR_VALUE_MAX);
-		if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v))
-			return req_fail(r, API_BAD_REQUEST, "Attribute %s must "
-			    "be a string, a number or true/false", k);
+		    !valid_text(json_string_value(v), ATTR_VALUE_MAX)) {
+			snprintf(why, whysz, "Attribute %s: text of at most %d "
+			    "bytes without control characters", k, ATTR_VALUE_MAX);
+			return API_BAD_REQUEST;
+		}
+		if (!json_is_string(v) && !json_is_number(v) &&
+		    !json_is_boolean(v)) {
+			snprintf(why, whysz, "Attribute %s must be a string, a "
+			    "number or true/false", k);
+			return API_BAD_REQUEST;
+		}
 	}
 	return API_OK;
 }
 
-/* GET /<class>/:id/attributes: the object's own key-value pairs. */
+/* Whether key's values are secrets ([attributes] secret_keys). */
+int
+attr_is_secret(const struct conf *conf, const char *key)
+{
+	return conf_list_has(conf->attr_secret_keys, key);
+}
+
+static int
+is_mask(const json_t *v)
+{
+	return json_is_string(v) && strcmp(json_string_value(v), SECRET_MASK) == 0;
+}
+
+/* The F_ATTRS field of cls, or NULL: where its secrets live. */
+static const struct field *
+attrs_field(const struct objclass *cls)
+{
+	size_t	 i;
+
+	for (i = 0; i < cls->spec.nfields; i++)
+		if (cls->spec.fields[i].type == F_ATTRS)
+			return &cls->spec.fields[i];
+	return NULL;
+}
+
+/* The sealed values of object uid, key -> JSON text, into *out (new). */
+static enum apierr
+secrets_load(struct ctx *c, const char *uid, json_t **out)
+{
+	char		*k, *v;
+	enum dbrc	 rc;
+
+	*out = json_object();
+	if ((rc = db_run(c->db, SQL_SECRET_LIST, "s", uid)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	while ((rc = db_next(c->db, SQL_SECRET_LIST, "ss", &k, &v)) == DB_OK) {
+		json_object_set_new(*out, k, json_string(v));
+		free(k);
+		free(v);
+	}
+	db_done(c->db, SQL_SECRET_LIST);
+	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
+}
+
+/*
+ * Seal the secrets of object o (class cls), before its document is
+ * written: each new secret value moves from the document (which keeps
+ * the mask) to *sealed (key -> JSON text; new reference); "********"
+ * keeps the stored value (a 400 when none is stored); a stored secret
+ * whose key is gone, or no longer holds the mask, is marked for deletion
+ * (key -> null).  attrs_seal_write stores that once the row exists.
+ */
+enum apierr
+attrs_seal(struct ctx *c, const struct objclass *cls, struct objrow *o,
+    json_t **sealed)
+{
+	const struct field	*f = attrs_field(cls);
+	const char		*k;
+	json_t			*attrs, *stored = NULL, *v;
+	char			*text;
+	enum apierr		 rc = API_OK;
+
+	*sealed = json_object();
+	if (f == NULL)
+		return API_OK;
+	attrs = json_object_get(o->doc, f->name);
+	if (o->version != 0 && (rc = secrets_load(c, o->uid, &stored)) != API_OK)
+		goto out;
+	json_object_foreach(stored, k, v)
+		if (!is_mask(json_object_get(attrs, k)))
+			json_object_set_new(*sealed, k, json_null());
+	json_object_foreach(attrs, k, v) {
+		if (!attr_is_secret(c->conf, k))
+			continue;
+		if (is_mask(v)) {
+			if (json_object_get(stored, k) == NULL) {
+				rc = ctx_fail(c, API_BAD_REQUEST, "Attribute %s: "
+				    "%s stands for the stored secret, and none "
+				    "is stored", k, SECRET_MASK);
+				goto out;
+			}
+			continue;
+		}
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_object_set_new(*sealed, k, json_string(text));
+		free(text);
+		json_object_set_new(attrs, k, json_string(SECRET_MASK));
+	}
+out:
+	json_decref(stored);
+	return rc;
+}
+
+/* Store what attrs_seal decided for object uid, in the caller's transaction. */
+enum apierr
+attrs_seal_write(struct ctx *c, const char *uid, const json_t *sealed)
+{
+	const char	*k;
+	json_t		*v;
+	enum dbrc	 rc = DB_OK;
+
+	json_object_foreach((json_t *)(uintptr_t)sealed, k, v) {
+		if (json_is_null(v))
+			rc = db_run(c->db, SQL_SECRET_DELETE, "ss", uid, k);
+		else
+			rc = db_run(c->db, SQL_SECRET_PUT, "sss", uid, k,
+			    json_string_value(v));
+		if (rc != DB_OK)
+			return ctx_dbfail(c, rc);
+	}
+	return API_OK;
+}
+
+/*
+ * Put the stored values of object uid's secrets in place of their masks
+ * in attrs (its attributes, changed in place).  Only for a scope that
+ * scope_sees_secrets allows; the caller decides.
+ */
+enum apierr
+attrs_unseal(struct ctx *c, const char *uid, json_t *attrs)
+{
+	const char	*k;
+	json_t		*stored, *v, *clear;
+	enum apierr	 rc;
+
+	if ((rc = secrets_load(c, uid, &stored)) != API_OK) {
+		json_decref(stored);
+		return rc;
+	}
+	json_object_foreach(stored, k, v) {
+		if (!is_mask(json_object_get(attrs, k)))
+			continue;
+		clear = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+		if (clear != NULL)
+			json_object_set_new(attrs, k, clear);
+	}
+	json_decref(stored);
+	return API_OK;
+}
+
+void
+attrview_free(struct attrview *v)
+{
+	json_decref(v->groups);
+	json_decref(v->byname);
+	json_decref(v->pool_group);
+	free(v->default_group);
+	memset(v, 0, sizeof(*v));
+}
+
+/* An attrview and the context it loads in, for obj_each's callbacks. */
+struct viewload {
+	struct attrview	*v;
+	struct ctx	*c;
+	enum apierr	 rc;
+};
+
+static void
+view_add_group(const struct objrow *o, void *arg)
+{
+	struct viewload	*vl = arg;
+	json_t		*a = json_object_get(o->doc, "attributes");
+
+	a = a != NULL ? json_deep_copy(a) : json_object();
+	if (vl->v->clear && vl->rc == API_OK)
+		vl->rc = attrs_unseal(vl->c, o->uid, a);
+	json_object_set_new(vl->v->groups, o->uid, a);
+	json_object_set_new(vl->v->byname, o->name, json_string(o->uid));
+}
+
+static void
+view_add_pool(const struct objrow *o, void *arg)
+{
+	struct viewload	*vl = arg;
+	json_t		*g = json_object_get(o->doc, "group");
+
+	if (json_is_string(g))
+		json_object_set(vl->v->pool_group, o->uid, g);
+}
+
+/*
+ * Load what merging the attributes of tenant tid's nodes needs; with
+ * clear, the groups' secrets are unsealed (see attrs_unseal).
+ */
+enum apierr
+attrview_load(struct ctx *c, long long tid, int clear, struct attrview *v)
+{
+	struct viewload	 vl = { v, c, API_OK };
+	enum apierr	 rc;
+
+	memset(v, 0, sizeof(*v));
+	v->groups = json_object();
+	v->byname = json_object();
+	v->pool_group = json_object();
+	v->clear = clear;
+	if ((rc = obj_each(c, &attrib_class, tid, view_add_group, &vl)) != API_OK ||
+	    (rc = vl.rc) != API_OK ||
+	    (rc = obj_each(c, &namingpool_class, tid, view_add_pool, &vl)) !=
+	    API_OK ||
+	    (rc = setting_string(c, tid, "default_group", &v->default_group)) !=
+	    API_OK)
+		attrview_free(v);
+	return rc;
+}
+
+static void
+merge_group(json_t *out, const struct attrview *v, const char *uid)
+{
+	json_t	*a;
+
+	if (uid != NULL && (a = json_object_get(v->groups, uid)) != NULL)
+		json_object_update(out, a);
+}
+
+/*
+ * The attributes node doc sees (new reference), its own being own (its
+ * "attributes", perhaps unsealed; NULL for none): see the top of the file.
+ */
+json_t *
+attrs_merged(const struct attrview *v, const json_t *doc, const json_t *own)
+{
+	json_t	*out = json_object(), *groups, *g;
+	size_t	 i;
+
+	if (v->default_group != NULL)
+		merge_group(out, v, json_string_value(json_object_get(v->byname,
+		    v->default_group)));
+	groups = json_object_get(doc, "groups");
+	if (json_array_size(groups) > 0)
+		json_array_foreach(groups, i, g)
+			merge_group(out, v, json_string_value(g));
+	else
+		merge_group(out, v, json_string_value(json_object_get(
+		    v->pool_group, json_string_value(json_object_get(doc,
+		    "naming_pool")))));
+	if (json_is_object(own))
+		json_object_update(out, (json_t *)(uintptr_t)own);
+	return out;
+}
+
+/* A tmpl_lookup that records each <name> a template refers to. */
+static const char *
+name_collect(const char *name, void *arg)
+{
+	json_array_append_new(arg, json_string(name));
+	return "x";
+}
+
+/*
+ * Whether the node itself (a report from its own address, or an operator
+ * on its behalf) may write attrs into its record.  Protected: keys
+ * starting with '_' (boot configuration and the like are the admins'),
+ * secret keys, every key the node's power_uri or redfish_uri template is
+ * filled from, and [attributes] node_protected.  403 naming the key.
+ */
+enum apierr
+attrs_node_may_write(struct ctx *c, const struct objrow *node,
+    const json_t *attrs)
+{
+	static const char *const uris[] = { "power_uri", "redfish_uri" };
+	const char	*k, *tmpl;
+	json_t		*v, *named;
+	char		*out, err[128];
+	size_t		 i;
+	enum apierr	 rc = API_OK;
+
+	named = json_array();
+	for (i = 0; i < nitems(uris); i++) {
+		tmpl = json_string_value(json_object_get(node->doc, uris[i]));
+		out = NULL;
+		if (tmpl != NULL)
+			(void)tmpl_expand(tmpl, name_collect, named, URI_MAX_LEN,
+			    &out, err, sizeof(err));
+		free(out);
+	}
+	json_object_foreach((json_t *)(uintptr_t)attrs, k, v) {
+		if (k[0] == '_')
+			rc = ctx_fail(c, API_FORBIDDEN, "A node may not set "
+			    "attribute %s: keys starting with '_' are the "
+			    "admins'", k);
+		else if (attr_is_secret(c->conf, k))
+			rc = ctx_fail(c, API_FORBIDDEN, "A node may not set "
+			    "attribute %s: it is a secret", k);
+		else if (json_list_has(named, k))
+			rc = ctx_fail(c, API_FORBIDDEN, "A node may not set "
+			    "attribute %s: its power URI is filled from it", k);
+		else if (conf_list_has(c->conf->attr_node_protected, k))
+			rc = ctx_fail(c, API_FORBIDDEN, "A node may not set "
+			    "attribute %s: it is protected ([attributes] "
+			    "node_protected)", k);
+		if (rc != API_OK)
+			break;
+	}
+	json_decref(named);
+	return rc;
+}
+
+/*
+ * GET /<class>/:id/attributes: the object's own key-value pairs, secrets
+ * in the clear for role.configadmin and above of its tenant.
+ */
 enum apierr
 api_attrs_get(struct req *r)
 {
-	return obj_field_get(r, r->route->cls, req_param(r, "id"), "attributes",
-	    json_object());
+	struct objrow	 o;
+	json_t		*a;
+	enum apierr	 rc;
+
+	if ((rc = obj_find(&r->ctx, r->route->cls, req_param(r, "id"), 0, &o)) !=
+	    API_OK)
+		return rc;
+	a = json_object_get(o.doc, "attributes");
+	a = json_is_object(a) ? json_deep_copy(a) : json_object();
+	if (scope_sees_secrets(&r->ctx.scope, o.tenant_id) &&
+	    (rc = attrs_unseal(&r->ctx, o.uid, a)) != API_OK)
+		json_decref(a);
+	else
+		r->data = a;
+	objrow_free(&o);
+	return rc;
 }
 
-static enum apierr
-attrs_change(struct req *r, enum keyedit op)
+/*
+ * PUT /<class>/:id/attributes replaces every pair, PATCH sets the sent
+ * keys and keeps the rest, DELETE removes one key or a list of keys:
+ * the route's argument is the enum keyedit.
+ */
+enum apierr
+api_attrs_edit(struct req *r)
 {
-	struct fieldedit	 fe = { "attributes", op };
+	const enum keyedit	*op = r->route->arg;
+	struct fieldedit	 fe = { "attributes", *op, r->json };
 	json_t			*e;
 	enum apierr		 rc;
 	size_t			 i;
 
-	if (op == KEYEDIT_REMOVE) {
+	if (*op == KEYEDIT_REMOVE) {
 		/* One key or a list of keys, as the reference says. */
 		if (json_is_array(r->json)) {
 			json_array_foreach(r->json, i, e)
@@ -88,29 +435,9 @@ attrs_change(struct req *r, enum keyedit op)
 		} else if (!json_is_string(r->json))
 			return req_fail(r, API_BAD_REQUEST,
 			    "Send a key or a list of keys");
-	} else if ((rc = attrs_check(r, r->json)) != API_OK)
+	} else if ((rc = attrs_check(r->json, r->ctx.reason,
+	    sizeof(r->ctx.reason))) != API_OK)
 		return rc;
-	return obj_change_by(r, r->route->cls, req_param(r, "id"),
+	return obj_change_by(&r->ctx, r->route->cls, req_param(r, "id"),
 	    obj_field_edit, &fe);
-}
-
-/* PUT /<class>/:id/attributes: replace every pair. */
-enum apierr
-api_attrs_put(struct req *r)
-{
-	return attrs_change(r, KEYEDIT_REPLACE);
-}
-
-/* PATCH /<class>/:id/attributes: set the sent keys, keep the rest. */
-enum apierr
-api_attrs_patch(struct req *r)
-{
-	return attrs_change(r, KEYEDIT_MERGE);
-}
-
-/* DELETE /<class>/:id/attributes: remove one key or a list of keys. */
-enum apierr
-api_attrs_delete(struct req *r)
-{
-	return attrs_change(r, KEYEDIT_REMOVE);
 }

@@ -20,46 +20,45 @@
 #define GUI_MAX		65536
 
 static const struct field admin_fields[] = {
-	{ "name",	  F_NAME,	F_REQUIRED,	ADMIN_NAME_MAX,
-	  "The name of the user on the underlying system" },
-	{ "description",  F_TEXT,	0,		4096,
-	  "A text string with descriptive information" },
-	{ "roles",	  F_ROLES,	0,		0,
-	  "ClusterWare roles: role.authuser, role.operator, role.configadmin, "
-	  "role.fulladmin; PATCH overwrites the whole list" },
-	{ "keys",	  F_ARRAY_STR,	0,		KEYS_MAX,
-	  "A list of one or more ssh public keys" },
-	{ "gui_settings", F_OBJECT,	0,		GUI_MAX,
-	  "Used internally by the GUI" },
-	{ "tenant",	  F_NAME,	0,		63,
-	  "corral: the tenant the admin belongs to (default: the creator's); "
-	  "only the superadministrator may set it" },
-};
-
-const struct bodyspec b_admin = {
-	admin_fields, sizeof(admin_fields) / sizeof(admin_fields[0]), 0
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED,
+	  .max = ADMIN_NAME_MAX,
+	  .summary = "The name of the user on the underlying system" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "roles", .type = F_ROLES,
+	  .summary = "ClusterWare roles: role.authuser, role.operator, "
+	  "role.configadmin, role.fulladmin; PATCH overwrites the whole list, "
+	  "a PUT without it keeps it" },
+	{ .name = "keys", .type = F_ARRAY_STR, .max = KEYS_MAX,
+	  .summary = "A list of one or more ssh public keys" },
+	{ .name = "gui_settings", .type = F_OBJECT, .max = GUI_MAX,
+	  .summary = "Used internally by the GUI" },
+	{ .name = "tenant", .type = F_NAME, .max = 63,
+	  .summary = "corral: the tenant the admin belongs to (default: the "
+	  "creator's); only the superadministrator may set it" },
 };
 
 /* POST/PUT/DELETE /admin/:id/keys take one key or a list of keys. */
-const struct bodyspec b_keys = { NULL, 0, 1 };
+const struct bodyspec b_keys = { .fields = NULL, .nfields = 0, .any = 1 };
 
 /* PATCH takes an object of settings; DELETE a list of keys to remove. */
-const struct bodyspec b_gui = { NULL, 0, 1 };
+const struct bodyspec b_gui = { .fields = NULL, .nfields = 0, .any = 1 };
 
-static const struct field newtoken_fields[] = {
-	{ "timeout", F_INT, 0, 86400 * 30, "Lifetime of the token, seconds" },
-};
-const struct bodyspec b_admin_newtoken = { newtoken_fields, 1, 0 };
-
-static enum apierr	admin_prepare(struct req *, json_t *, int);
-static void		admin_render(struct req *, json_t *);
-static enum apierr	admin_may_change(struct req *, const struct objrow *,
+static enum apierr	admin_prepare(struct ctx *, json_t *, enum how);
+static enum apierr	admin_assign(struct ctx *, struct objrow *,
+			    const json_t *, const json_t *);
+static enum apierr	admin_may_change(struct ctx *, const struct objrow *,
 			    const json_t *);
+static enum apierr	admin_may_delete(struct ctx *, const struct objrow *);
 
 const struct objclass admin_class = {
-	"admin", "admins", "admin",
-	admin_fields, sizeof(admin_fields) / sizeof(admin_fields[0]),
-	&b_admin, 1, admin_prepare, admin_render, admin_may_change,
+	.name = "admin", .plural = "admins", .label = "admin",
+	.spec = FIELDS(admin_fields),
+	.global_names = 1,
+	.prepare = admin_prepare,
+	.may_change = admin_may_change,
+	.may_delete = admin_may_delete,
+	.assign = admin_assign,
 };
 
 /*
@@ -96,7 +95,7 @@ valid_sshkey(const char *s)
  * second line into an authorized_keys file), kept once each.
  */
 static enum apierr
-admin_check_extras(struct req *r, json_t *doc)
+admin_check_extras(struct ctx *c, json_t *doc)
 {
 	json_t	*keys, *uniq, *e, *g;
 	char	*dump;
@@ -104,13 +103,13 @@ admin_check_extras(struct req *r, json_t *doc)
 
 	if ((keys = json_object_get(doc, "keys")) != NULL) {
 		if (!json_is_array(keys) || json_array_size(keys) > KEYS_MAX)
-			return req_fail(r, API_BAD_REQUEST, "Field keys must be "
+			return ctx_fail(c, API_BAD_REQUEST, "Field keys must be "
 			    "a list of at most %d ssh public keys", KEYS_MAX);
 		uniq = json_array();
 		json_array_foreach(keys, i, e) {
 			if (!json_is_string(e) || !valid_sshkey(json_string_value(e))) {
 				json_decref(uniq);
-				return req_fail(r, API_BAD_REQUEST, "Entry %zu of "
+				return ctx_fail(c, API_BAD_REQUEST, "Entry %zu of "
 				    "keys is not an ssh public key", i);
 			}
 			if (!json_list_has(uniq, json_string_value(e)))
@@ -123,19 +122,15 @@ admin_check_extras(struct req *r, json_t *doc)
 		len = dump == NULL ? 0 : strlen(dump);
 		free(dump);
 		if (!json_is_object(g) || len > GUI_MAX)
-			return req_fail(r, API_BAD_REQUEST, "Field gui_settings "
+			return ctx_fail(c, API_BAD_REQUEST, "Field gui_settings "
 			    "must be an object of at most %d bytes", GUI_MAX);
 	}
 	return API_OK;
 }
 
-/*
- * Turn "roles" (a list or a comma-separated string) into the canonical
- * list; new admins get role.authuser and role.fulladmin, as the
- * reference's example shows.
- */
+/* Turn "roles" (a list or a comma-separated string) into the canonical list. */
 static enum apierr
-admin_prepare(struct req *r, json_t *doc, int creating)
+admin_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	json_t		*v, *e;
 	unsigned int	 roles = 0, bit;
@@ -143,21 +138,17 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 	size_t		 i;
 	enum apierr	 rc;
 
-	if ((rc = admin_check_extras(r, doc)) != API_OK)
+	if ((rc = admin_check_extras(c, doc)) != API_OK)
 		return rc;
-	if ((v = json_object_get(doc, "roles")) == NULL) {
-		if (creating)
-			json_object_set_new(doc, "roles",
-			    roles_json(ROLE_AUTHUSER | ROLE_FULLADMIN));
+	if ((v = json_object_get(doc, "roles")) == NULL)
 		return API_OK;
-	}
 	if (json_is_string(v)) {
 		list = xstrdup(json_string_value(v));
 		for (tok = strtok_r(list, ", ", &save); tok != NULL;
 		    tok = strtok_r(NULL, ", ", &save)) {
 			if (role_parse(tok, &bit) == -1) {
-				req_fail(r, API_BAD_REQUEST,
-				    "Unknown role: %.64s", tok);
+				ctx_fail(c, API_BAD_REQUEST, "Unknown role: %.64s",
+				    tok);
 				free(list);
 				return API_BAD_REQUEST;
 			}
@@ -168,7 +159,7 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 		json_array_foreach(v, i, e) {
 			if (!json_is_string(e) ||
 			    role_parse(json_string_value(e), &bit) == -1)
-				return req_fail(r, API_BAD_REQUEST,
+				return ctx_fail(c, API_BAD_REQUEST,
 				    "Field roles must be a list of role names");
 			roles |= bit;
 		}
@@ -177,102 +168,61 @@ admin_prepare(struct req *r, json_t *doc, int creating)
 	return API_OK;
 }
 
-/* gui_settings and keys appear only when set, as in the reference. */
-static void
-admin_render(struct req *r, json_t *out)
+/*
+ * Roles not sent: a new admin gets role.authuser and role.fulladmin, as
+ * the reference's example shows (only a role.fulladmin may create one);
+ * a replace keeps the stored roles, so a PUT never raises privileges
+ * implicitly.
+ */
+static enum apierr
+admin_assign(struct ctx *c, struct objrow *o, const json_t *before,
+    const json_t *change)
 {
-	json_t	*v;
+	json_t	*roles;
 
-	if ((v = json_object_get(out, "gui_settings")) != NULL &&
-	    json_object_size(v) == 0)
-		json_object_del(out, "gui_settings");
-	if ((v = json_object_get(out, "keys")) != NULL && json_array_size(v) == 0)
-		json_object_del(out, "keys");
+	if (json_object_get(o->doc, "roles") != NULL)
+		return API_OK;
+	if ((roles = json_object_get(before, "roles")) != NULL)
+		json_object_set(o->doc, "roles", roles);
+	else if (before == NULL)
+		json_object_set_new(o->doc, "roles",
+		    roles_json(ROLE_AUTHUSER | ROLE_FULLADMIN));
+	else
+		json_object_set_new(o->doc, "roles", json_array());
+	return API_OK;
 }
 
 /*
- * Whether the caller may change admin target: fulladmins may change any
+ * Whether the scope may change admin target: fulladmins may change any
  * admin in scope, others only themselves and never their roles or name.
  */
 static enum apierr
-admin_may_change(struct req *r, const struct objrow *target, const json_t *body)
+admin_may_change(struct ctx *c, const struct objrow *target,
+    const json_t *change)
 {
 	const char	*k;
 	json_t		*v;
 
-	if (r->who.tok.roles & ROLE_FULLADMIN)
+	if (c->scope.roles & ROLE_FULLADMIN)
 		return API_OK;
-	if (strcmp(target->uid, r->who.tok.sub) != 0)
-		return req_fail(r, API_FORBIDDEN, "Only a role.fulladmin may "
+	if (strcmp(target->uid, c->scope.actor_uid) != 0)
+		return ctx_fail(c, API_FORBIDDEN, "Only a role.fulladmin may "
 		    "change another admin");
-	json_object_foreach((json_t *)(uintptr_t)body, k, v)
+	json_object_foreach((json_t *)(uintptr_t)change, k, v)
 		if (strcmp(k, "description") != 0 && strcmp(k, "keys") != 0 &&
 		    strcmp(k, "gui_settings") != 0)
-			return req_fail(r, API_FORBIDDEN, "Only a role.fulladmin "
+			return ctx_fail(c, API_FORBIDDEN, "Only a role.fulladmin "
 			    "may change %s", k);
 	return API_OK;
 }
 
-/* GET /admins */
-enum apierr
-api_admin_list(struct req *r)
+/* Nobody deletes itself, so nobody locks itself out by accident. */
+static enum apierr
+admin_may_delete(struct ctx *c, const struct objrow *target)
 {
-	return obj_list(r, &admin_class);
-}
-
-/* GET /admins/meta (public) */
-enum apierr
-api_admin_meta(struct req *r)
-{
-	return obj_meta(r, &admin_class);
-}
-
-/* GET /admin/:id (by UID or user name) */
-enum apierr
-api_admin_get(struct req *r)
-{
-	return obj_get(r, &admin_class);
-}
-
-/*
- * POST /admins: create an admin.  400 on bad fields, 409 if the user
- * name exists (in any tenant).
- */
-enum apierr
-api_admin_post(struct req *r)
-{
-	return obj_post(r, &admin_class);
-}
-
-/* PATCH /admin/:id: changes only the sent fields; roles are replaced whole. */
-enum apierr
-api_admin_patch(struct req *r)
-{
-	return obj_update(r, &admin_class, 0);
-}
-
-/* PUT /admin/:id: replaces the admin; unsent fields return to defaults. */
-enum apierr
-api_admin_put(struct req *r)
-{
-	return obj_update(r, &admin_class, 1);
-}
-
-/* DELETE /admin/:id: 409 for oneself, so nobody locks themselves out. */
-enum apierr
-api_admin_delete(struct req *r)
-{
-	struct objrow	 o;
-	enum apierr	 rc;
-
-	if ((rc = obj_find(r, &admin_class, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	if (strcmp(o.uid, r->who.tok.sub) == 0) {
-		objrow_free(&o);
-		return req_fail(r, API_CONFLICT, "An admin cannot delete itself");
-	}
-	objrow_free(&o);
-	return obj_delete(r, &admin_class);
+	if (strcmp(target->uid, c->scope.actor_uid) == 0)
+		return ctx_fail(c, API_CONFLICT, "An admin cannot delete itself");
+	return API_OK;
 }
 
 /* The body of a keys request as a list of valid keys (new reference). */
@@ -297,8 +247,6 @@ bad:
 	return NULL;
 }
 
-/* How the keys endpoints combine the stored list with the sent one. */
-enum keyop { KEYS_ADD, KEYS_SET, KEYS_REMOVE };
 
 struct keychange {
 	enum keyop	 op;
@@ -307,9 +255,10 @@ struct keychange {
 
 /* The new "keys" from the locked admin and the request (a change_fn). */
 static enum apierr
-keys_merge(struct req *r, const struct objrow *o, void *arg, json_t **change)
+keys_merge(struct ctx *c, const struct objrow *o, const void *arg,
+    json_t **change)
 {
-	struct keychange	*kc = arg;
+	const struct keychange	*kc = arg;
 	json_t			*keys, *e;
 	size_t			 i;
 
@@ -326,80 +275,46 @@ keys_merge(struct req *r, const struct objrow *o, void *arg, json_t **change)
 	return API_OK;
 }
 
-static enum apierr
-admin_keys(struct req *r, enum keyop op)
+/*
+ * POST /admin/:id/keys adds keys (each kept once), PUT replaces the list,
+ * DELETE removes the sent keys, or all of them without a body; the
+ * route's argument is the enum keyop.
+ */
+enum apierr
+api_admin_keys(struct req *r)
 {
 	struct keychange	 kc;
 	enum apierr		 rc;
 
-	kc.op = op;
+	kc.op = *(const enum keyop *)r->route->arg;
 	kc.sent = NULL;
-	if ((r->json != NULL || op != KEYS_REMOVE) &&
+	if ((r->json != NULL || kc.op != KEYS_REMOVE) &&
 	    (kc.sent = keys_body(r, &rc)) == NULL)
 		return rc;
 	/* Entries are checked (and duplicates dropped) by admin_prepare. */
-	rc = obj_change_by(r, &admin_class, req_param(r, "id"), keys_merge, &kc);
+	rc = obj_change_by(&r->ctx, &admin_class, req_param(r, "id"), keys_merge,
+	    &kc);
 	json_decref(kc.sent);
 	return rc;
 }
 
-/* POST /admin/:id/keys: add keys (duplicates are kept once). */
-enum apierr
-api_admin_keys_post(struct req *r)
-{
-	return admin_keys(r, KEYS_ADD);
-}
-
-/* PUT /admin/:id/keys: replace the list. */
-enum apierr
-api_admin_keys_put(struct req *r)
-{
-	return admin_keys(r, KEYS_SET);
-}
-
-/* DELETE /admin/:id/keys: remove the sent keys, or all without a body. */
-enum apierr
-api_admin_keys_delete(struct req *r)
-{
-	return admin_keys(r, KEYS_REMOVE);
-}
-
-/* GET /admin/:id/gui_settings */
-enum apierr
-api_admin_gui_get(struct req *r)
-{
-	return obj_field_get(r, &admin_class, req_param(r, "id"), "gui_settings",
-	    json_object());
-}
-
 /*
  * PATCH /admin/:id/gui_settings merges the sent keys; DELETE removes the
- * listed keys, or every key without a body.
+ * listed keys, or every key without a body (the route's argument is the
+ * enum keyedit).
  */
-static enum apierr
-admin_gui_change(struct req *r, int removing)
+enum apierr
+api_admin_gui(struct req *r)
 {
 	struct fieldedit	 fe = { "gui_settings",
-				    removing ? KEYEDIT_REMOVE : KEYEDIT_MERGE };
+				    *(const enum keyedit *)r->route->arg, r->json };
 
-	if (!removing && !json_is_object(r->json))
+	if (fe.op != KEYEDIT_REMOVE && !json_is_object(r->json))
 		return req_fail(r, API_BAD_REQUEST, "Send a JSON object of settings");
-	if (removing && r->json != NULL && !json_is_array(r->json))
+	if (fe.op == KEYEDIT_REMOVE && r->json != NULL && !json_is_array(r->json))
 		return req_fail(r, API_BAD_REQUEST, "Send a list of setting names");
-	return obj_change_by(r, &admin_class, req_param(r, "id"),
+	return obj_change_by(&r->ctx, &admin_class, req_param(r, "id"),
 	    obj_field_edit, &fe);
-}
-
-enum apierr
-api_admin_gui_patch(struct req *r)
-{
-	return admin_gui_change(r, 0);
-}
-
-enum apierr
-api_admin_gui_delete(struct req *r)
-{
-	return admin_gui_change(r, 1);
 }
 
 /*
@@ -408,9 +323,9 @@ api_admin_gui_delete(struct req *r)
  * start.  Returns 1 created, 0 existed, -1 error (logged).
  */
 int
-admin_bootstrap(struct db *db, const struct conf *c, const char *name)
+admin_bootstrap(struct db *db, const struct conf *conf, const char *name)
 {
-	struct req	 r;
+	struct ctx	 c;
 	struct objrow	 o;
 	char		 uid[UID_LEN + 1];
 	enum apierr	 rc;
@@ -420,30 +335,27 @@ admin_bootstrap(struct db *db, const struct conf *c, const char *name)
 		log_err("bootstrap: %s is not a valid user name", name);
 		return -1;
 	}
-	memset(&r, 0, sizeof(r));
-	r.db = db;
-	r.conf = c;
-	snprintf(r.who.tok.name, sizeof(r.who.tok.name), "corral-bootstrap");
-	r.who.super = 1;
-	tid = tenant_lookup(&r, MGMT_TENANT, &rc);
+	ctx_init(&c, db, conf, scope_of_tenant(SCOPE_ALL, ROLES_ALL,
+	    "corral-bootstrap"));
+	tid = tenant_lookup(&c, MGMT_TENANT, &rc);
 	if (rc != API_OK || tid == 0) {
 		log_err("bootstrap: no management tenant (run scripts/migrate)");
 		return -1;
 	}
-	if ((rc = obj_find(&r, &admin_class, name, 0, &o)) == API_OK) {
+	if ((rc = obj_find(&c, &admin_class, name, 0, &o)) == API_OK) {
 		objrow_free(&o);
 		return 0;
 	}
 	if (rc != API_NOT_FOUND) {
-		log_err("bootstrap: %s", r.reason);
+		log_err("bootstrap: %s", c.reason);
 		return -1;
 	}
-	rc = obj_create(&r, &admin_class, json_pack("{s:s, s:s, s:o}",
+	rc = obj_create(&c, &admin_class, json_pack("{s:s, s:s, s:o}",
 	    "name", name, "description", "Superadministrator (created at "
 	    "first start)", "roles", roles_json(ROLE_AUTHUSER | ROLE_FULLADMIN)),
 	    tid, uid);
 	if (rc != API_OK) {
-		log_err("bootstrap: %s", r.reason);
+		log_err("bootstrap: %s", c.reason);
 		return -1;
 	}
 	return 1;

@@ -14,54 +14,69 @@ static const char *const boot_styles[] = {
 };
 
 static const struct field bootconfig_fields[] = {
-	{ "name",	 F_NAME, F_REQUIRED, 63,   "The name for the Boot Config" },
-	{ "description", F_TEXT, 0,	     4096, "A text string with descriptive information" },
-	{ "frozen",	 F_BOOL, 0,	     0,	   "When true, every change but unfreezing is refused" },
-	{ "cmdline",	 F_TEXT, 0,	     4096, "Kernel command line" },
-	{ "image",	 F_REF,	 0,	     0,	   "The image to boot, by UID or name; stored as UID", "image" },
-	{ "boot_style",	 F_ENUM, 0,	     0,	   "rwram (default), roram, iscsi, next, disked, sanboot or live", NULL, boot_styles },
-	{ "repo",	 F_REF,	 0,	     0,	   "A software repository, by UID or name; stored as UID", "repo" },
-	{ "kickstart",	 F_NAME, 0,	     253,  "The kickstart file (in the kickstarts directory) for disked installs" },
-	{ "kernel",	 F_STRING, F_READONLY, 0,  "The kernel file; uploaded through its own endpoint" },
-	{ "initramfs",	 F_STRING, F_READONLY, 0,  "The initramfs file; uploaded through its own endpoint" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name for the Boot Config" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "frozen", .type = F_BOOL,
+	  .summary = "When true, every change but unfreezing is refused" },
+	{ .name = "cmdline", .type = F_TEXT, .max = 4096,
+	  .summary = "Kernel command line" },
+	{ .name = "image", .type = F_REF, .ref = "image",
+	  .summary = "The image to boot, by UID or name; stored as UID" },
+	{ .name = "boot_style", .type = F_ENUM, .choices = boot_styles,
+	  .summary = "rwram (default), roram, iscsi, next, disked, sanboot or "
+	  "live" },
+	{ .name = "repo", .type = F_REF, .ref = "repo",
+	  .summary = "A software repository, by UID or name; stored as UID" },
+	{ .name = "kickstart", .type = F_NAME, .max = 253,
+	  .summary = "The kickstart file (in the kickstarts directory) for "
+	  "disked installs" },
+	{ .name = "kernel", .type = F_STRING, .flags = F_READONLY,
+	  .summary = "The kernel file; uploaded through its own endpoint" },
+	{ .name = "initramfs", .type = F_STRING, .flags = F_READONLY,
+	  .summary = "The initramfs file; uploaded through its own endpoint" },
 };
-
-#define NFIELDS	(sizeof(bootconfig_fields) / sizeof(bootconfig_fields[0]))
-
-const struct bodyspec b_bootconfig = { bootconfig_fields, NFIELDS, 0 };
 
 /* cmdline goes to the kernel verbatim: one line. */
 static enum apierr
-bootconfig_prepare(struct req *r, json_t *doc, int creating)
+bootconfig_prepare(struct ctx *c, json_t *doc, enum how how)
 {
-	const char	*c = json_string_value(json_object_get(doc, "cmdline"));
+	const char	*cmd = json_string_value(json_object_get(doc, "cmdline"));
 
-	if (c != NULL && strpbrk(c, "\r\n") != NULL)
-		return req_fail(r, API_BAD_REQUEST, "Field cmdline must be one line");
-	if (creating && json_object_get(doc, "boot_style") == NULL)
+	if (cmd != NULL && strpbrk(cmd, "\r\n") != NULL)
+		return ctx_fail(c, API_BAD_REQUEST, "Field cmdline must be one line");
+	if (how != HOW_PATCH && json_object_get(doc, "boot_style") == NULL)
 		json_object_set_new(doc, "boot_style", json_string("rwram"));
 	return API_OK;
 }
 
 const struct objclass bootconfig_class = {
-	"bootconfig", "bootconfigs", "boot config", bootconfig_fields, NFIELDS,
-	&b_bootconfig, 0, bootconfig_prepare, NULL, NULL,
-	"Cannot modify frozen boot configuration.",
+	.name = "bootconfig", .plural = "bootconfigs", .label = "boot config",
+	.spec = FIELDS(bootconfig_fields),
+	.frozen_reason = "Cannot modify frozen boot configuration.",
+	.prepare = bootconfig_prepare,
 };
 
-/* What keeps boot config o from booting a node, as a list (new reference). */
+/*
+ * What keeps boot config doc (stored, or rendered with nulls) from
+ * booting, as a list (new reference).
+ */
 static json_t *
-bootconfig_problems(const struct objrow *o)
+bootconfig_problems(const json_t *doc)
 {
-	json_t	*p = json_array();
+	static const struct { const char *field, *problem; } needs[] = {
+		{ "image", "no image" },
+		{ "kernel", "no kernel" },
+		{ "initramfs", "no initramfs" },
+	};
+	json_t	*p = json_array(), *v;
+	size_t	 i;
 
-	if (json_object_get(o->doc, "image") == NULL ||
-	    json_is_null(json_object_get(o->doc, "image")))
-		json_array_append_new(p, json_string("no image"));
-	if (json_object_get(o->doc, "kernel") == NULL)
-		json_array_append_new(p, json_string("no kernel"));
-	if (json_object_get(o->doc, "initramfs") == NULL)
-		json_array_append_new(p, json_string("no initramfs"));
+	for (i = 0; i < nitems(needs); i++)
+		if ((v = json_object_get(doc, needs[i].field)) == NULL ||
+		    json_is_null(v))
+			json_array_append_new(p, json_string(needs[i].problem));
 	return p;
 }
 
@@ -78,9 +93,10 @@ api_bootconfig_errors(struct req *r)
 	char		*s;
 	enum apierr	 rc;
 
-	if ((rc = obj_find(r, &bootconfig_class, req_param(r, "id"), 0, &o)) != API_OK)
+	if ((rc = obj_find(&r->ctx, &bootconfig_class, req_param(r, "id"), 0,
+	    &o)) != API_OK)
 		return rc;
-	p = bootconfig_problems(&o);
+	p = bootconfig_problems(o.doc);
 	if (json_array_size(p) > 0) {
 		s = json_dumps(p, JSON_COMPACT);
 		r->data = json_pack("{s:b, s:s+, s:o}", "success", 0, "reason",
@@ -100,18 +116,13 @@ api_bootconfigs_errors(struct req *r)
 {
 	const char	*uid;
 	json_t		*all, *obj, *out;
-	struct objrow	 o;
 	enum apierr	 rc;
 
-	if ((rc = obj_list(r, &bootconfig_class)) != API_OK)
+	if ((rc = obj_list(&r->ctx, &bootconfig_class, &all)) != API_OK)
 		return rc;
-	all = r->data;
 	out = json_object();
-	json_object_foreach(all, uid, obj) {
-		memset(&o, 0, sizeof(o));
-		o.doc = obj;
-		json_object_set_new(out, uid, bootconfig_problems(&o));
-	}
+	json_object_foreach(all, uid, obj)
+		json_object_set_new(out, uid, bootconfig_problems(obj));
 	json_decref(all);
 	r->data = out;
 	return API_OK;

@@ -6,25 +6,30 @@
 static const char *const packagings[] = { "rpm", "deb", "apk", NULL };
 
 static const struct field distro_fields[] = {
-	{ "name",	 F_NAME,     F_REQUIRED, 63,   "The name of the distribution" },
-	{ "description", F_TEXT,     0,		 4096, "A text string with descriptive information" },
-	{ "repos",	 F_REF_LIST, 0,		 64,   "Software repositories holding its packages, by UID or name; stored as UIDs", "repo" },
-	{ "packaging",	 F_ENUM,     0,		 0,    "rpm (default), deb or apk", NULL, packagings },
-	{ "release",	 F_STRING,   0,		 64,   "The name of the release" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name of the distribution" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "repos", .type = F_REF_LIST, .max = 64, .ref = "repo",
+	  .summary = "Software repositories holding its packages, by UID or "
+	  "name; stored as UIDs" },
+	{ .name = "packaging", .type = F_ENUM, .choices = packagings,
+	  .summary = "rpm (default), deb or apk" },
+	{ .name = "release", .type = F_STRING, .max = 64,
+	  .summary = "The name of the release" },
 };
-
-const struct bodyspec b_distro = { distro_fields, 5, 0 };
 
 /* The reference: "rpm" is assumed when nothing else says. */
 static enum apierr
-distro_prepare(struct req *r, json_t *doc, int creating)
+distro_prepare(struct ctx *c, json_t *doc, enum how how)
 {
-	if (creating && json_object_get(doc, "packaging") == NULL)
+	if (how != HOW_PATCH && json_object_get(doc, "packaging") == NULL)
 		json_object_set_new(doc, "packaging", json_string("rpm"));
 	return API_OK;
 }
 
 const struct objclass distro_class = {
-	"distro", "distros", "distro", distro_fields, 5, &b_distro, 0,
-	distro_prepare,
+	.name = "distro", .plural = "distros", .label = "distro",
+	.spec = FIELDS(distro_fields),
+	.prepare = distro_prepare,
 };

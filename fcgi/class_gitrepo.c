@@ -9,18 +9,23 @@
 #include "extern.h"
 
 static const struct field gitrepo_fields[] = {
-	{ "name",	 F_NAME,   F_REQUIRED, 63,   "The name of the repository" },
-	{ "description", F_TEXT,   0,	       4096, "A text string with descriptive information" },
-	{ "public",	 F_BOOL,   0,	       0,    "Whether nodes may read it without a token" },
-	{ "url",	 F_STRING, 0,	       2048, "URL it is synchronized with (either url or upstream)" },
-	{ "upstream",	 F_STRING, 0,	       2048, "URL of an upstream it is synchronized from (either url or upstream)" },
-	{ "branch_map",	 F_ANY,	   0,	       0,    "Local-to-remote branch mappings: an object of branch names" },
-	{ "sync_period", F_ANY,	   0,	       0,    "Seconds between synchronizations, or \"10m\", \"2h\", \"1d\"" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name of the repository" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "public", .type = F_BOOL,
+	  .summary = "Whether nodes may read it without a token" },
+	{ .name = "url", .type = F_STRING, .max = 2048,
+	  .summary = "URL it is synchronized with (either url or upstream)" },
+	{ .name = "upstream", .type = F_STRING, .max = 2048,
+	  .summary = "URL of an upstream it is synchronized from (either url "
+	  "or upstream)" },
+	{ .name = "branch_map", .type = F_ANY,
+	  .summary = "Local-to-remote branch mappings: an object of branch names" },
+	{ .name = "sync_period", .type = F_ANY,
+	  .summary = "Seconds between synchronizations, or \"10m\", \"2h\", "
+	  "\"1d\"" },
 };
-
-#define NFIELDS	(sizeof(gitrepo_fields) / sizeof(gitrepo_fields[0]))
-
-const struct bodyspec b_gitrepo = { gitrepo_fields, NFIELDS, 0 };
 
 /* Whether h is host[:port] made of name or address characters only. */
 static int
@@ -48,38 +53,39 @@ valid_period(const json_t *v)
 }
 
 static enum apierr
-gitrepo_prepare(struct req *r, json_t *doc, int creating)
+gitrepo_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	const char	*k;
 	json_t		*v, *bm;
 
 	if (json_object_get(doc, "url") != NULL &&
 	    json_object_get(doc, "upstream") != NULL)
-		return req_fail(r, API_BAD_REQUEST, "Set either url or upstream, "
+		return ctx_fail(c, API_BAD_REQUEST, "Set either url or upstream, "
 		    "not both");
 	if (((v = json_object_get(doc, "url")) != NULL ||
 	    (v = json_object_get(doc, "upstream")) != NULL) &&
 	    !valid_url(json_string_value(v)))
-		return req_fail(r, API_BAD_REQUEST, "Field url/upstream must be a URL");
+		return ctx_fail(c, API_BAD_REQUEST, "Field url/upstream must be a URL");
 	if ((v = json_object_get(doc, "sync_period")) != NULL && !valid_period(v))
-		return req_fail(r, API_BAD_REQUEST, "Field sync_period must be "
+		return ctx_fail(c, API_BAD_REQUEST, "Field sync_period must be "
 		    "seconds or a string like \"10m\", \"2h\", \"1d\"");
 	if ((bm = json_object_get(doc, "branch_map")) != NULL) {
 		if (!json_is_object(bm))
-			return req_fail(r, API_BAD_REQUEST, "Field branch_map "
+			return ctx_fail(c, API_BAD_REQUEST, "Field branch_map "
 			    "must map local branch names to remote ones");
 		json_object_foreach(bm, k, v)
 			if (!valid_branch(k) || !json_is_string(v) ||
 			    !valid_branch(json_string_value(v)))
-				return req_fail(r, API_BAD_REQUEST, "Field "
+				return ctx_fail(c, API_BAD_REQUEST, "Field "
 				    "branch_map: %.64s is not a branch name", k);
 	}
 	return API_OK;
 }
 
 const struct objclass gitrepo_class = {
-	"gitrepo", "gitrepos", "gitrepo", gitrepo_fields, NFIELDS, &b_gitrepo, 0,
-	gitrepo_prepare,
+	.name = "gitrepo", .plural = "gitrepos", .label = "gitrepo",
+	.spec = FIELDS(gitrepo_fields),
+	.prepare = gitrepo_prepare,
 };
 
 /*
@@ -91,17 +97,18 @@ enum apierr
 api_gitrepo_url(struct req *r)
 {
 	struct objrow	 o;
-	struct req	 any = *r;
+	struct ctx	 pub;
 	char		 url[512];
+	long long	 tid;
 	enum apierr	 rc;
 
 	/* No token: the repository's flag decides, within the caller's tenant. */
-	if ((any.who.tok.tid = public_tenant(r, &rc)) == 0)
-		return rc != API_OK ? rc : API_INTERNAL;
-	if ((rc = obj_find(&any, &gitrepo_class, req_param(r, "id"), 0, &o)) != API_OK) {
-		memcpy(r->reason, any.reason, sizeof(r->reason));
+	if ((tid = public_tenant(r, &rc)) == 0)
 		return rc;
-	}
+	ctx_init(&pub, r->ctx.db, r->conf, scope_of_tenant(tid, 0, "public"));
+	if ((rc = obj_find(&pub, &gitrepo_class, req_param(r, "id"), 0, &o)) !=
+	    API_OK)
+		return ctx_pass(&r->ctx, &pub, rc);
 	if (!json_is_true(json_object_get(o.doc, "public"))) {
 		objrow_free(&o);
 		return req_fail(r, API_NOT_FOUND, "No gitrepo found for ID=%.64s",

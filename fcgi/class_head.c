@@ -11,16 +11,17 @@
 #define PEM_MAX		65536
 
 static const struct field head_fields[] = {
-	{ "uid",	 F_STRING, 0,	       UID_LEN, "The head's own UID (32 hex); made up if not sent" },
-	{ "name",	 F_NAME,   F_REQUIRED, 253,	"The head's host name" },
-	{ "ssh_public",	 F_STRING, F_REQUIRED, 16384,	"The SSH public key of this head" },
-	{ "description", F_TEXT,   0,	       4096,	"A text string with descriptive information" },
-	{ "ca_pem",	 F_ANY,	   0,	       PEM_MAX, "The head's CA certificate, PEM" },
+	{ .name = "uid", .type = F_STRING, .max = UID_LEN,
+	  .summary = "The head's own UID (32 hex); made up if not sent" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 253,
+	  .summary = "The head's host name" },
+	{ .name = "ssh_public", .type = F_STRING, .flags = F_REQUIRED,
+	  .max = 16384, .summary = "The SSH public key of this head" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "ca_pem", .type = F_ANY, .max = PEM_MAX,
+	  .summary = "The head's CA certificate, PEM" },
 };
-
-#define NFIELDS	(sizeof(head_fields) / sizeof(head_fields[0]))
-
-const struct bodyspec b_head = { head_fields, NFIELDS, 0 };
 
 /* Whether s is PEM-shaped: BEGIN/END armour, printable lines. */
 static int
@@ -38,23 +39,26 @@ valid_pem(const char *s)
 }
 
 static enum apierr
-head_prepare(struct req *r, json_t *doc, int creating)
+head_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	json_t		*pem = json_object_get(doc, "ca_pem");
 	const char	*key = json_string_value(json_object_get(doc, "ssh_public"));
 
 	if (pem != NULL && !json_is_null(pem) &&
 	    (!json_is_string(pem) || !valid_pem(json_string_value(pem))))
-		return req_fail(r, API_BAD_REQUEST, "Field ca_pem must be a PEM "
+		return ctx_fail(c, API_BAD_REQUEST, "Field ca_pem must be a PEM "
 		    "certificate");
 	if (key != NULL && strncmp(key, "ssh-", 4) != 0 &&
 	    strncmp(key, "ecdsa-", 6) != 0)
-		return req_fail(r, API_BAD_REQUEST, "Field ssh_public must be an "
+		return ctx_fail(c, API_BAD_REQUEST, "Field ssh_public must be an "
 		    "OpenSSH public key");
 	return API_OK;
 }
 
 const struct objclass head_class = {
-	"head", "heads", "head", head_fields, NFIELDS, &b_head, 1, head_prepare,
+	.name = "head", .plural = "heads", .label = "head",
+	.spec = FIELDS(head_fields),
+	.global_names = 1,
 	.client_uid = 1,
+	.prepare = head_prepare,
 };

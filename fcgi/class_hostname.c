@@ -11,23 +11,33 @@ static const char *const rtypes[] = { "arec", "aaaarec", "srvrec", NULL };
 static const char *const protos[] = { "tcp", "udp", NULL };
 
 static const struct field hostname_fields[] = {
-	{ "name",	 F_NAME,   F_REQUIRED, 63,    "The name for the host" },
-	{ "type",	 F_ENUM,   0,	       0,     "arec (IPv4), aaaarec (IPv6) or srvrec (service); default from ip", NULL, rtypes },
-	{ "description", F_TEXT,   0,	       4096,  "A text string with descriptive information" },
-	{ "ip",		 F_IP,	   0,	       0,     "Required for arec and aaaarec: the address" },
-	{ "mac",	 F_MAC,	   F_UNIQUE,   0,     "Optional for arec and aaaarec: the MAC DHCP answers" },
-	{ "target",	 F_STRING, 0,	       253,   "Required for srvrec: the server running the service" },
-	{ "port",	 F_INT,	   0,	       65535, "Required for srvrec: the service's port" },
-	{ "service",	 F_NAME,   0,	       63,    "Optional for srvrec: the service name (default: the record's name)" },
-	{ "proto",	 F_ENUM,   0,	       0,     "Optional for srvrec: tcp or udp", NULL, protos },
-	{ "weight",	 F_INT,	   0,	       65535, "Optional for srvrec: weight among records of one target" },
-	{ "priority",	 F_INT,	   0,	       65535, "Optional for srvrec: priority among records of one target" },
-	{ "domain",	 F_STRING, 0,	       253,   "Optional for srvrec: the domain part of the FQDN" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name for the host" },
+	{ .name = "type", .type = F_ENUM, .choices = rtypes,
+	  .summary = "arec (IPv4), aaaarec (IPv6) or srvrec (service); "
+	  "default from ip" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "ip", .type = F_IP,
+	  .summary = "Required for arec and aaaarec: the address" },
+	{ .name = "mac", .type = F_MAC, .flags = F_UNIQUE,
+	  .summary = "Optional for arec and aaaarec: the MAC DHCP answers" },
+	{ .name = "target", .type = F_STRING, .max = 253,
+	  .summary = "Required for srvrec: the server running the service" },
+	{ .name = "port", .type = F_INT, .max = 65535,
+	  .summary = "Required for srvrec: the service's port" },
+	{ .name = "service", .type = F_NAME, .max = 63,
+	  .summary = "Optional for srvrec: the service name (default: the "
+	  "record's name)" },
+	{ .name = "proto", .type = F_ENUM, .choices = protos,
+	  .summary = "Optional for srvrec: tcp or udp" },
+	{ .name = "weight", .type = F_INT, .max = 65535,
+	  .summary = "Optional for srvrec: weight among records of one target" },
+	{ .name = "priority", .type = F_INT, .max = 65535,
+	  .summary = "Optional for srvrec: priority among records of one target" },
+	{ .name = "domain", .type = F_STRING, .max = 253,
+	  .summary = "Optional for srvrec: the domain part of the FQDN" },
 };
-
-#define NFIELDS	(sizeof(hostname_fields) / sizeof(hostname_fields[0]))
-
-const struct bodyspec b_hostname = { hostname_fields, NFIELDS, 0 };
 
 static const char *const a_only[] = { "ip", "mac", NULL };
 static const char *const srv_only[] = {
@@ -39,7 +49,7 @@ static const char *const srv_only[] = {
  * only its own fields, as the reference lists them.
  */
 static enum apierr
-hostname_prepare(struct req *r, json_t *doc, int creating)
+hostname_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	const char		*type = json_string_value(json_object_get(doc, "type"));
 	const char		*ip = json_string_value(json_object_get(doc, "ip"));
@@ -55,34 +65,35 @@ hostname_prepare(struct req *r, json_t *doc, int creating)
 	other = strcmp(type, "srvrec") == 0 ? a_only : srv_only;
 	for (i = 0; other[i] != NULL; i++)
 		if (json_object_get(doc, other[i]) != NULL)
-			return req_fail(r, API_BAD_REQUEST, "Field %s does not "
+			return ctx_fail(c, API_BAD_REQUEST, "Field %s does not "
 			    "apply to a %s record", other[i], type);
 	if (strcmp(type, "srvrec") == 0) {
 		if ((s = json_string_value(json_object_get(doc, "target"))) == NULL ||
 		    json_object_get(doc, "port") == NULL)
-			return req_fail(r, API_BAD_REQUEST, "A srvrec needs "
+			return ctx_fail(c, API_BAD_REQUEST, "A srvrec needs "
 			    "target and port");
 		if (!valid_dnsname(s))
-			return req_fail(r, API_BAD_REQUEST, "Field target must "
+			return ctx_fail(c, API_BAD_REQUEST, "Field target must "
 			    "be a DNS name");
 		if ((s = json_string_value(json_object_get(doc, "domain"))) != NULL &&
 		    !valid_dnsname(s))
-			return req_fail(r, API_BAD_REQUEST, "Field domain must "
+			return ctx_fail(c, API_BAD_REQUEST, "Field domain must "
 			    "be a DNS name");
 		return API_OK;
 	}
 	if (ip == NULL)
-		return req_fail(r, API_BAD_REQUEST, "An %s needs ip", type);
+		return ctx_fail(c, API_BAD_REQUEST, "An %s needs ip", type);
 	v4 = strchr(ip, ':') == NULL;
 	if (v4 != (strcmp(type, "arec") == 0))
-		return req_fail(r, API_BAD_REQUEST, "An %s needs an %s address",
+		return ctx_fail(c, API_BAD_REQUEST, "An %s needs an %s address",
 		    type, v4 ? "IPv6" : "IPv4");
 	return API_OK;
 }
 
 const struct objclass hostname_class = {
-	"hostname", "hostnames", "hostname", hostname_fields, NFIELDS,
-	&b_hostname, 0, hostname_prepare,
+	.name = "hostname", .plural = "hostnames", .label = "hostname",
+	.spec = FIELDS(hostname_fields),
+	.prepare = hostname_prepare,
 };
 
 static int
@@ -92,8 +103,4 @@ match_uid_part(const json_t *o, const char *uid, const char *what)
 }
 
 /* GET /hostnames/bypart/:part: the UIDs that hold part. */
-enum apierr
-api_hostnames_bypart(struct req *r)
-{
-	return obj_search(r, &hostname_class, match_uid_part, req_param(r, "part"));
-}
+const struct search hostnames_bypart = { match_uid_part };

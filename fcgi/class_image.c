@@ -5,16 +5,21 @@
 #include "extern.h"
 
 static const struct field image_fields[] = {
-	{ "name",	 F_NAME, F_REQUIRED, 63,   "The name for the image" },
-	{ "description", F_TEXT, 0,	     4096, "A text string with descriptive information" },
-	{ "frozen",	 F_BOOL, 0,	     0,	   "When true, every change but unfreezing is refused" },
-	{ "parent",	 F_REF,	 0,	     0,	   "The image this one was derived from (informational); stored as UID", "image" },
-	{ "distro",	 F_REF,	 0,	     0,	   "The software distribution of the image; stored as UID", "distro" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name for the image" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "frozen", .type = F_BOOL,
+	  .summary = "When true, every change but unfreezing is refused" },
+	{ .name = "parent", .type = F_REF, .ref = "image",
+	  .summary = "The image this one was derived from (informational); "
+	  "stored as UID" },
+	{ .name = "distro", .type = F_REF, .ref = "distro",
+	  .summary = "The software distribution of the image; stored as UID" },
 };
 
-const struct bodyspec b_image = { image_fields, 5, 0 };
-
 const struct objclass image_class = {
-	"image", "images", "image", image_fields, 5, &b_image, 0,
-	NULL, NULL, NULL, "Cannot modify frozen image.",
+	.name = "image", .plural = "images", .label = "image",
+	.spec = FIELDS(image_fields),
+	.frozen_reason = "Cannot modify frozen image.",
 };

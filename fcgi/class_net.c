@@ -11,28 +11,34 @@
 #include "extern.h"
 
 static const struct field net_fields[] = {
-	{ "name",	 F_NAME,   0,	       63,   "The network's name (default: its first_ip)" },
-	{ "description", F_TEXT,   0,	       4096, "A text string with descriptive information" },
-	{ "first_ip",	 F_IP,	   F_REQUIRED, 0,    "The starting IP address for this network" },
-	{ "ip_count",	 F_INT,	   F_REQUIRED, 16777216, "How many addresses may be assigned" },
-	{ "mask_bits",	 F_INT,	   F_REQUIRED, 128,  "Bits of the network mask" },
-	{ "first_index", F_INT,	   0,	       999999999, "The first index of the nodes in this network" },
-	{ "router_ip",	 F_IP,	   0,	       0,    "The router on this network" },
-	{ "gateway_ip",	 F_IP,	   0,	       0,    "The gateway on this network" },
-	{ "domain",	 F_STRING, 0,	       253,  "The DNS domain of this network" },
-	{ "node_iface",	 F_NAME,   0,	       15,   "The interface nodes boot from" },
+	{ .name = "name", .type = F_NAME, .max = 63,
+	  .summary = "The network's name (default: its first_ip)" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "first_ip", .type = F_IP, .flags = F_REQUIRED,
+	  .summary = "The starting IP address for this network" },
+	{ .name = "ip_count", .type = F_INT, .flags = F_REQUIRED, .max = 16777216,
+	  .summary = "How many addresses may be assigned" },
+	{ .name = "mask_bits", .type = F_INT, .flags = F_REQUIRED, .max = 128,
+	  .summary = "Bits of the network mask" },
+	{ .name = "first_index", .type = F_INT, .max = 999999999,
+	  .summary = "The first index of the nodes in this network" },
+	{ .name = "router_ip", .type = F_IP,
+	  .summary = "The router on this network" },
+	{ .name = "gateway_ip", .type = F_IP,
+	  .summary = "The gateway on this network" },
+	{ .name = "domain", .type = F_STRING, .max = 253,
+	  .summary = "The DNS domain of this network" },
+	{ .name = "node_iface", .type = F_NAME, .max = 15,
+	  .summary = "The interface nodes boot from" },
 };
-
-#define NFIELDS	(sizeof(net_fields) / sizeof(net_fields[0]))
-
-const struct bodyspec b_net = { net_fields, NFIELDS, 0 };
 
 /*
  * The addresses must form one subnet: first_ip .. first_ip + ip_count - 1
  * inside first_ip/mask_bits, router and gateway inside it too.
  */
 static enum apierr
-net_prepare(struct req *r, json_t *doc, int creating)
+net_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	const char	*first = json_string_value(json_object_get(doc, "first_ip"));
 	const char	*dom, *k;
@@ -42,7 +48,7 @@ net_prepare(struct req *r, json_t *doc, int creating)
 	size_t		 i;
 
 	if (first == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Missing required field: first_ip");
+		return ctx_fail(c, API_BAD_REQUEST, "Missing required field: first_ip");
 	if (json_object_get(doc, "name") == NULL)
 		json_object_set_new(doc, "name", json_string(first));
 	fam = ip_parse(first, base);
@@ -50,14 +56,14 @@ net_prepare(struct req *r, json_t *doc, int creating)
 	count = json_integer_value(json_object_get(doc, "ip_count"));
 	plen = fam == AF_INET ? 96 + (int)bits : (int)bits;
 	if ((fam == AF_INET && bits > 32) || bits < 1)
-		return req_fail(r, API_BAD_REQUEST, "Field mask_bits must be 1 to "
+		return ctx_fail(c, API_BAD_REQUEST, "Field mask_bits must be 1 to "
 		    "%d for this address", fam == AF_INET ? 32 : 128);
 	if (count < 1)
-		return req_fail(r, API_BAD_REQUEST, "Field ip_count must be at least 1");
+		return ctx_fail(c, API_BAD_REQUEST, "Field ip_count must be at least 1");
 	memcpy(last, base, sizeof(last));
 	if (ip_add(last, (unsigned long long)count - 1) == -1 ||
 	    !ip_same_prefix(base, last, plen))
-		return req_fail(r, API_BAD_REQUEST, "%lld addresses from %s do not "
+		return ctx_fail(c, API_BAD_REQUEST, "%lld addresses from %s do not "
 		    "fit in a /%lld network", count, first, bits);
 	for (i = 0; i < 2; i++) {
 		k = i == 0 ? "router_ip" : "gateway_ip";
@@ -66,17 +72,19 @@ net_prepare(struct req *r, json_t *doc, int creating)
 			continue;
 		if (ip_parse(json_string_value(json_object_get(doc, k)), other) != fam ||
 		    !ip_same_prefix(base, other, plen))
-			return req_fail(r, API_BAD_REQUEST, "Field %s must be inside "
+			return ctx_fail(c, API_BAD_REQUEST, "Field %s must be inside "
 			    "%s/%lld", k, first, bits);
 	}
 	if ((dom = json_string_value(json_object_get(doc, "domain"))) != NULL &&
 	    !valid_dnsname(dom))
-		return req_fail(r, API_BAD_REQUEST, "Field domain must be a DNS name");
+		return ctx_fail(c, API_BAD_REQUEST, "Field domain must be a DNS name");
 	return API_OK;
 }
 
 const struct objclass net_class = {
-	"net", "nets", "network", net_fields, NFIELDS, &b_net, 0, net_prepare,
+	.name = "net", .plural = "nets", .label = "network",
+	.spec = FIELDS(net_fields),
+	.prepare = net_prepare,
 };
 
 /* Case-insensitive substring, for the partial-match searches. */
@@ -138,26 +146,7 @@ match_ip(const json_t *o, const char *uid, const char *what)
 }
 
 /* GET /nets/byname/:part, byip/:ip, bykey/:part, byiface/:part (deprecated) */
-enum apierr
-api_nets_byname(struct req *r)
-{
-	return obj_search(r, &net_class, match_name, req_param(r, "part"));
-}
-
-enum apierr
-api_nets_byip(struct req *r)
-{
-	return obj_search(r, &net_class, match_ip, req_param(r, "part"));
-}
-
-enum apierr
-api_nets_bykey(struct req *r)
-{
-	return obj_search(r, &net_class, match_key, req_param(r, "part"));
-}
-
-enum apierr
-api_nets_byiface(struct req *r)
-{
-	return obj_search(r, &net_class, match_iface, req_param(r, "part"));
-}
+const struct search nets_byname = { match_name };
+const struct search nets_byip = { match_ip };
+const struct search nets_bykey = { match_key };
+const struct search nets_byiface = { match_iface };

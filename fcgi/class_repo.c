@@ -7,57 +7,64 @@
 #include "extern.h"
 
 static const struct field repo_fields[] = {
-	{ "name",	      F_NAME,	   F_REQUIRED, 63,   "The name of the repository" },
-	{ "description",      F_TEXT,	   0,	       4096, "A text string with descriptive information" },
-	{ "full_name",	      F_TEXT,	   0,	       256,  "A text string identifying the repository" },
-	{ "urls",	      F_ARRAY_STR, 0,	       32,   "URLs of the repository" },
-	{ "mirrors",	      F_ARRAY_STR, 0,	       32,   "Mirror URLs" },
-	{ "disable",	      F_ANY,	   0,	       0,    "A list of true/false flags, one per URL" },
-	{ "keys",	      F_ARRAY_STR, 0,	       32,   "Signing keys (URLs or key text), one per URL" },
-	{ "check",	      F_BOOL,	   0,	       0,    "Whether package signatures are checked" },
-	{ "rhel_entitlement", F_STRING,	   0,	       256,  "RedHat license entitlement key" },
+	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
+	  .summary = "The name of the repository" },
+	{ .name = "description", .type = F_TEXT, .max = 4096,
+	  .summary = "A text string with descriptive information" },
+	{ .name = "full_name", .type = F_TEXT, .max = 256,
+	  .summary = "A text string identifying the repository" },
+	{ .name = "urls", .type = F_ARRAY_STR, .max = 32,
+	  .summary = "URLs of the repository" },
+	{ .name = "mirrors", .type = F_ARRAY_STR, .max = 32,
+	  .summary = "Mirror URLs" },
+	{ .name = "disable", .type = F_ANY,
+	  .summary = "A list of true/false flags, one per URL" },
+	{ .name = "keys", .type = F_ARRAY_STR, .max = 32,
+	  .summary = "Signing keys (URLs or key text), one per URL" },
+	{ .name = "check", .type = F_BOOL,
+	  .summary = "Whether package signatures are checked" },
+	{ .name = "rhel_entitlement", .type = F_STRING, .max = 256,
+	  .summary = "RedHat license entitlement key" },
 };
-
-#define NFIELDS	(sizeof(repo_fields) / sizeof(repo_fields[0]))
-
-const struct bodyspec b_repo = { repo_fields, NFIELDS, 0 };
 
 /* URLs reach package managers on nodes: a scheme, no blanks. */
 static enum apierr
-repo_check_urls(struct req *r, const json_t *doc, const char *field)
+repo_check_urls(struct ctx *c, const json_t *doc, const char *field)
 {
 	json_t	*e;
 	size_t	 i;
 
 	json_array_foreach(json_object_get(doc, field), i, e)
 		if (!valid_url(json_string_value(e)))
-			return req_fail(r, API_BAD_REQUEST, "Entry %zu of %s is "
+			return ctx_fail(c, API_BAD_REQUEST, "Entry %zu of %s is "
 			    "not a URL", i, field);
 	return API_OK;
 }
 
 static enum apierr
-repo_prepare(struct req *r, json_t *doc, int creating)
+repo_prepare(struct ctx *c, json_t *doc, enum how how)
 {
 	json_t		*d, *e;
 	enum apierr	 rc;
 	size_t		 i;
 
-	if ((rc = repo_check_urls(r, doc, "urls")) != API_OK ||
-	    (rc = repo_check_urls(r, doc, "mirrors")) != API_OK)
+	if ((rc = repo_check_urls(c, doc, "urls")) != API_OK ||
+	    (rc = repo_check_urls(c, doc, "mirrors")) != API_OK)
 		return rc;
 	if ((d = json_object_get(doc, "disable")) != NULL) {
 		if (!json_is_array(d) || json_array_size(d) > 32)
-			return req_fail(r, API_BAD_REQUEST, "Field disable must "
+			return ctx_fail(c, API_BAD_REQUEST, "Field disable must "
 			    "be a list of true/false");
 		json_array_foreach(d, i, e)
 			if (!json_is_boolean(e))
-				return req_fail(r, API_BAD_REQUEST, "Field disable "
+				return ctx_fail(c, API_BAD_REQUEST, "Field disable "
 				    "must be a list of true/false");
 	}
 	return API_OK;
 }
 
 const struct objclass repo_class = {
-	"repo", "repos", "repo", repo_fields, NFIELDS, &b_repo, 0, repo_prepare,
+	.name = "repo", .plural = "repos", .label = "repo",
+	.spec = FIELDS(repo_fields),
+	.prepare = repo_prepare,
 };

@@ -47,6 +47,8 @@ static const struct ckey ckeys[] = {
 	I("auth", "access_ttl",		auth_access_ttl, "1200", 10, 86400 * 7),
 	I("auth", "refresh_ttl",	auth_refresh_ttl, "2592000", 60, 86400 * 366),
 	I("auth", "leeway",		auth_leeway,	"5", 0, 300),
+	S("attributes", "secret_keys",	attr_secret_keys, "ipmi_pass redfish_pass bmc_pass"),
+	S("attributes", "node_protected", attr_node_protected, ""),
 	S("jobd", "socket",		jobd_socket,	"/run/corral/jobd.sock"),
 	I("jobd", "workers",		jobd_workers,	"4", 1, 1024),
 	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),
@@ -171,6 +173,25 @@ out:
 	if (rc == -1)
 		conf_free(c);
 	return rc;
+}
+
+/*
+ * Whether word is one of the words of list (separated by blanks or
+ * commas, as a config value lists keys).
+ */
+int
+conf_list_has(const char *list, const char *word)
+{
+	size_t	 n, len = strlen(word);
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, " \t,");
+		n = strcspn(list, " \t,");
+		if (n == len && n > 0 && strncmp(list, word, n) == 0)
+			return 1;
+		list += n;
+	}
+	return 0;
 }
 
 /* Release every string of c. */

@@ -6,10 +6,13 @@
  * 'd' double) and never built from strings.  Reading the table is reading
  * the whole data-access surface.
  *
- * A lost connection (server restart, idle timeout) is noticed on use: the
- * statement that found it is retried once on a fresh connection when no
- * transaction is open, otherwise DB_GONE tells the caller to answer 503 and
- * the next request reconnects.
+ * A lost connection (server restart, idle timeout) is noticed on use.
+ * The statement that found it is retried once on a fresh connection only
+ * when no transaction is open and the statement is marked RETRY (safe to
+ * run twice); otherwise DB_GONE tells the caller to answer 503 and the
+ * next request reconnects.  A failed COMMIT (Galera refuses a
+ * transaction that lost certification exactly there) leaves the session
+ * as a fresh one: rolled back, autocommit on.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,134 +28,185 @@
 #define OBJ_COLS "uid, name, tenant_id, doc, version, last_modified + 0e0, " \
 	"last_modified_on, last_modified_by"
 
-static const char *const sqls[SQL__MAX] = {
-	/* SQL_SCHEMA_VERSION */
-	"SELECT COALESCE(MAX(version), 0) FROM schema_version",
-	/* SQL_DB_INFO */
-	"SELECT VERSION(), DATABASE(), "
-	"(SELECT COALESCE(MAX(version), 0) FROM schema_version)",
-	/* SQL_TENANT_BY_NAME */
-	"SELECT id, uid, name FROM tenants WHERE name = ?",
-	/* SQL_TENANT_BY_ID */
-	"SELECT id, uid, name FROM tenants WHERE id = ?",
-	/* SQL_OBJ_LIST */
+/*
+ * Whether a statement may be run again on a fresh connection after the
+ * connection was lost while it ran.  Then the server may or may not have
+ * executed it, so only statements whose second run does no harm may be
+ * retried: reads, upserts, and inserts of a row that brings its own
+ * unique key with ON DUPLICATE KEY (the second run finds the first's
+ * row).  Everything else answers DB_GONE and the client is told to try
+ * again; statements inside a transaction are never retried (the
+ * transaction died with the connection).
+ */
+#define RETRY	1
+#define ONCE	0
+
+static const struct {
+	int		 retry;		/* RETRY or ONCE */
+	const char	*text;
+} sqls[SQL__MAX] = {
+	[SQL_SCHEMA_VERSION] = { RETRY,
+	"SELECT COALESCE(MAX(version), 0) FROM schema_version" },
+	[SQL_TENANT_BY_NAME] = { RETRY,
+	"SELECT id, uid, name FROM tenants WHERE name = ?" },
+	[SQL_TENANT_BY_ID] = { RETRY,
+	"SELECT id, uid, name FROM tenants WHERE id = ?" },
+	[SQL_OBJ_LIST] = { RETRY,
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
-	"ORDER BY name",
-	/* SQL_OBJ_LIST_ALL */
-	"SELECT " OBJ_COLS " FROM objects WHERE class = ? ORDER BY name",
-	/* SQL_OBJ_BY_UID */
-	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND uid = ?",
-	/* SQL_OBJ_BY_NAME */
+	"ORDER BY name" },
+	[SQL_OBJ_LIST_ALL] = { RETRY,
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? ORDER BY name" },
+	[SQL_OBJ_BY_UID] = { RETRY,
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND uid = ?" },
+	[SQL_OBJ_BY_NAME] = { RETRY,
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
-	"AND name = ?",
-	/* SQL_OBJ_BY_NAME_ANY: the superadministrator's view; two rows = ambiguous */
+	"AND name = ?" },
+	/* The superadministrator's view; two rows = ambiguous. */
+	[SQL_OBJ_BY_NAME_ANY] = { RETRY,
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND name = ? "
-	"ORDER BY tenant_id LIMIT 2",
-	/* SQL_OBJ_BY_KEY */
+	"ORDER BY tenant_id LIMIT 2" },
+	[SQL_OBJ_BY_KEY] = { RETRY,
 	"SELECT o.uid, o.name, o.tenant_id, o.doc, o.version, "
 	"o.last_modified + 0e0, o.last_modified_on, o.last_modified_by "
 	"FROM object_keys k JOIN objects o ON o.uid = k.uid "
-	"WHERE k.class = ? AND k.kind = ? AND k.value = ?",
-	/* SQL_OBJ_LOCK: the row a read-modify-write works on */
-	"SELECT " OBJ_COLS " FROM objects WHERE uid = ? FOR UPDATE",
-	/* SQL_OBJ_INSERT */
+	"WHERE k.class = ? AND k.kind = ? AND k.value = ?" },
+	/* The row a read-modify-write works on (in a transaction). */
+	[SQL_OBJ_LOCK] = { ONCE,
+	"SELECT " OBJ_COLS " FROM objects WHERE uid = ? FOR UPDATE" },
+	[SQL_OBJ_INSERT] = { ONCE,
 	"INSERT INTO objects (uid, class, tenant_id, name, doc, version, "
 	"last_modified, last_modified_on, last_modified_by) "
-	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
-	/* SQL_OBJ_UPDATE */
-	"UPDATE objects SET tenant_id = ?, name = ?, doc = ?, version = version + 1, "
-	"last_modified = ?, last_modified_on = ?, last_modified_by = ? "
-	"WHERE uid = ?",
-	/* SQL_OBJ_DELETE */
-	"DELETE FROM objects WHERE uid = ?",
-	/* SQL_KEY_INSERT */
-	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)",
-	/* SQL_KEY_DELETE_ALL */
-	"DELETE FROM object_keys WHERE uid = ?",
-	/* SQL_REF_INSERT: a list naming one object twice needs one row */
-	"INSERT IGNORE INTO object_refs (uid, field, ref_uid) VALUES (?, ?, ?)",
-	/* SQL_REF_DELETE_ALL */
-	"DELETE FROM object_refs WHERE uid = ?",
-	/* SQL_REF_WHO: who refers to an object, for the reason a delete fails */
-	"SELECT o.class, o.name FROM object_refs r JOIN objects o ON o.uid = r.uid "
-	"WHERE r.ref_uid = ? ORDER BY o.class, o.name LIMIT 8",
-	/* SQL_REFRESH_INSERT */
+	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)" },
+	[SQL_OBJ_UPDATE] = { ONCE,
+	"UPDATE objects SET tenant_id = ?, name = ?, doc = ?, "
+	"version = version + 1, last_modified = ?, last_modified_on = ?, "
+	"last_modified_by = ? WHERE uid = ?" },
+	[SQL_OBJ_DELETE] = { ONCE,
+	"DELETE FROM objects WHERE uid = ?" },
+	[SQL_KEY_INSERT] = { ONCE,
+	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)" },
+	[SQL_KEY_DELETE_ALL] = { ONCE,
+	"DELETE FROM object_keys WHERE uid = ?" },
+	/* The largest key with a prefix: a naming pool's largest index. */
+	[SQL_KEY_MAX] = { RETRY,
+	"SELECT MAX(value) FROM object_keys WHERE class = ? AND kind = ? "
+	"AND value LIKE ?" },
+	/* A list naming one object twice needs one row. */
+	[SQL_REF_INSERT] = { ONCE,
+	"INSERT IGNORE INTO object_refs (uid, field, ref_uid) VALUES (?, ?, ?)" },
+	[SQL_REF_DELETE_ALL] = { ONCE,
+	"DELETE FROM object_refs WHERE uid = ?" },
+	/* Who refers to an object, for the reason a delete fails. */
+	[SQL_REF_WHO] = { RETRY,
+	"SELECT o.class, o.name FROM object_refs r JOIN objects o "
+	"ON o.uid = r.uid WHERE r.ref_uid = ? ORDER BY o.class, o.name LIMIT 8" },
+	/* jti is random and unique: a second run finds the first's row. */
+	[SQL_REFRESH_INSERT] = { RETRY,
 	"INSERT INTO refresh_tokens (jti, family, admin_uid, expires_at) "
-	"VALUES (?, ?, ?, ?)",
-	/* SQL_REFRESH_GET */
+	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE jti = jti" },
+	[SQL_REFRESH_GET] = { ONCE,
 	"SELECT family, admin_uid, used, revoked FROM refresh_tokens "
-	"WHERE jti = ? FOR UPDATE",
-	/* SQL_REFRESH_USE */
-	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0",
-	/* SQL_REFRESH_REVOKE_FAMILY */
-	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?",
-	/* SQL_CLUSTER_LIST */
-	"SELECT k, v FROM cluster_settings ORDER BY k",
-	/* SQL_CLUSTER_SET */
+	"WHERE jti = ? FOR UPDATE" },
+	[SQL_REFRESH_USE] = { ONCE,
+	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0" },
+	[SQL_REFRESH_REVOKE_FAMILY] = { RETRY,
+	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?" },
+	[SQL_CLUSTER_LIST] = { RETRY,
+	"SELECT k, v FROM cluster_settings ORDER BY k" },
+	[SQL_CLUSTER_SET] = { RETRY,
 	"INSERT INTO cluster_settings (k, v) VALUES (?, ?) "
-	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
-	/* SQL_JOB_INSERT */
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
+	[SQL_TENANT_SETTING_LIST] = { RETRY,
+	"SELECT k, v FROM tenant_settings WHERE tenant_id = ? ORDER BY k" },
+	[SQL_TENANT_SETTING_GET] = { RETRY,
+	"SELECT v FROM tenant_settings WHERE tenant_id = ? AND k = ?" },
+	[SQL_TENANT_SETTING_SET] = { RETRY,
+	"INSERT INTO tenant_settings (tenant_id, k, v) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
+	/* uid is random and unique: a second run finds the first's row. */
+	[SQL_JOB_INSERT] = { RETRY,
 	"INSERT INTO jobs (uid, tenant_id, kind, target, params, created_by, "
-	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	/* SQL_JOB_GET */
+	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE uid = uid" },
+	[SQL_JOB_GET] = { RETRY,
 	"SELECT uid, tenant_id, kind, target, params, state, attempts, result, "
 	"created_by, created_at + 0e0, started_at + 0e0, finished_at + 0e0 "
-	"FROM jobs WHERE uid = ?",
-	/* SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue */
+	"FROM jobs WHERE uid = ?" },
+	/* SKIP LOCKED lets several jobd share the queue. */
+	[SQL_JOB_CLAIMABLE] = { ONCE,
 	"SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ? "
-	"FOR UPDATE SKIP LOCKED",
-	/* SQL_JOB_CLAIM */
+	"FOR UPDATE SKIP LOCKED" },
+	[SQL_JOB_CLAIM] = { ONCE,
 	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
-	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
-	/* SQL_JOB_LOAD */
-	"SELECT kind, params FROM jobs WHERE id = ?",
-	/* SQL_JOB_LOCK: held by the runner for as long as the job runs */
-	"SELECT GET_LOCK(?, 0)",
-	/* SQL_JOB_START */
+	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'" },
+	[SQL_JOB_LOAD] = { RETRY,
+	"SELECT kind, params FROM jobs WHERE id = ?" },
+	/* Held by the runner for as long as the job runs: its connection's. */
+	[SQL_JOB_LOCK] = { ONCE,
+	"SELECT GET_LOCK(?, 0)" },
+	/* Whether it moved the row is the answer: never run twice. */
+	[SQL_JOB_START] = { ONCE,
 	"UPDATE jobs SET state = 'running', started_at = ? "
-	"WHERE id = ? AND state = 'claimed'",
-	/* SQL_JOB_FINISH */
-	"UPDATE jobs SET state = ?, result = ?, finished_at = ? "
-	"WHERE id = ? AND state = 'running'",
-	/* SQL_JOB_UNFINISHED */
-	"SELECT id, state, COALESCE(claimed_at, 0) + 0e0 FROM jobs "
-	"WHERE state IN ('claimed', 'running')",
-	/* SQL_JOB_LOCK_FREE */
-	"SELECT IS_FREE_LOCK(?)",
-	/* SQL_JOB_FAIL_ORPHAN */
-	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
-	"WHERE id = ? AND state = 'running'",
-	/* SQL_JOB_REQUEUE_ORPHAN */
-	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
-	"WHERE id = ? AND state = 'claimed'",
-	/* SQL_TENANT_LOCK: serializes assignment from a tenant's default pool */
-	"SELECT id FROM tenants WHERE id = ? FOR UPDATE",
+	"WHERE id = ? AND state = 'claimed'" },
 	/*
-	 * SQL_KEY_VALUES: identifiers in use with a prefix (a naming pool's
-	 * indexes); a locking read sees the newest rows, not the snapshot.
+	 * The second clause matches the row this statement already wrote
+	 * (same state, same time), so a second run after a lost answer
+	 * finds it (CLIENT_FOUND_ROWS) and reports it written.
 	 */
+	[SQL_JOB_FINISH] = { RETRY,
+	"UPDATE jobs SET state = ?, result = ?, finished_at = ? "
+	"WHERE id = ? AND (state = 'running' OR "
+	"(state = ? AND finished_at = ?))" },
+	[SQL_JOB_UNFINISHED] = { RETRY,
+	"SELECT id, state, COALESCE(claimed_at, 0) + 0e0 FROM jobs "
+	"WHERE state IN ('claimed', 'running')" },
+	[SQL_JOB_LOCK_FREE] = { RETRY,
+	"SELECT IS_FREE_LOCK(?)" },
+	[SQL_JOB_FAIL_ORPHAN] = { ONCE,
+	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
+	"WHERE id = ? AND state = 'running'" },
+	[SQL_JOB_REQUEUE_ORPHAN] = { ONCE,
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+	"WHERE id = ? AND state = 'claimed'" },
+	/* Serializes assignment from a tenant's default pool. */
+	[SQL_TENANT_LOCK] = { ONCE,
+	"SELECT id FROM tenants WHERE id = ? FOR UPDATE" },
+	/*
+	 * Identifiers in use with a prefix (a naming pool's indexes); a
+	 * locking read sees the newest rows, not the snapshot.
+	 */
+	[SQL_KEY_VALUES] = { ONCE,
 	"SELECT value FROM object_keys WHERE class = ? AND kind = ? "
-	"AND value LIKE ? LOCK IN SHARE MODE",
-	/* SQL_CLUSTER_GET */
-	"SELECT v FROM cluster_settings WHERE k = ?",
-	/* SQL_STATUS_GET */
-	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?",
-	/* SQL_STATUS_PUT */
+	"AND value LIKE ? LOCK IN SHARE MODE" },
+	[SQL_STATUS_GET] = { RETRY,
+	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?" },
+	[SQL_STATUS_PUT] = { RETRY,
 	"INSERT INTO node_status (uid, status, updated_at) VALUES (?, ?, ?) "
 	"ON DUPLICATE KEY UPDATE status = VALUES(status), "
-	"updated_at = VALUES(updated_at)",
+	"updated_at = VALUES(updated_at)" },
 	/*
-	 * SQL_NODE_SCAN: what selectors read, for every node in scope (0:
-	 * all); the status only when asked for, as it is the bulk of it.
+	 * What selectors read, for every node in scope (0: all); the status
+	 * only when asked for, as it is the bulk of it.
 	 */
+	[SQL_NODE_SCAN] = { RETRY,
 	"SELECT o.uid, o.doc, IF(?, s.status, NULL) FROM objects o "
 	"LEFT JOIN node_status s ON s.uid = o.uid "
-	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
-	/* SQL_OBJ_UIDS: every object in scope (0: all), for /cluster/summary */
+	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name" },
+	/* Every object in scope (0: all), for /cluster/summary. */
+	[SQL_OBJ_UIDS] = { RETRY,
 	"SELECT class, uid FROM objects WHERE (? = 0 OR tenant_id = ?) "
-	"ORDER BY class, name",
-	/* SQL_REF_FROM: who refers to an object through one field */
-	"SELECT uid FROM object_refs WHERE ref_uid = ? AND field = ?",
+	"ORDER BY class, name" },
+	/* Who refers to an object through one field. */
+	[SQL_REF_FROM] = { RETRY,
+	"SELECT uid FROM object_refs WHERE ref_uid = ? AND field = ?" },
+	/* Secret attribute values, kept apart from the documents. */
+	[SQL_SECRET_LIST] = { RETRY,
+	"SELECT k, v FROM object_secrets WHERE uid = ? ORDER BY k" },
+	[SQL_SECRET_PUT] = { ONCE,
+	"INSERT INTO object_secrets (uid, k, v) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
+	[SQL_SECRET_DELETE] = { ONCE,
+	"DELETE FROM object_secrets WHERE uid = ? AND k = ?" },
 };
 
 #define DB_MAX_PARAMS	12
@@ -164,8 +218,44 @@ struct db {
 	MYSQL_STMT		*stmt[SQL__MAX];
 	int			 broken;	/* reconnect before next use */
 	int			 in_tx;
-	char			 info[128];
 };
+
+/*
+ * Test faults.  CORRAL_TEST_DB_FAULTS names a file holding one word; the
+ * first connection to reach the matching point takes the file (rename,
+ * so exactly one does) and fails there once, against the real server:
+ *   commit      the next COMMIT is refused as Galera refuses a
+ *               transaction that lost certification: the server rolls
+ *               it back and the client sees ER_LOCK_DEADLOCK.
+ *   lost-write  the next write outside a transaction is executed by the
+ *               server, then the connection is closed before its answer
+ *               is read, as a network or server failure would.
+ * A single private server produces neither on demand; the handling of
+ * both is what the tests check.  Without the variable this costs one
+ * getenv per commit or write.
+ */
+static int
+db_fault(const char *word)
+{
+	const char	*path = getenv("CORRAL_TEST_DB_FAULTS");
+	char		 buf[32], taken[4096];
+	FILE		*f;
+	size_t		 n;
+
+	if (path == NULL || *path == '\0' || (f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, " \t\r\n")] = '\0';
+	if (strcmp(buf, word) != 0)
+		return 0;
+	snprintf(taken, sizeof(taken), "%s.taken", path);
+	if (rename(path, taken) == -1)
+		return 0;	/* another connection took it */
+	log_warn("test fault: %s", word);
+	return 1;
+}
 
 static void
 db_disconnect(struct db *db)
@@ -195,25 +285,33 @@ db_connect(struct db *db)
 	if ((db->my = mysql_init(NULL)) == NULL)
 		return -1;
 	mysql_optionsv(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	/* Reconnecting silently would lose prepared statements and session state. */
+	/*
+	 * Reconnecting silently would lose prepared statements and session
+	 * state.  CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched,
+	 * so one that finds its own earlier write counts it (SQL_JOB_FINISH).
+	 */
 	mysql_optionsv(db->my, MYSQL_OPT_RECONNECT, &off);
 	mysql_optionsv(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(db->my, c->db_host, c->db_user, c->db_password,
 	    c->db_name, c->db_host != NULL ? (unsigned int)c->db_port : 0,
-	    c->db_host != NULL ? NULL : c->db_socket, 0) == NULL) {
+	    c->db_host != NULL ? NULL : c->db_socket, CLIENT_FOUND_ROWS) == NULL) {
 		log_err("database connect: %s", mysql_error(db->my));
 		goto fail;
 	}
 	for (i = 0; i < SQL__MAX; i++) {
+		if (sqls[i].text == NULL) {
+			log_err("statement %zu has no text in sqls[]", i);
+			goto fail;
+		}
 		if ((db->stmt[i] = mysql_stmt_init(db->my)) == NULL ||
-		    mysql_stmt_prepare(db->stmt[i], sqls[i], strlen(sqls[i])) != 0) {
+		    mysql_stmt_prepare(db->stmt[i], sqls[i].text,
+		    strlen(sqls[i].text)) != 0) {
 			log_err("prepare statement %zu: %s", i,
 			    db->stmt[i] != NULL ? mysql_stmt_error(db->stmt[i]) :
 			    mysql_error(db->my));
 			goto fail;
 		}
 	}
-	snprintf(db->info, sizeof(db->info), "%s", mysql_get_server_info(db->my));
 	db->broken = 0;
 	db->in_tx = 0;
 	return 0;
@@ -273,11 +371,11 @@ db_ready(struct db *db)
 	return db_connect(db);
 }
 
-/* The server's version string, for GET /cluster/database. */
-const char *
-db_server_info(struct db *db)
+/* Whether a transaction is open on the handle. */
+int
+db_in_tx(const struct db *db)
 {
-	return db->info;
+	return db->in_tx;
 }
 
 static enum dbrc
@@ -286,6 +384,10 @@ db_errcode(struct db *db, unsigned int err, const char *what, const char *msg)
 	switch (err) {
 	case ER_DUP_ENTRY:
 		return DB_DUP;
+	case ER_LOCK_DEADLOCK:		/* also Galera's certification failure */
+	case ER_LOCK_WAIT_TIMEOUT:
+		log_warn("database conflict (%s): %s", what, msg);
+		return DB_CONFLICT;
 	case ER_ROW_IS_REFERENCED_2:
 	case ER_NO_REFERENCED_ROW_2:
 	case ER_ROW_IS_REFERENCED:
@@ -360,6 +462,12 @@ db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
 	if (mysql_stmt_execute(st) != 0)
 		return db_errcode(db, mysql_stmt_errno(st), "execute",
 		    mysql_stmt_error(st));
+	if (!db->in_tx && mysql_stmt_field_count(st) == 0 &&
+	    db_fault("lost-write")) {
+		db_disconnect(db);
+		return db_errcode(db, CR_SERVER_LOST, "execute",
+		    "Lost connection to server during query (test fault)");
+	}
 	/*
 	 * Buffer the whole result client-side so other statements can run on
 	 * this connection while the caller walks the rows.
@@ -387,8 +495,8 @@ db_run(struct db *db, enum sql id, const char *fmt, ...)
 		va_start(ap, fmt);
 		rc = db_execute(db, id, fmt, ap);
 		va_end(ap);
-		/* Outside a transaction nothing is lost by trying afresh. */
-		if (rc != DB_GONE || db->in_tx)
+		/* Run it again only where a second run can do no harm. */
+		if (rc != DB_GONE || db->in_tx || sqls[id].retry != RETRY)
 			break;
 	}
 	return rc;
@@ -518,19 +626,47 @@ db_begin(struct db *db)
 	return DB_OK;
 }
 
-/* Commit the open transaction.  Only after DB_OK may a 2xx be sent. */
+/*
+ * Leave the transaction whatever state the session is in: roll back what
+ * is open and turn autocommit on again.  A session where either fails is
+ * dropped, and the next use starts a fresh one, which has autocommit on.
+ */
+static void
+db_end_tx(struct db *db, int rollback)
+{
+	db->in_tx = 0;
+	if (db->my == NULL || db->broken)
+		return;
+	if ((rollback && mysql_rollback(db->my) != 0) ||
+	    mysql_autocommit(db->my, 1) != 0) {
+		log_warn("database session could not leave its transaction "
+		    "(%s); reconnecting", mysql_error(db->my));
+		db->broken = 1;
+	}
+}
+
+/*
+ * Commit the open transaction.  Only after DB_OK may a 2xx be sent.  A
+ * refused COMMIT (DB_CONFLICT: a deadlock, or Galera certification) has
+ * changed nothing; DB_GONE leaves it unknown whether it happened.  Either
+ * way the session is back in autocommit mode, so the next statement is
+ * not silently part of a transaction nobody will commit.
+ */
 enum dbrc
 db_commit(struct db *db)
 {
 	enum dbrc	 rc = DB_OK;
 
-	if (mysql_commit(db->my) != 0)
+	if (db->my == NULL || db->broken)
+		rc = DB_GONE;
+	else if (db_fault("commit")) {
+		(void)mysql_rollback(db->my);
+		rc = db_errcode(db, ER_LOCK_DEADLOCK, "commit",
+		    "Deadlock found when trying to get lock (test fault)");
+	} else if (mysql_commit(db->my) != 0)
 		rc = db_errcode(db, mysql_errno(db->my), "commit",
 		    mysql_error(db->my));
-	if (rc == DB_OK && mysql_autocommit(db->my, 1) != 0)
-		rc = db_errcode(db, mysql_errno(db->my), "autocommit",
-		    mysql_error(db->my));
-	db->in_tx = 0;
+	db_end_tx(db, rc != DB_OK);
 	return rc;
 }
 
@@ -538,12 +674,6 @@ db_commit(struct db *db)
 void
 db_rollback(struct db *db)
 {
-	if (!db->in_tx)
-		return;
-	db->in_tx = 0;
-	if (db->my == NULL || db->broken)
-		return;
-	if (mysql_rollback(db->my) != 0 || mysql_autocommit(db->my, 1) != 0)
-		db_errcode(db, mysql_errno(db->my), "rollback",
-		    mysql_error(db->my));
+	if (db->in_tx)
+		db_end_tx(db, 1);
 }

@@ -4,7 +4,7 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, freeipmi to ipmi.c.
+ * and PAM to auth.c, freeipmi to ipmi.c (corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -16,11 +16,13 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		3
+#define SCHEMA_VERSION		4
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
 #define MGMT_TENANT		"cw-management"
+
+#define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ conf.c */
 
@@ -52,6 +54,9 @@ struct conf {
 	int		 auth_access_ttl;	/* seconds */
 	int		 auth_refresh_ttl;	/* seconds */
 	int		 auth_leeway;		/* clock skew allowed, seconds */
+	/* [attributes] */
+	char		*attr_secret_keys;	/* shown masked: "ipmi_pass ..." */
+	char		*attr_node_protected;	/* more keys a node may not write */
 	/* [jobd] */
 	char		*jobd_socket;	/* datagram socket jobd wakes on */
 	int		 jobd_workers;	/* jobs run at once */
@@ -61,11 +66,13 @@ struct conf {
 
 int		 conf_load(struct conf *, const char *path);
 void		 conf_free(struct conf *);
+int		 conf_list_has(const char *list, const char *word);
 
 /* ------------------------------------------------------------------ util.c */
 
 void		*xmalloc(size_t);
 void		*xcalloc(size_t, size_t);
+void		*xrealloc(void *, size_t);
 char		*xstrdup(const char *);
 int		 xasprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -80,6 +87,7 @@ int		 valid_name(const char *);
 int		 valid_text(const char *, size_t max);
 int		 valid_dnsname(const char *);
 int		 hex_digit(char);
+void		 utf8_clean(char *);
 
 #define IP_STR_MAX		46	/* INET6_ADDRSTRLEN */
 int		 ip_parse(const char *, unsigned char out[16]);
@@ -87,6 +95,24 @@ const char	*ip_format(const unsigned char[16], int fam, char *buf);
 int		 ip_same_prefix(const unsigned char *, const unsigned char *, int bits);
 int		 ip_add(unsigned char[16], unsigned long long);
 long long	 ip_diff(const unsigned char[16], const unsigned char[16]);
+
+/* ------------------------------------------------------------------ set.c */
+
+/*
+ * A set of fixed-width keys (indexes, addresses), kept sorted: lookups
+ * are a binary search, and keys added in ascending order (as assignment
+ * hands them out) are appended.
+ */
+struct keyset {
+	unsigned char	*keys;
+	size_t		 n, cap, width;
+};
+
+void		 keyset_init(struct keyset *, size_t width);
+void		 keyset_free(struct keyset *);
+int		 keyset_has(const struct keyset *, const void *key);
+int		 keyset_add(struct keyset *, const void *key);	/* 1 new, 0 had it */
+void		 keyset_index_key(long long, unsigned char out[8]);
 
 /* ------------------------------------------------------------------ log.c */
 
@@ -111,7 +137,6 @@ void		 log_msg(enum loglvl, const char *, ...)
  */
 enum sql {
 	SQL_SCHEMA_VERSION,
-	SQL_DB_INFO,
 	SQL_TENANT_BY_NAME,
 	SQL_TENANT_BY_ID,
 	SQL_OBJ_LIST,
@@ -126,6 +151,7 @@ enum sql {
 	SQL_OBJ_DELETE,
 	SQL_KEY_INSERT,
 	SQL_KEY_DELETE_ALL,
+	SQL_KEY_MAX,
 	SQL_REF_INSERT,
 	SQL_REF_DELETE_ALL,
 	SQL_REF_WHO,
@@ -135,6 +161,9 @@ enum sql {
 	SQL_REFRESH_REVOKE_FAMILY,
 	SQL_CLUSTER_LIST,
 	SQL_CLUSTER_SET,
+	SQL_TENANT_SETTING_LIST,
+	SQL_TENANT_SETTING_GET,
+	SQL_TENANT_SETTING_SET,
 	SQL_JOB_INSERT,
 	SQL_JOB_GET,
 	SQL_JOB_CLAIMABLE,
@@ -149,12 +178,14 @@ enum sql {
 	SQL_JOB_REQUEUE_ORPHAN,
 	SQL_TENANT_LOCK,
 	SQL_KEY_VALUES,
-	SQL_CLUSTER_GET,
 	SQL_STATUS_GET,
 	SQL_STATUS_PUT,
 	SQL_NODE_SCAN,
 	SQL_OBJ_UIDS,
 	SQL_REF_FROM,
+	SQL_SECRET_LIST,
+	SQL_SECRET_PUT,
+	SQL_SECRET_DELETE,
 	SQL__MAX
 };
 
@@ -163,6 +194,7 @@ enum dbrc {
 	DB_DONE,	/* db_next: no more rows */
 	DB_DUP,		/* unique key violated */
 	DB_REF,		/* foreign key violated */
+	DB_CONFLICT,	/* a concurrent change won (deadlock, certification) */
 	DB_GONE,	/* connection lost; reconnect was scheduled */
 	DB_ERROR	/* anything else; logged */
 };
@@ -180,7 +212,7 @@ long long	 db_insert_id(struct db *, enum sql);
 enum dbrc	 db_begin(struct db *);
 enum dbrc	 db_commit(struct db *);
 void		 db_rollback(struct db *);
-const char	*db_server_info(struct db *);
+int		 db_in_tx(const struct db *);
 
 /* ------------------------------------------------------------------ auth.c */
 
@@ -189,6 +221,7 @@ const char	*db_server_info(struct db *);
 #define ROLE_OPERATOR		0x02u	/* power, exec, status */
 #define ROLE_CONFIGADMIN	0x04u	/* create and change objects */
 #define ROLE_FULLADMIN		0x08u	/* everything in its tenant */
+#define ROLES_ALL		0x0fu
 
 enum toktype { TOK_ACCESS, TOK_REFRESH };
 
@@ -235,13 +268,11 @@ int		 role_parse(const char *name, unsigned int *bit);
 const char	*role_name(unsigned int bit);
 json_t		*roles_json(unsigned int roles);	/* new reference */
 
-/* ------------------------------------------------------------------ req.c, resp.c */
-
-enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M__MAX };
+/* ------------------------------------------------------------------ ctx.c */
 
 /*
- * Outcomes a handler returns.  resp.c maps each to an HTTP status and
- * renders {"success": false, "reason": ...} from req.reason.
+ * Outcomes.  resp.c maps each to an HTTP status and renders
+ * {"success": false, "reason": ...} from the context's reason.
  */
 enum apierr {
 	API_OK,			/* 200 */
@@ -258,75 +289,61 @@ enum apierr {
 	API__MAX
 };
 
-/* Who is asking, from a verified token; zeroed for public routes. */
-struct ident {
-	int		 authed;
-	struct claims	 tok;
-	int		 super;		/* fulladmin of the management tenant */
-};
-
-#define ROUTE_MAX_PARAMS	4
-
-struct route;
+#define SCOPE_ALL	0LL	/* scope.tenant: every tenant */
+#define SCOPE_NONE	(-1LL)	/* scope.tenant: no tenant at all */
+#define ACTOR_MAX	(NAME_MAX_LEN + 8)
 
 /*
- * Everything of one request.  Freed by req_free() when the response is
- * out, so handlers allocate onto it and never clean up by hand.
+ * Whom an engine call works for: the tenant its reads and writes are
+ * confined to, the name it writes as (last_modified_by) and the roles
+ * that name holds.  A value, built where the call is made, so a wider
+ * view than the caller's is visible at the call site.
  */
-struct req {
-	void			*fcgx;		/* FCGX_Request *, opaque here */
-	struct db		*db;
-	const struct conf	*conf;
-	const struct authkey	*key;
-	enum method		 method;
-	const char		*path;		/* below /api/v1, no query */
-	const char		*query;
-	const char		*remote_addr;
-	const char		*request_id;
-	const char		*content_type;
-	const char		*authorization;
-	const char		*host;		/* the Host the client asked for */
-	char			*body;		/* raw, NUL-terminated, or NULL */
-	size_t			 bodylen;
-	json_t			*json;		/* decoded body, or NULL */
-	const struct route	*route;
-	char			*params[ROUTE_MAX_PARAMS];	/* :captures */
-	size_t			 nparams;
-	struct ident		 who;
-	char			 reason[512];
-	json_t			*data;		/* "data" of a success */
-	int			 raw;		/* handler wrote its own output */
-	/*
-	 * What a class keeps across the objects of one request (node
-	 * assignment caches the indexes and addresses in use); freed with
-	 * scratch_free when the request ends.
-	 */
-	void			*scratch;
-	void			 (*scratch_free)(void *);
+struct scope {
+	long long	 tenant;		/* SCOPE_ALL, SCOPE_NONE or an id */
+	unsigned int	 roles;			/* ROLE_* bits */
+	char		 actor[ACTOR_MAX];	/* "admin1", "node:n3", "jobd" */
+	char		 actor_uid[UID_LEN + 1];/* the admin acting, or "" */
 };
 
-struct fcgx_listener;
+struct scope	 scope_of_tenant(long long tenant, unsigned int roles,
+		    const char *actor);
+struct scope	 scope_nobody(void);
+int		 scope_sees_secrets(const struct scope *, long long tenant);
 
-int		 req_listen(const char *path, int backlog);
-int		 req_accept(struct req *, int fd);	/* 0 ok, -1 stop */
-void		 req_finish(struct req *);
-int		 req_read_body(struct req *, size_t max);
-const char	*req_param(const struct req *, const char *name);
-const char	*req_query(const struct req *, const char *key, char *buf, size_t bufsz);
-enum apierr	 req_fail(struct req *, enum apierr, const char *, ...)
+/*
+ * One engine call's working state: a database connection, the scope,
+ * the reason of a failure for the client, and what the operation caches
+ * for the length of its transaction (node assignment).  A request holds
+ * one; corral-jobd, tools and wider lookups make their own.
+ */
+struct ctx {
+	struct db		*db;
+	const struct conf	*conf;
+	struct scope		 scope;
+	char			 reason[512];	/* valid UTF-8, always */
+	void			*cache;
+	void			 (*cache_free)(void *);
+};
+
+void		 ctx_init(struct ctx *, struct db *, const struct conf *,
+		    struct scope);
+void		 ctx_clear(struct ctx *);
+enum apierr	 ctx_fail(struct ctx *, enum apierr, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-enum apierr	 req_dbfail(struct req *, enum dbrc);
-void		 resp_send(struct req *, enum apierr);
-void		 resp_raw(struct req *, int status, const char *ctype,
-		    const char *body, size_t len);
-int		 resp_status(enum apierr);
+enum apierr	 ctx_vfail(struct ctx *, enum apierr, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+enum apierr	 ctx_internal(struct ctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+enum apierr	 ctx_dbfail(struct ctx *, enum dbrc);
+enum apierr	 ctx_pass(struct ctx *to, const struct ctx *from, enum apierr);
 
 /* ------------------------------------------------------------------ json.c */
 
 /*
- * Body specs: what a route accepts.  The router checks the body against
- * the spec before the handler runs; unknown keys give the reference's
- * "Unhandled parameter(s): ..." reason.
+ * Fields: a class's field table drives body checks, storage, output and
+ * /meta.  A route's body spec is its class's field table or one of its
+ * own.  Checks are pure: they return the outcome and write the reason.
  */
 enum ftype {
 	F_STRING, F_TEXT, F_NAME, F_INT, F_BOOL, F_OBJECT, F_ARRAY_STR,
@@ -336,13 +353,13 @@ enum ftype {
 	F_ENUM,		/* one of field.choices */
 	F_IP,		/* an IPv4 or IPv6 address */
 	F_MAC,		/* a MAC address; stored as aa:bb:cc:dd:ee:ff */
+	F_ATTRS,	/* key-value pairs; secret keys are sealed (attrs.c) */
 	F__MAX
 };
 
 #define F_REQUIRED	0x01u	/* must be present on create and PUT */
 #define F_READONLY	0x02u	/* shown, never written by clients */
 #define F_UNIQUE	0x04u	/* a second identifier, unique cluster-wide */
-#define F_SECRET	0x08u	/* never shown */
 
 struct field {
 	const char		*name;
@@ -357,14 +374,19 @@ struct field {
 struct bodyspec {
 	const struct field	*fields;
 	size_t			 nfields;
-	int			 any;	/* accept a non-object body */
+	int			 any;	/* any JSON body; the handler checks it */
 };
 
+/* A field table as a body spec: .spec = FIELDS(node_fields). */
+#define FIELDS(t)	{ .fields = (t), .nfields = nitems(t), .any = 0 }
+
+#define REASON_MAX	512
+
 json_t		*json_decode_strict(const char *, size_t, char *err, size_t errsz);
-enum apierr	 json_check_body(struct req *, const struct bodyspec *, int partial);
-enum apierr	 json_check_object(struct req *, const struct bodyspec *,
-		    const json_t *obj, int partial);
-enum apierr	 json_check_field(struct req *, const struct field *, json_t *);
+enum apierr	 json_check_object(const struct bodyspec *, const json_t *obj,
+		    int partial, char *why, size_t whysz);
+enum apierr	 json_check_field(const struct field *, const json_t *,
+		    char *why, size_t whysz);
 int		 valid_ip(const char *);
 
 /* How json_keys_edit changes an object's keys. */
@@ -379,108 +401,191 @@ int		 mac_normalize(const char *, char out[18]);
 int		 json_list_has(const json_t *list, const char *s);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
+void		 json_drop_nulls(json_t *obj);
+
+/* ------------------------------------------------------------------ out.c */
+
+/*
+ * A growing text buffer for answers written by hand: lists and objects
+ * spliced from their stored JSON rather than decoded and encoded again.
+ */
+struct outbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+void		 out_add(struct outbuf *, const char *, size_t);
+void		 out_str(struct outbuf *, const char *);
+void		 out_jstr(struct outbuf *, const char *);
+void		 out_double(struct outbuf *, double);
+void		 out_free(struct outbuf *);
 
 /* ------------------------------------------------------------------ obj.c */
 
-/*
- * An object class: its field table drives validation, storage, JSON output
- * and /meta.  Class files declare one and add what is special to them.
- */
-struct objrow;
-
-struct objclass {
-	const char		*name;		/* "admin": stored class, /admin/:id */
-	const char		*plural;	/* "admins" */
-	const char		*label;		/* "admin" in reasons */
-	const struct field	*fields;
-	size_t			 nfields;
-	const struct bodyspec	*spec;
-	int			 global_names;	/* names unique across tenants */
-	/* Fill defaults and check cross-field rules; may change doc. */
-	enum apierr		(*prepare)(struct req *, json_t *doc, int creating);
-	/* Render extra or derived fields into an object for output. */
-	void			(*render)(struct req *, json_t *out);
-	/* Whether the caller may apply body to the stored object (NULL: yes). */
-	enum apierr		(*may_change)(struct req *, const struct objrow *,
-				    const json_t *body);
-	/* Set for classes with a "frozen" field: the reason a change is refused. */
-	const char		*frozen_reason;
-	/*
-	 * Fill the fields the server assigns (a node's name, index, IP) in
-	 * the write's transaction, before it is stored; before is the
-	 * stored document, NULL on create.
-	 */
-	enum apierr		(*assign)(struct req *, struct objrow *o,
-				    const json_t *before);
-	/*
-	 * Extra identifiers unique across the cluster beyond F_UNIQUE
-	 * fields: appends [kind, value, "what=shown"] triples to keys.
-	 */
-	void			(*keys)(const struct objrow *o, json_t *keys);
-	/* POST /<plural> also takes a list of up to this many objects. */
-	size_t			 bulk_max;
-	/* The client may choose the UID on create ("uid" in the body). */
-	int			 client_uid;
+/* How a change is applied: what obj_change and the prepare hook see. */
+enum how {
+	HOW_CREATE,	/* a new object */
+	HOW_REPLACE,	/* PUT: fields not sent go to their defaults */
+	HOW_PATCH	/* PATCH: only the sent fields change */
 };
 
 struct objrow {
 	char		*uid;
 	char		*name;
 	long long	 tenant_id;
-	json_t		*doc;		/* owned */
-	long long	 version;
+	json_t		*doc;		/* owned; never holds a null value */
+	long long	 version;	/* 0: not stored yet */
 	double		 last_modified;
 	char		*last_modified_on;
 	char		*last_modified_by;
 };
 
+/*
+ * An object class: its field table drives validation, storage, JSON output
+ * and /meta.  Class files declare one with designated initializers and add
+ * only what is special to them through the hooks.
+ */
+struct objclass {
+	const char		*name;		/* "admin": stored class, /admin/:id */
+	const char		*plural;	/* "admins" */
+	const char		*label;		/* "admin" in reasons */
+	struct bodyspec		 spec;		/* FIELDS(admin_fields) */
+	int			 global_names;	/* names unique across tenants */
+	int			 client_uid;	/* the client may choose the UID */
+	size_t			 bulk_max;	/* POST also takes a list of this many */
+	/* Set for classes with a "frozen" field: the reason a change is refused. */
+	const char		*frozen_reason;
+	/* Fill defaults and check cross-field rules; may change doc. */
+	enum apierr		(*prepare)(struct ctx *, json_t *doc, enum how);
+	/* Whether the scope may apply change to the stored object. */
+	enum apierr		(*may_change)(struct ctx *, const struct objrow *,
+				    const json_t *change);
+	/* Whether the scope may delete the object. */
+	enum apierr		(*may_delete)(struct ctx *, const struct objrow *);
+	/*
+	 * Fill what the server assigns (a node's name, index, IP) or check
+	 * what needs the database (a pattern against the indexes in use),
+	 * in the write's transaction, before it is stored.  before is the
+	 * stored document (NULL on create), change what the client sent.
+	 */
+	enum apierr		(*assign)(struct ctx *, struct objrow *o,
+				    const json_t *before, const json_t *change);
+	/*
+	 * Extra identifiers unique across the cluster beyond F_UNIQUE
+	 * fields: appends [kind, value, "what=shown"] triples to keys.
+	 */
+	void			(*keys)(const struct objrow *o, json_t *keys);
+};
+
+/* Computes a PATCH-style change (new reference) from the locked stored row. */
+typedef enum apierr (*change_fn)(struct ctx *, const struct objrow *stored,
+		    const void *arg, json_t **change);
+/* Called with each object of obj_each. */
+typedef void	(*each_fn)(const struct objrow *, void *arg);
+/* Whether a rendered object matches what a search endpoint was given. */
+typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);
+
 void		 objrow_free(struct objrow *);
-enum dbrc	 obj_row_next(struct req *, enum sql, struct objrow *);
-json_t		*obj_render(struct req *, const struct objclass *, const struct objrow *);
-enum apierr	 obj_find(struct req *, const struct objclass *, const char *id,
+json_t		*obj_render(const struct objclass *, const struct objrow *);
+enum apierr	 obj_find(struct ctx *, const struct objclass *, const char *id,
 		    int for_update, struct objrow *out);
-enum apierr	 obj_list(struct req *, const struct objclass *);
-enum apierr	 obj_get(struct req *, const struct objclass *);
-enum apierr	 obj_create(struct req *, const struct objclass *, json_t *doc,
+enum apierr	 obj_list(struct ctx *, const struct objclass *, json_t **out);
+enum apierr	 obj_list_text(struct ctx *, const struct objclass *,
+		    struct outbuf *);
+enum apierr	 obj_get_text(struct ctx *, const struct objclass *,
+		    const char *id, struct outbuf *);
+enum apierr	 obj_create(struct ctx *, const struct objclass *, json_t *doc,
 		    long long tenant_id, char uid[UID_LEN + 1]);
-enum apierr	 obj_post(struct req *, const struct objclass *);
-enum apierr	 obj_update(struct req *, const struct objclass *, int replace);
-enum apierr	 obj_change(struct req *, const struct objclass *, const char *id,
-		    json_t *change, int replace);
-/* Computes a PATCH-style change (new reference) from the locked stored doc. */
-typedef enum apierr (*change_fn)(struct req *, const struct objrow *stored,
-		    void *arg, json_t **change);
-enum apierr	 obj_change_by(struct req *, const struct objclass *, const char *id,
-		    change_fn, void *arg);
+enum apierr	 obj_create_list(struct ctx *, const struct objclass *,
+		    const json_t *list, long long tenant_id, json_t **uids);
+enum apierr	 obj_change(struct ctx *, const struct objclass *, const char *id,
+		    json_t *change, enum how);
+enum apierr	 obj_change_by(struct ctx *, const struct objclass *,
+		    const char *id, change_fn, const void *arg);
 /* obj_field_edit's arg: which object-valued field, and how to edit it. */
 struct fieldedit {
 	const char	*field;
 	enum keyedit	 op;
+	const json_t	*body;		/* the keys to set or remove; NULL: all */
 };
-enum apierr	 obj_field_get(struct req *, const struct objclass *, const char *id,
-		    const char *field, json_t *empty);
-enum apierr	 obj_field_edit(struct req *, const struct objrow *stored,
-		    void *arg, json_t **change);
-long long	 tenant_lookup(struct req *, const char *name, enum apierr *);
-enum apierr	 obj_each(struct req *, const char *cls, long long tid,
-		    void (*fn)(const struct objrow *, void *), void *arg);
-enum apierr	 obj_ref_load(struct req *, const char *refclass, const char *field,
-		    long long tenant_id, const char *id, struct objrow *out);
-/* Whether a rendered object matches what a search endpoint was given. */
-typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);
-enum apierr	 obj_search(struct req *, const struct objclass *, match_fn,
-		    const char *what);
-enum apierr	 api_obj_list(struct req *);
-enum apierr	 api_obj_post(struct req *);
-enum apierr	 api_obj_get(struct req *);
-enum apierr	 api_obj_patch(struct req *);
-enum apierr	 api_obj_put(struct req *);
-enum apierr	 api_obj_delete(struct req *);
-enum apierr	 api_obj_meta(struct req *);
-enum apierr	 obj_delete(struct req *, const struct objclass *);
-enum apierr	 obj_meta(struct req *, const struct objclass *);
-enum apierr	 obj_store(struct req *, const struct objclass *, struct objrow *);
-long long	 scope_tenant(const struct req *);
+enum apierr	 obj_field_edit(struct ctx *, const struct objrow *,
+		    const void *arg, json_t **change);
+enum apierr	 obj_delete(struct ctx *, const struct objclass *, const char *id);
+enum apierr	 obj_store(struct ctx *, const struct objclass *, struct objrow *);
+enum apierr	 obj_each(struct ctx *, const struct objclass *, long long tid,
+		    each_fn, void *arg);
+enum apierr	 obj_ref_load(struct ctx *, const char *refclass,
+		    const char *field, long long tenant_id, const char *id,
+		    struct objrow *out);
+enum apierr	 obj_search(struct ctx *, const struct objclass *, match_fn,
+		    const char *what, json_t **out);
+json_t		*obj_meta(const struct objclass *);
+enum apierr	 obj_lock(struct ctx *, const char *uid);
+long long	 tenant_lookup(struct ctx *, const char *name, enum apierr *);
+enum apierr	 tenant_lock(struct ctx *, long long tid);
+
+/* ------------------------------------------------------------------ attrs.c */
+
+#define SECRET_MASK	"********"
+
+/*
+ * What merging nodes' attributes needs, loaded once: the groups, the
+ * pools' groups and the tenant's default group.
+ */
+struct attrview {
+	json_t	*groups;	/* attribute group UID -> its attributes */
+	json_t	*byname;	/* group name -> UID, in the tenant loaded */
+	json_t	*pool_group;	/* naming pool UID -> group UID */
+	char	*default_group;	/* the tenant's default_group, or NULL */
+	int	 clear;		/* groups hold secret values in the clear */
+};
+
+enum apierr	 attrs_check(const json_t *attrs, char *why, size_t whysz);
+int		 attr_is_secret(const struct conf *, const char *key);
+enum apierr	 attrs_seal(struct ctx *, const struct objclass *,
+		    struct objrow *o, json_t **sealed);
+enum apierr	 attrs_seal_write(struct ctx *, const char *uid,
+		    const json_t *sealed);
+enum apierr	 attrs_unseal(struct ctx *, const char *uid, json_t *attrs);
+enum apierr	 attrview_load(struct ctx *, long long tid, int clear,
+		    struct attrview *);
+void		 attrview_free(struct attrview *);
+json_t		*attrs_merged(const struct attrview *, const json_t *node_doc,
+		    const json_t *node_own);
+enum apierr	 attrs_node_may_write(struct ctx *, const struct objrow *node,
+		    const json_t *attrs);
+
+/* ------------------------------------------------------------------ settings.c */
+
+extern const struct bodyspec b_cluster;
+enum apierr	 settings_get(struct ctx *, long long tenant, int show_secrets,
+		    json_t **out);
+enum apierr	 settings_patch(struct ctx *, long long tenant, const json_t *body,
+		    int may_cluster);
+enum apierr	 setting_string(struct ctx *, long long tenant, const char *k,
+		    char **out);
+
+/* ------------------------------------------------------------------ assign.c */
+
+/*
+ * Node assignment (index, name, address, domain).  The rules are pure
+ * functions over plain sets so they can be tested without a database;
+ * node_assign is the class hook that feeds them from it.
+ */
+int		 assign_index(const struct keyset *used, long long first,
+		    long long *cursor, long long *out);
+const char	*assign_net_ip(const json_t *net, long long idx,
+		    const struct keyset *used, const char *mine,
+		    char buf[IP_STR_MAX + 1]);
+const char	*assign_ip_plus(const char *base, long long off,
+		    char buf[IP_STR_MAX + 1]);
+const json_t	*assign_net_for_index(const json_t *nets, long long idx);
+const json_t	*assign_net_holding(const json_t *nets, const char *ip);
+enum apierr	 node_assign(struct ctx *, struct objrow *, const json_t *before,
+		    const json_t *change);
+void		 node_index_keys(const struct objrow *, json_t *keys);
+enum apierr	 node_index_max(struct ctx *, long long tid, const char *pool,
+		    long long *max);
 
 /*
  * The pure parsers (naming.c, tmpl.c, uri.c): no database, request or
@@ -570,6 +675,66 @@ unsigned int	 sel_uses(const struct sel *);
 
 void		 sel_free(struct sel *);
 
+/* ------------------------------------------------------------------ req.c, resp.c */
+
+enum method { M_GET, M_POST, M_PUT, M_PATCH, M_DELETE, M_HEAD, M__MAX };
+
+/* Who is asking, from a verified token; zeroed for public routes. */
+struct ident {
+	int		 authed;
+	struct claims	 tok;
+	int		 super;		/* fulladmin of the management tenant */
+};
+
+#define ROUTE_MAX_PARAMS	4
+
+struct route;
+
+/*
+ * Everything of one request.  Freed by req_finish() when the response is
+ * out, so handlers allocate onto it and never clean up by hand.
+ */
+struct req {
+	void			*fcgx;		/* FCGX_Request *, opaque here */
+	const struct conf	*conf;
+	const struct authkey	*key;
+	enum method		 method;
+	const char		*path;		/* below /api/v1, no query */
+	const char		*query;
+	const char		*remote_addr;
+	const char		*request_id;
+	const char		*content_type;
+	const char		*authorization;
+	const char		*host;		/* the Host the client asked for */
+	char			*body;		/* raw, NUL-terminated, or NULL */
+	size_t			 bodylen;
+	json_t			*json;		/* decoded body, or NULL */
+	const struct route	*route;
+	char			*params[ROUTE_MAX_PARAMS];	/* :captures */
+	size_t			 nparams;
+	struct ident		 who;
+	struct ctx		 ctx;		/* the caller's scope; the reason */
+	json_t			*data;		/* "data" of a success */
+	int			 raw;		/* handler wrote its own output */
+};
+
+int		 req_init(void);
+int		 req_listen(const char *path, int backlog);
+int		 req_accept(struct req *, int fd);	/* 0 ok, -1 stop */
+void		 req_shutdown(void);
+void		 req_finish(struct req *);
+enum apierr	 req_read_body(struct req *, size_t max);
+const char	*req_param(const struct req *, const char *name);
+const char	*req_id(const struct req *);
+const char	*req_query(const struct req *, const char *key, char *buf, size_t bufsz);
+enum apierr	 req_fail(struct req *, enum apierr, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 resp_send(struct req *, enum apierr);
+void		 resp_raw(struct req *, int status, const char *ctype,
+		    const char *body, size_t len);
+void		 resp_out(struct req *, struct outbuf *);
+int		 resp_status(enum apierr);
+
 /* ------------------------------------------------------------------ route.c */
 
 enum need {
@@ -590,72 +755,75 @@ struct route {
 	handler_fn		 handler;
 	enum need		 need;
 	const struct bodyspec	*body;		/* NULL: no body accepted */
-	const struct objclass	*cls;		/* for the generic api_obj_* */
+	const struct objclass	*cls;		/* the class a generic handler serves */
+	const void		*arg;		/* what else the handler is told */
 };
 
 enum apierr	 route_dispatch(struct req *);
 const struct route *route_match(enum method, const char *path,
 		    char **params, size_t *nparams, int *path_known);
-int		 route_count(void);
+size_t		 route_count(void);
+const struct route *route_at(size_t);
+const char	*route_need_name(enum need);
+const char	*method_name(enum method);
 
 /* ------------------------------------------------------------------ handlers */
 
+/* api_obj.c: the standard routes of every class */
+enum apierr	 api_obj_list(struct req *);
+enum apierr	 api_obj_post(struct req *);
+enum apierr	 api_obj_get(struct req *);
+enum apierr	 api_obj_patch(struct req *);
+enum apierr	 api_obj_put(struct req *);
+enum apierr	 api_obj_delete(struct req *);
+enum apierr	 api_obj_meta(struct req *);
+enum apierr	 api_obj_search(struct req *);
+enum apierr	 api_obj_field_get(struct req *);
+
+/* A search endpoint's route argument: how to match, what to answer. */
+struct search {
+	match_fn	 match;
+};
+
 /* api_auth.c */
+extern const struct bodyspec b_login, b_admin_newtoken;
 enum apierr	 api_login(struct req *);
 enum apierr	 api_newtoken(struct req *);
 enum apierr	 api_admin_newtoken(struct req *);
 enum apierr	 api_whoami(struct req *);
 
 /* class_admin.c */
+/* How the keys endpoints combine the stored list with the sent one. */
+enum keyop { KEYS_ADD, KEYS_SET, KEYS_REMOVE };
 extern const struct objclass admin_class;
-extern const struct bodyspec b_admin, b_keys, b_gui, b_admin_newtoken, b_login;
-enum apierr	 api_admin_list(struct req *);
-enum apierr	 api_admin_post(struct req *);
-enum apierr	 api_admin_get(struct req *);
-enum apierr	 api_admin_patch(struct req *);
-enum apierr	 api_admin_put(struct req *);
-enum apierr	 api_admin_delete(struct req *);
-enum apierr	 api_admin_meta(struct req *);
-enum apierr	 api_admin_keys_post(struct req *);
-enum apierr	 api_admin_keys_put(struct req *);
-enum apierr	 api_admin_keys_delete(struct req *);
-enum apierr	 api_admin_gui_get(struct req *);
-enum apierr	 api_admin_gui_patch(struct req *);
-enum apierr	 api_admin_gui_delete(struct req *);
+extern const struct bodyspec b_keys, b_gui;
+enum apierr	 api_admin_keys(struct req *);
+enum apierr	 api_admin_gui(struct req *);
 int		 admin_bootstrap(struct db *, const struct conf *, const char *name);
 
 /* attrs.c */
-enum apierr	 attrs_check(struct req *, const json_t *attrs);
 enum apierr	 api_attrs_get(struct req *);
-enum apierr	 api_attrs_put(struct req *);
-enum apierr	 api_attrs_patch(struct req *);
-enum apierr	 api_attrs_delete(struct req *);
+enum apierr	 api_attrs_edit(struct req *);
 
-/* class_*.c: the classes served by the generic handlers */
+/* class_*.c: the classes */
 extern const struct objclass attrib_class, image_class, bootconfig_class,
 		    distro_class, repo_class, gitrepo_class, net_class,
 		    hostname_class, dyngroup_class, namingpool_class, node_class,
 		    head_class;
-extern const struct bodyspec b_attrib, b_image, b_bootconfig, b_distro,
-		    b_repo, b_gitrepo, b_net, b_hostname, b_dyngroup,
-		    b_namingpool, b_node, b_node_or_list, b_head, b_putstatus,
-		    b_putstatus_uid;
+extern const struct search nets_byname, nets_byip, nets_bykey, nets_byiface,
+		    hostnames_bypart;
 /* any JSON body; the handler checks it */
-extern const struct bodyspec b_any;
+extern const struct bodyspec b_any, b_putstatus, b_putstatus_uid;
 enum apierr	 api_bootconfig_errors(struct req *);
 enum apierr	 api_bootconfigs_errors(struct req *);
 enum apierr	 api_gitrepo_url(struct req *);
-enum apierr	 api_nets_byname(struct req *);
-enum apierr	 api_nets_byip(struct req *);
-enum apierr	 api_nets_bykey(struct req *);
-enum apierr	 api_nets_byiface(struct req *);
-enum apierr	 api_hostnames_bypart(struct req *);
+enum apierr	 api_dyngroup_nodes(struct req *);
+enum apierr	 api_namingpools_info(struct req *);
+enum apierr	 api_namingpool_push(struct req *);
 
 /* api_node.c */
 enum apierr	 api_node_attrs_get(struct req *);
-enum apierr	 api_node_groups_get(struct req *);
-enum apierr	 api_node_groups_post(struct req *);
-enum apierr	 api_node_groups_delete(struct req *);
+enum apierr	 api_node_groups(struct req *);
 enum apierr	 api_node_status_get(struct req *);
 enum apierr	 api_node_putstatus_post(struct req *);
 enum apierr	 api_node_putstatus_put(struct req *);
@@ -663,18 +831,13 @@ enum apierr	 api_node_putattribs_post(struct req *);
 enum apierr	 api_node_putattribs_put(struct req *);
 enum apierr	 api_node_power_uri(struct req *);
 enum apierr	 api_whereami(struct req *);
-enum apierr	 api_dyngroup_nodes(struct req *);
-enum apierr	 api_namingpools_info(struct req *);
-enum apierr	 api_namingpool_push(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 
 /* api_cluster.c */
-extern const struct bodyspec b_cluster;
 enum apierr	 api_cluster_get(struct req *);
 enum apierr	 api_cluster_patch(struct req *);
 enum apierr	 api_cluster_time(struct req *);
 enum apierr	 api_cluster_database(struct req *);
-enum apierr	 cluster_setting_string(struct req *, const char *k, char **out);
 enum apierr	 api_cluster_summary(struct req *);
 enum apierr	 api_cluster_hosts(struct req *);
 enum apierr	 api_cluster_sshkeys(struct req *);
@@ -699,12 +862,13 @@ int		 worker_main(const struct conf *, int listenfd, int max_requests);
 
 /*
  * A job kind: runs in a child of corral-jobd with the job's parameters and
- * returns its result (new reference) or NULL with *err set.
+ * returns its result (new reference) or NULL with *err set.  check
+ * validates the parameters before a job row exists (the API's 400).
  */
 struct jobkind {
 	const char	*name;
 	json_t		*(*run)(const json_t *params, char *err, size_t errsz);
-	enum apierr	 (*check)(struct req *, const json_t *params);
+	int		 (*check)(const json_t *params, char *why, size_t whysz);
 };
 
 extern const struct jobkind job_noop;

@@ -71,6 +71,16 @@ noop_params(const json_t *params, char *why, size_t whysz,
 	return 0;
 }
 
+/* The API's check of a noop job's parameters: 0, or -1 with why. */
+static int
+noop_params_ok(const json_t *params, char *why, size_t whysz)
+{
+	double	 secs;
+	int	 fail;
+
+	return noop_params(params, why, whysz, &secs, &fail);
+}
+
 /* Sleep secs seconds, going on with the remainder when a signal cuts in. */
 static void
 noop_sleep(double secs)
@@ -109,20 +119,4 @@ noop_run(const json_t *params, char *err, size_t errsz)
 	return json_pack("{s:O?, s:f}", "echo", echo, "slept", secs);
 }
 
-/*
- * Validate a noop job's parameters for POST /jobs before the row is
- * inserted.  API_OK, or 400 with a reason naming the key and the rule.
- */
-static enum apierr
-noop_check(struct req *r, const json_t *params)
-{
-	char		 why[160];
-	double		 secs;
-	int		 fail;
-
-	if (noop_params(params, why, sizeof(why), &secs, &fail) == -1)
-		return req_fail(r, API_BAD_REQUEST, "%s", why);
-	return API_OK;
-}
-
-const struct jobkind job_noop = { "noop", noop_run, noop_check };
+const struct jobkind job_noop = { "noop", noop_run, noop_params_ok };

@@ -330,11 +330,13 @@ static void
 runner_finish(struct db *db, long long id, const char *state, const char *result)
 {
 	enum dbrc	 rc;
+	double		 at = time_now();
 	int		 tries;
 
+	/* The same time each try: a second run must match the first's row. */
 	for (tries = 1; ; tries++) {
-		rc = db_run(db, SQL_JOB_FINISH, "ssdi", state, result,
-		    time_now(), id);
+		rc = db_run(db, SQL_JOB_FINISH, "ssdisd", state, result, at, id,
+		    state, at);
 		if (rc != DB_GONE || tries == RUNNER_FINISH_TRIES)
 			break;
 		sleep(RUNNER_FINISH_WAIT);

@@ -3,7 +3,9 @@
  * spec before any handler sees it (kcgi's validators, for JSON).
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
@@ -63,7 +65,25 @@ static const char *const ftype_names[F__MAX] = {
 	"a list of roles", "any JSON value", "a name or UID",
 	"a name or UID, or a list of them", "one of the listed values",
 	"an IPv4 or IPv6 address", "a MAC address (aa:bb:cc:dd:ee:ff)",
+	"a JSON object of key-value pairs",
 };
+
+/* Fail with a reason: a pure check's way of saying no. */
+static enum apierr
+why_fail(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum apierr
+why_fail(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+	utf8_clean(why);
+	return API_BAD_REQUEST;
+}
 
 /*
  * Write MAC address s as six lowercase hex pairs joined by ':' into out.
@@ -157,18 +177,30 @@ enum_list(const char *const *choices, char *buf, size_t sz)
 	return buf;
 }
 
+/* The size of v as compact JSON, in bytes. */
+static size_t
+json_size(const json_t *v)
+{
+	char	*dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t	 n = dump == NULL ? 0 : strlen(dump);
+
+	free(dump);
+	return n;
+}
+
 /*
- * Check one field's value against its declaration.  Returns API_OK or
- * API_BAD_REQUEST with a reason naming the field and the rule.
+ * Check one field's value against its declaration.  Returns API_OK, or
+ * API_BAD_REQUEST with a reason naming the field and the rule in why.
  */
 enum apierr
-json_check_field(struct req *r, const struct field *f, json_t *v)
+json_check_field(const struct field *f, const json_t *v, char *why,
+    size_t whysz)
 {
 	unsigned int	 bit;
 	const char	*s;
 	json_t		*e;
-	char		*dump, list[256], mac[18];
-	size_t		 i, n;
+	char		 list[256], mac[18];
+	size_t		 i;
 
 	switch (f->type) {
 	case F_STRING:
@@ -176,7 +208,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 		if (!json_is_string(v))
 			break;
 		if (!valid_text(json_string_value(v), f->max ? f->max : 4096))
-			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			return why_fail(why, whysz, "Field %s must be "
 			    "text of at most %zu bytes without control characters",
 			    f->name, f->max ? f->max : 4096);
 		return API_OK;
@@ -185,7 +217,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 			break;
 		s = json_string_value(v);
 		if (!valid_name(s) || (f->max && strlen(s) > f->max))
-			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			return why_fail(why, whysz, "Field %s must be "
 			    "1 to %zu letters, digits, '.', '_' or '-', not "
 			    "starting with '.' or '-'", f->name,
 			    f->max ? f->max : (size_t)NAME_MAX_LEN);
@@ -195,7 +227,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 			break;
 		if (json_integer_value(v) < 0 ||
 		    (f->max && (size_t)json_integer_value(v) > f->max))
-			return req_fail(r, API_BAD_REQUEST, "Field %s must be "
+			return why_fail(why, whysz, "Field %s must be "
 			    "an integer from 0 to %zu", f->name, f->max);
 		return API_OK;
 	case F_BOOL:
@@ -205,25 +237,27 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 	case F_OBJECT:
 		if (!json_is_object(v))
 			break;
-		if (f->max) {
-			dump = json_dumps(v, JSON_COMPACT);
-			n = dump == NULL ? 0 : strlen(dump);
-			free(dump);
-			if (n > f->max)
-				return req_fail(r, API_BAD_REQUEST, "Field %s is "
-				    "larger than %zu bytes", f->name, f->max);
-		}
+		if (f->max && json_size(v) > f->max)
+			return why_fail(why, whysz, "Field %s is larger than "
+			    "%zu bytes", f->name, f->max);
 		return API_OK;
+	case F_ATTRS:
+		if (!json_is_object(v))
+			break;
+		if (f->max && json_size(v) > f->max)
+			return why_fail(why, whysz, "Field %s is larger than "
+			    "%zu bytes", f->name, f->max);
+		return attrs_check(v, why, whysz);
 	case F_ARRAY_STR:
 		if (!json_is_array(v))
 			break;
 		if (f->max && json_array_size(v) > f->max)
-			return req_fail(r, API_BAD_REQUEST, "Field %s holds at "
+			return why_fail(why, whysz, "Field %s holds at "
 			    "most %zu entries", f->name, f->max);
-		json_array_foreach(v, i, e)
+		json_array_foreach((json_t *)(uintptr_t)v, i, e)
 			if (!json_is_string(e) ||
 			    !valid_text(json_string_value(e), 16384))
-				return req_fail(r, API_BAD_REQUEST, "Field %s "
+				return why_fail(why, whysz, "Field %s "
 				    "must be a list of strings", f->name);
 		return API_OK;
 	case F_ROLES:
@@ -232,13 +266,13 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 			return API_OK;
 		if (!json_is_array(v))
 			break;
-		json_array_foreach(v, i, e) {
+		json_array_foreach((json_t *)(uintptr_t)v, i, e) {
 			if (!json_is_string(e))
-				return req_fail(r, API_BAD_REQUEST,
+				return why_fail(why, whysz,
 				    "Field roles must be a list of role names");
 			if (role_parse(json_string_value(e), &bit) == -1)
-				return req_fail(r, API_BAD_REQUEST,
-				    "Unknown role: %.64s", json_string_value(e));
+				return why_fail(why, whysz, "Unknown role: %.64s",
+				    json_string_value(e));
 		}
 		return API_OK;
 	case F_ANY:
@@ -252,9 +286,9 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 			return API_OK;	/* one name stands for a list of one */
 		if (!json_is_array(v) || (f->max && json_array_size(v) > f->max))
 			break;
-		json_array_foreach(v, i, e)
+		json_array_foreach((json_t *)(uintptr_t)v, i, e)
 			if (!valid_ref(e))
-				return req_fail(r, API_BAD_REQUEST, "Entry %zu of %s "
+				return why_fail(why, whysz, "Entry %zu of %s "
 				    "is not a name or UID", i, f->name);
 		return API_OK;
 	case F_ENUM:
@@ -263,7 +297,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 		for (i = 0; f->choices != NULL && f->choices[i] != NULL; i++)
 			if (strcmp(f->choices[i], json_string_value(v)) == 0)
 				return API_OK;
-		return req_fail(r, API_BAD_REQUEST, "Field %s must be one of: %s",
+		return why_fail(why, whysz, "Field %s must be one of: %s",
 		    f->name, enum_list(f->choices, list, sizeof(list)));
 	case F_IP:
 		if (json_is_string(v) && valid_ip(json_string_value(v)))
@@ -276,7 +310,7 @@ json_check_field(struct req *r, const struct field *f, json_t *v)
 	case F__MAX:
 		break;
 	}
-	return req_fail(r, API_BAD_REQUEST, "Field %s must be %s", f->name,
+	return why_fail(why, whysz, "Field %s must be %s", f->name,
 	    ftype_names[f->type < F__MAX ? f->type : F_ANY]);
 }
 
@@ -321,11 +355,11 @@ const struct bodyspec b_any = { NULL, 0, 1 };
  * Check obj against spec: an object whose keys are all declared (the
  * rest are reported as the reference does, "Unhandled parameter(s): a, b"),
  * whose values pass their field checks, and which holds every required
- * field unless partial (PATCH).
+ * field unless partial (PATCH).  API_OK, or API_BAD_REQUEST with why.
  */
 enum apierr
-json_check_object(struct req *r, const struct bodyspec *spec,
-    const json_t *obj, int partial)
+json_check_object(const struct bodyspec *spec, const json_t *obj, int partial,
+    char *why, size_t whysz)
 {
 	const struct field	*f;
 	const char		*k;
@@ -335,7 +369,7 @@ json_check_object(struct req *r, const struct bodyspec *spec,
 	enum apierr		 rc;
 
 	if (!json_is_object(obj))
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
+		return why_fail(why, whysz, "Expected a JSON object");
 	unknown[0] = '\0';
 	json_object_foreach((json_t *)(uintptr_t)obj, k, v) {
 		for (i = 0; i < spec->nfields; i++)
@@ -344,7 +378,7 @@ json_check_object(struct req *r, const struct bodyspec *spec,
 				break;
 		if (i < spec->nfields)
 			continue;
-		/* Echo at most a bounded, printable prefix of each key. */
+		/* A bounded prefix of each key; why_fail mends a cut character. */
 		len += (size_t)snprintf(unknown + len, len < sizeof(unknown) ?
 		    sizeof(unknown) - len : 0, "%s%.32s", len ? ", " : "",
 		    valid_text(k, 4096) ? k : "?");
@@ -352,33 +386,36 @@ json_check_object(struct req *r, const struct bodyspec *spec,
 			len = sizeof(unknown) - 1;
 	}
 	if (unknown[0] != '\0')
-		return req_fail(r, API_BAD_REQUEST, "Unhandled parameter(s): %s",
-		    unknown);
+		return why_fail(why, whysz, "Unhandled parameter(s): %s", unknown);
 	for (i = 0; i < spec->nfields; i++) {
 		f = &spec->fields[i];
 		if (f->flags & F_READONLY)
 			continue;
 		if ((v = json_object_get(obj, f->name)) == NULL) {
 			if ((f->flags & F_REQUIRED) && !partial)
-				return req_fail(r, API_BAD_REQUEST,
+				return why_fail(why, whysz,
 				    "Missing required field: %s", f->name);
 			continue;
 		}
 		if (json_is_null(v) && !(f->flags & F_REQUIRED) && partial)
 			continue;	/* PATCH null resets a field */
-		if ((rc = json_check_field(r, f, v)) != API_OK)
+		if ((rc = json_check_field(f, v, why, whysz)) != API_OK)
 			return rc;
 	}
 	return API_OK;
 }
 
-/* Check the request body against spec; see json_check_object. */
-enum apierr
-json_check_body(struct req *r, const struct bodyspec *spec, int partial)
+/* Remove every key of obj whose value is null. */
+void
+json_drop_nulls(json_t *obj)
 {
-	if (spec->any)
-		return API_OK;
-	return json_check_object(r, spec, r->json, partial);
+	const char	*k;
+	json_t		*v;
+	void		*tmp;
+
+	json_object_foreach_safe(obj, tmp, k, v)
+		if (json_is_null(v))
+			json_object_del(obj, k);
 }
 
 /* Whether array list holds the string s. */

@@ -4,6 +4,7 @@
  *   corral-api -c CONF               serve (foreground)
  *   corral-api -c CONF bootstrap NAME create the superadministrator NAME
  *   corral-api -c CONF check          check the config, key and database
+ *   corral-api routes                 list the routes: method, path, role
  *
  * The master opens the FastCGI socket, starts N workers and keeps N
  * running: a worker that dies is replaced (unless workers cannot start at
@@ -50,7 +51,8 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: corral-api -c conf [check | bootstrap name]\n");
+	fprintf(stderr, "usage: corral-api -c conf [check | bootstrap name]\n"
+	    "       corral-api routes\n");
 	exit(1);
 }
 
@@ -213,6 +215,22 @@ master(const struct conf *c, const char *confpath)
 	return 0;
 }
 
+/*
+ * Print the route table, one "METHOD PATH ROLE" line each, so operators
+ * (and the tests that sweep every route) see the API without a server.
+ */
+static int
+routes_print(void)
+{
+	const struct route	*rt;
+	size_t			 i;
+
+	for (i = 0; (rt = route_at(i)) != NULL; i++)
+		printf("%-6s %-32s %s\n", method_name(rt->method), rt->pattern,
+		    route_need_name(rt->need));
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -233,6 +251,8 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
+	if (argc == 1 && strcmp(argv[0], "routes") == 0)
+		return routes_print();
 	if (confpath == NULL)
 		usage();
 

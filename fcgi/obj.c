@@ -1,15 +1,21 @@
 /*
- * The generic object engine: list, create, get, PATCH, PUT, DELETE and
- * /meta for every class, driven by the class's field table.  A class file
- * adds only what is special to it, through the prepare and render hooks.
+ * The generic object engine: find, list, create, change, delete and /meta
+ * for every class, driven by the class's field table.  A class file adds
+ * only what is special to it, through the hooks of struct objclass.
+ *
+ * Every function works in an explicit context (struct ctx): a connection
+ * and a scope.  Reads see only the scope's tenant (SCOPE_ALL: every
+ * tenant), and an object outside it is reported exactly as a missing one;
+ * writes are recorded as the scope's actor.  Nothing here knows about
+ * HTTP: api_obj.c turns requests into these calls.
  *
  * Storage: one row of `objects` per object.  Identity and bookkeeping are
- * columns; every other field lives in the JSON `doc`.  Identifiers unique
- * across tenants (admin user names, node MACs) also get an `object_keys`
- * row so the database refuses duplicates atomically.
- *
- * Reads see only the caller's tenant (the superadministrator sees all);
- * an object outside that scope is reported exactly as a missing one.
+ * columns; every other field lives in the JSON `doc`, written in field
+ * order with every field present (null when unset), so a GET can copy
+ * the stored text as it is.  In memory a document never holds a null:
+ * null and absent mean the same, "unset".  Identifiers unique across
+ * tenants (admin user names, node MACs) also get an `object_keys` row so
+ * the database refuses duplicates atomically.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,36 +35,29 @@ objrow_free(struct objrow *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* The tenant the caller's reads and writes are confined to; 0 = all. */
-long long
-scope_tenant(const struct req *r)
-{
-	return r->who.super ? 0 : r->who.tok.tid;
-}
-
 /*
  * Fetch one row of an OBJ_COLS statement into o, leaving the document
  * as the stored text in *doc (new allocation).  DB_OK, DB_DONE or error.
  */
 static enum dbrc
-obj_row_text(struct req *r, enum sql id, struct objrow *o, char **doc)
+obj_row_text(struct ctx *c, enum sql id, struct objrow *o, char **doc)
 {
 	memset(o, 0, sizeof(*o));
 	*doc = NULL;
-	return db_next(r->db, id, "ssisidss", &o->uid, &o->name, &o->tenant_id,
+	return db_next(c->db, id, "ssisidss", &o->uid, &o->name, &o->tenant_id,
 	    doc, &o->version, &o->last_modified, &o->last_modified_on,
 	    &o->last_modified_by);
 }
 
 /* Fetch one row of an OBJ_COLS statement into o.  DB_OK, DB_DONE or error. */
-enum dbrc
-obj_row_next(struct req *r, enum sql id, struct objrow *o)
+static enum dbrc
+obj_row_next(struct ctx *c, enum sql id, struct objrow *o)
 {
 	char		*doc = NULL;
 	char		 err[128];
 	enum dbrc	 rc;
 
-	if ((rc = obj_row_text(r, id, o, &doc)) != DB_OK)
+	if ((rc = obj_row_text(c, id, o, &doc)) != DB_OK)
 		return rc;
 	o->doc = doc == NULL ? NULL : json_decode_strict(doc, strlen(doc),
 	    err, sizeof(err));
@@ -68,16 +67,26 @@ obj_row_next(struct req *r, enum sql id, struct objrow *o)
 		objrow_free(o);
 		return DB_ERROR;
 	}
+	json_drop_nulls(o->doc);
+	/* Shown from the tenant_id column (obj_doc_text); never read back. */
+	json_object_del(o->doc, "tenant");
 	return DB_OK;
 }
 
+/* Whether a field is kept in a column (name, uid) rather than in doc. */
+static int
+obj_bookkeeping(const char *field)
+{
+	return strcmp(field, "name") == 0 || strcmp(field, "uid") == 0;
+}
+
 /*
- * Render row o of class cls for output (new reference): name, the
- * declared fields in table order, bookkeeping, then uid, as the
- * reference's examples show.  Secret fields never leave.
+ * Row o of class cls for output (new reference): name, every declared
+ * field in table order (null when unset), bookkeeping, then uid, as the
+ * reference's examples show.  What the stored text holds, as an object.
  */
 json_t *
-obj_render(struct req *r, const struct objclass *cls, const struct objrow *o)
+obj_render(const struct objclass *cls, const struct objrow *o)
 {
 	const struct field	*f;
 	json_t			*out, *v;
@@ -85,12 +94,12 @@ obj_render(struct req *r, const struct objclass *cls, const struct objrow *o)
 
 	out = json_object();
 	json_object_set_new(out, "name", json_string(o->name));
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
-		if ((f->flags & F_SECRET) || strcmp(f->name, "name") == 0)
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
+		if (obj_bookkeeping(f->name))
 			continue;
-		if ((v = json_object_get(o->doc, f->name)) != NULL)
-			json_object_set(out, f->name, v);
+		v = json_object_get(o->doc, f->name);
+		json_object_set(out, f->name, v != NULL ? v : json_null());
 	}
 	json_object_set_new(out, "last_modified", json_real(o->last_modified));
 	json_object_set_new(out, "last_modified_on",
@@ -98,8 +107,6 @@ obj_render(struct req *r, const struct objclass *cls, const struct objrow *o)
 	json_object_set_new(out, "last_modified_by",
 	    json_string(o->last_modified_by));
 	json_object_set_new(out, "uid", json_string(o->uid));
-	if (cls->render != NULL)
-		cls->render(r, out);
 	return out;
 }
 
@@ -112,7 +119,17 @@ id_echo(const char *id, char *buf, size_t sz)
 	for (i = 0; id[i] != '\0' && i + 1 < sz && i < 64; i++)
 		buf[i] = ((unsigned char)id[i] < 0x20 || id[i] == 0x7f) ? '?' : id[i];
 	buf[i] = '\0';
+	utf8_clean(buf);
 	return buf;
+}
+
+/* "Node" for "node": labels start reasons. */
+static void
+label_cap(const struct objclass *cls, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s", cls->label);
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
 }
 
 /*
@@ -129,8 +146,8 @@ obj_key_field(const struct objclass *cls, const char *id,
 	size_t			 i;
 	int			 fam;
 
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
 		if (!(f->flags & F_UNIQUE))
 			continue;
 		if (f->type == F_MAC && mac_normalize(id, key) == 0)
@@ -142,20 +159,30 @@ obj_key_field(const struct objclass *cls, const char *id,
 	return NULL;
 }
 
+/* API_NOT_FOUND, the way every lookup says it. */
+static enum apierr
+obj_not_found(struct ctx *c, const struct objclass *cls, const char *id)
+{
+	char	 echo[80];
+
+	return ctx_fail(c, API_NOT_FOUND, "No %s found for ID=%s", cls->label,
+	    id_echo(id, echo, sizeof(echo)));
+}
+
 /*
  * Resolve id (UID, name, or a unique MAC or IP) of class cls within the
- * caller's scope into *out, locking the row for the rest of the
- * transaction if for_update.  With text (never with for_update), the
- * document is left as stored, in *text, and out->doc is NULL.
- * API_NOT_FOUND when it does not exist or is outside the scope.
+ * scope into *out, locking the row for the rest of the transaction if
+ * for_update.  With text (never with for_update), the document is left
+ * as stored, in *text, and out->doc is NULL.  API_NOT_FOUND when it does
+ * not exist or is outside the scope.
  */
 static enum apierr
-obj_lookup(struct req *r, const struct objclass *cls, const char *id,
+obj_lookup(struct ctx *c, const struct objclass *cls, const char *id,
     int for_update, struct objrow *out, char **text)
 {
 	const struct field *f;
 	struct objrow	 o, extra;
-	long long	 tid = scope_tenant(r);
+	long long	 tid = c->scope.tenant;
 	enum dbrc	 rc;
 	enum sql	 q;
 	char		*uid;
@@ -164,48 +191,51 @@ obj_lookup(struct req *r, const struct objclass *cls, const char *id,
 
 	memset(out, 0, sizeof(*out));
 	memset(&o, 0, sizeof(o));
+	if (text != NULL)
+		*text = NULL;
+	if (id == NULL)
+		return obj_not_found(c, cls, "");
 	if (uid_valid(id)) {
 		q = SQL_OBJ_BY_UID;
-		rc = db_run(r->db, q, "ss", cls->name, id);
+		rc = db_run(c->db, q, "ss", cls->name, id);
 	} else if ((f = obj_key_field(cls, id, key)) != NULL) {
 		q = SQL_OBJ_BY_KEY;
-		rc = db_run(r->db, q, "sss", cls->name, f->name, key);
-	} else if (tid == 0) {
+		rc = db_run(c->db, q, "sss", cls->name, f->name, key);
+	} else if (tid == SCOPE_ALL) {
 		q = SQL_OBJ_BY_NAME_ANY;
-		rc = db_run(r->db, q, "ss", cls->name, id);
+		rc = db_run(c->db, q, "ss", cls->name, id);
 	} else {
 		q = SQL_OBJ_BY_NAME;
-		rc = db_run(r->db, q, "sis", cls->name, tid, id);
+		rc = db_run(c->db, q, "sis", cls->name, tid, id);
 	}
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	rc = text != NULL ? obj_row_text(r, q, &o, text) : obj_row_next(r, q, &o);
+		return ctx_dbfail(c, rc);
+	rc = text != NULL ? obj_row_text(c, q, &o, text) : obj_row_next(c, q, &o);
 	if (rc == DB_OK) {
 		found = 1;
-		if (q == SQL_OBJ_BY_NAME_ANY && obj_row_next(r, q, &extra) == DB_OK) {
+		if (q == SQL_OBJ_BY_NAME_ANY && obj_row_next(c, q, &extra) == DB_OK) {
 			objrow_free(&extra);
 			objrow_free(&o);
 			if (text != NULL) {
 				free(*text);
 				*text = NULL;
 			}
-			db_done(r->db, q);
-			return req_fail(r, API_CONFLICT, "More than one %s is "
+			db_done(c->db, q);
+			return ctx_fail(c, API_CONFLICT, "More than one %s is "
 			    "named %s (in different tenants); use the UID",
 			    cls->label, id_echo(id, echo, sizeof(echo)));
 		}
 	}
-	db_done(r->db, q);
+	db_done(c->db, q);
 	if (rc != DB_OK && rc != DB_DONE)
-		return req_dbfail(r, rc);
-	if (!found || (tid != 0 && o.tenant_id != tid)) {
+		return ctx_dbfail(c, rc);
+	if (!found || (tid != SCOPE_ALL && o.tenant_id != tid)) {
 		objrow_free(&o);
 		if (text != NULL) {
 			free(*text);
 			*text = NULL;
 		}
-		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
-		    cls->label, id_echo(id, echo, sizeof(echo)));
+		return obj_not_found(c, cls, id);
 	}
 	if (!for_update) {
 		*out = o;
@@ -215,116 +245,48 @@ obj_lookup(struct req *r, const struct objclass *cls, const char *id,
 	uid = o.uid;
 	o.uid = NULL;
 	objrow_free(&o);
-	rc = db_run(r->db, SQL_OBJ_LOCK, "s", uid);
+	rc = db_run(c->db, SQL_OBJ_LOCK, "s", uid);
 	free(uid);
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	rc = obj_row_next(r, SQL_OBJ_LOCK, &o);
-	db_done(r->db, SQL_OBJ_LOCK);
+		return ctx_dbfail(c, rc);
+	rc = obj_row_next(c, SQL_OBJ_LOCK, &o);
+	db_done(c->db, SQL_OBJ_LOCK);
 	if (rc == DB_DONE)
-		return req_fail(r, API_NOT_FOUND, "No %s found for ID=%s",
-		    cls->label, id_echo(id, echo, sizeof(echo)));
+		return obj_not_found(c, cls, id);
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
+		return ctx_dbfail(c, rc);
 	*out = o;
 	return API_OK;
 }
 
 /* Resolve id into *out; see obj_lookup. */
 enum apierr
-obj_find(struct req *r, const struct objclass *cls, const char *id,
+obj_find(struct ctx *c, const struct objclass *cls, const char *id,
     int for_update, struct objrow *out)
 {
-	return obj_lookup(r, cls, id, for_update, out, NULL);
-}
-
-/* A growing output buffer for spliced answers. */
-struct outbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-out_add(struct outbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 4096;
-		if ((b->p = realloc(b->p, b->cap)) == NULL) {
-			fputs("corral: out of memory\n", stderr);
-			abort();
-		}
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-out_str(struct outbuf *b, const char *s)
-{
-	out_add(b, s, strlen(s));
-}
-
-/* s as a JSON string, quotes included. */
-static void
-out_jstr(struct outbuf *b, const char *s)
-{
-	char	 esc[8];
-	size_t	 run;
-
-	out_add(b, "\"", 1);
-	while (*s != '\0') {
-		for (run = 0; s[run] != '\0' && s[run] != '"' && s[run] != '\\' &&
-		    (unsigned char)s[run] >= 0x20; run++)
-			;
-		out_add(b, s, run);
-		s += run;
-		if (*s == '\0')
-			break;
-		snprintf(esc, sizeof(esc), *s == '"' || *s == '\\' ? "\\%c" :
-		    "\\u%04x", *s == '"' || *s == '\\' ? *s : (unsigned char)*s);
-		out_str(b, esc);
-		s++;
-	}
-	out_add(b, "\"", 1);
-}
-
-/*
- * Whether obj_list may splice the stored documents into its answer as
- * text: only when rendering adds and hides nothing.
- */
-static int
-obj_splices(const struct objclass *cls)
-{
-	size_t	 i;
-
-	if (cls->render != NULL)
-		return 0;
-	for (i = 0; i < cls->nfields; i++)
-		if (cls->fields[i].flags & F_SECRET)
-			return 0;
-	return 1;
+	return obj_lookup(c, cls, id, for_update, out, NULL);
 }
 
 /*
  * Write object o, its stored document doc, as obj_render would show it:
- * the document (compact JSON we wrote) is copied between the name and
- * the bookkeeping fields rather than decoded and encoded again.
+ * the document (compact JSON we wrote, every field present) is copied
+ * between the name and the bookkeeping fields rather than decoded and
+ * encoded again.
  */
 static void
-out_obj(struct req *r, const struct objclass *cls, struct outbuf *b,
-    struct objrow *o, const char *doc)
+out_obj(const struct objclass *cls, struct outbuf *b, struct objrow *o,
+    const char *doc)
 {
 	json_t	*obj;
-	char	*rendered, num[40];
+	char	*rendered;
 	size_t	 n = doc != NULL ? strlen(doc) : 0;
 
 	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}') {
 		/* Not our compact form (edited by hand?): the slow way. */
 		if ((o->doc = doc != NULL ? json_loads(doc, 0, NULL) : NULL) == NULL)
 			o->doc = json_object();
-		obj = obj_render(r, cls, o);
+		json_drop_nulls(o->doc);
+		obj = obj_render(cls, o);
 		rendered = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		out_str(b, rendered != NULL ? rendered : "null");
 		free(rendered);
@@ -337,9 +299,8 @@ out_obj(struct req *r, const struct objclass *cls, struct outbuf *b,
 		out_str(b, ", ");
 		out_add(b, doc + 1, n - 2);
 	}
-	snprintf(num, sizeof(num), "%.16g", o->last_modified);
 	out_str(b, ", \"last_modified\": ");
-	out_str(b, num);
+	out_double(b, o->last_modified);
 	out_str(b, ", \"last_modified_on\": ");
 	out_jstr(b, o->last_modified_on);
 	out_str(b, ", \"last_modified_by\": ");
@@ -349,107 +310,96 @@ out_obj(struct req *r, const struct objclass *cls, struct outbuf *b,
 	out_str(b, "}");
 }
 
-/* Run the query of every object of cls in scope; its name goes to *q. */
+/* Run the query of every object of cls in tenant tid; its name goes to *q. */
 static enum dbrc
-obj_list_query(struct req *r, const struct objclass *cls, enum sql *q)
+obj_list_query(struct ctx *c, const struct objclass *cls, long long tid,
+    enum sql *q)
 {
-	long long	 tid = scope_tenant(r);
-
-	*q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
-	return tid == 0 ? db_run(r->db, *q, "s", cls->name) :
-	    db_run(r->db, *q, "si", cls->name, tid);
+	*q = tid == SCOPE_ALL ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	return tid == SCOPE_ALL ? db_run(c->db, *q, "s", cls->name) :
+	    db_run(c->db, *q, "si", cls->name, tid);
 }
 
 /*
- * GET /<plural> for classes obj_splices allows, written out directly
- * (out_obj), so 10,000 nodes cost a copy rather than a decode and an
- * encode each (DESIGN §6: lists of 10,000 in under 100 ms).
+ * The answer of GET /<plural> into b: the envelope around every object
+ * of cls in scope, keyed by UID, spliced from the stored text (DESIGN
+ * section 6: lists of 10,000 in under 100 ms).
  */
-static enum apierr
-obj_list_spliced(struct req *r, const struct objclass *cls)
+enum apierr
+obj_list_text(struct ctx *c, const struct objclass *cls, struct outbuf *b)
 {
-	struct outbuf	 b = { NULL, 0, 0 };
 	struct objrow	 o;
 	char		*doc;
 	size_t		 rows = 0;
 	enum sql	 q;
 	enum dbrc	 rc;
 
-	if ((rc = obj_list_query(r, cls, &q)) != DB_OK)
-		return req_dbfail(r, rc);
-	out_str(&b, "{\"success\": true, \"data\": {");
-	while ((rc = obj_row_text(r, q, &o, &doc)) == DB_OK) {
-		out_str(&b, rows++ ? ", " : "");
-		out_jstr(&b, o.uid);
-		out_str(&b, ": ");
-		out_obj(r, cls, &b, &o, doc);
+	if ((rc = obj_list_query(c, cls, c->scope.tenant, &q)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	out_str(b, "{\"success\": true, \"data\": {");
+	while ((rc = obj_row_text(c, q, &o, &doc)) == DB_OK) {
+		out_str(b, rows++ ? ", " : "");
+		out_jstr(b, o.uid);
+		out_str(b, ": ");
+		out_obj(cls, b, &o, doc);
 		free(doc);
 		objrow_free(&o);
 	}
-	db_done(r->db, q);
-	if (rc != DB_DONE) {
-		free(b.p);
-		return req_dbfail(r, rc);
-	}
-	out_str(&b, "}}");
-	resp_raw(r, 200, "application/json", b.p, b.len);
-	free(b.p);
+	db_done(c->db, q);
+	if (rc != DB_DONE)
+		return ctx_dbfail(c, rc);
+	out_str(b, "}}");
 	return API_OK;
 }
 
 /*
- * Every object of cls in scope, keyed by UID, as r->data (for callers
- * that search or reshape the list; GET /<plural> answers api_obj_list).
+ * The answer of GET /<class>/:id into b: the object itself as "data"
+ * (the reference's examples), spliced from the stored text: the hot path
+ * of DESIGN section 6, no decode, no encode.
  */
 enum apierr
-obj_list(struct req *r, const struct objclass *cls)
+obj_get_text(struct ctx *c, const struct objclass *cls, const char *id,
+    struct outbuf *b)
+{
+	struct objrow	 o;
+	enum apierr	 rc;
+	char		*doc = NULL;
+
+	if ((rc = obj_lookup(c, cls, id, 0, &o, &doc)) != API_OK)
+		return rc;
+	out_str(b, "{\"success\": true, \"data\": ");
+	out_obj(cls, b, &o, doc);
+	out_str(b, "}");
+	free(doc);
+	objrow_free(&o);
+	return API_OK;
+}
+
+/*
+ * Every object of cls in scope, rendered and keyed by UID, into *out
+ * (new reference), for callers that search or reshape the list.
+ */
+enum apierr
+obj_list(struct ctx *c, const struct objclass *cls, json_t **out)
 {
 	struct objrow	 o;
 	enum sql	 q;
 	enum dbrc	 rc;
 
-	if ((rc = obj_list_query(r, cls, &q)) != DB_OK)
-		return req_dbfail(r, rc);
-	r->data = json_object();
-	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
-		json_object_set_new(r->data, o.uid, obj_render(r, cls, &o));
+	*out = NULL;
+	if ((rc = obj_list_query(c, cls, c->scope.tenant, &q)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	*out = json_object();
+	while ((rc = obj_row_next(c, q, &o)) == DB_OK) {
+		json_object_set_new(*out, o.uid, obj_render(cls, &o));
 		objrow_free(&o);
 	}
-	db_done(r->db, q);
-	return rc == DB_DONE ? API_OK : req_dbfail(r, rc);
-}
-
-/*
- * GET /<class>/:id: the object itself as "data" (the reference's
- * examples; its prose mentions a UID-keyed wrapper that no example shows).
- */
-enum apierr
-obj_get(struct req *r, const struct objclass *cls)
-{
-	struct outbuf	 b = { NULL, 0, 0 };
-	struct objrow	 o;
-	enum apierr	 rc;
-	char		*doc = NULL;
-
-	if (obj_splices(cls)) {
-		/* The hot path of DESIGN §6: no decode, no encode. */
-		if ((rc = obj_lookup(r, cls, req_param(r, "id"), 0, &o, &doc)) !=
-		    API_OK)
-			return rc;
-		out_str(&b, "{\"success\": true, \"data\": ");
-		out_obj(r, cls, &b, &o, doc);
-		out_str(&b, "}");
-		resp_raw(r, 200, "application/json", b.p, b.len);
-		free(b.p);
-		free(doc);
-		objrow_free(&o);
+	db_done(c->db, q);
+	if (rc == DB_DONE)
 		return API_OK;
-	}
-	if ((rc = obj_find(r, cls, req_param(r, "id"), 0, &o)) != API_OK)
-		return rc;
-	r->data = obj_render(r, cls, &o);
-	objrow_free(&o);
-	return API_OK;
+	json_decref(*out);
+	*out = NULL;
+	return ctx_dbfail(c, rc);
 }
 
 /*
@@ -457,28 +407,29 @@ obj_get(struct req *r, const struct objclass *cls)
  * (for classes that need it), its F_UNIQUE fields and the class's keys.
  */
 static enum apierr
-obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o)
+obj_keys_write(struct ctx *c, const struct objclass *cls, const struct objrow *o)
 {
 	const struct field	*f;
 	enum dbrc		 rc;
 	enum apierr		 arc;
 	json_t			*v, *keys;
-	char			 echo[80];
+	char			 echo[80], label[64];
 	size_t			 i;
 
+	label_cap(cls, label, sizeof(label));
 	if (cls->global_names) {
-		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name, "name",
+		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->name, "name",
 		    o->name, o->uid);
 		if (rc == DB_DUP)
-			return req_fail(r, API_CONFLICT, "%c%s with name=%s "
-			    "already exists.", cls->label[0] - 'a' + 'A',
-			    cls->label + 1, id_echo(o->name, echo, sizeof(echo)));
+			return ctx_fail(c, API_CONFLICT, "%s with name=%s "
+			    "already exists.", label, id_echo(o->name, echo,
+			    sizeof(echo)));
 		if (rc != DB_OK)
-			return req_dbfail(r, rc);
+			return ctx_dbfail(c, rc);
 	}
 	keys = json_array();
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
 		if ((f->flags & F_UNIQUE) &&
 		    (v = json_object_get(o->doc, f->name)) != NULL &&
 		    json_is_string(v))
@@ -490,16 +441,15 @@ obj_keys_write(struct req *r, const struct objclass *cls, const struct objrow *o
 		cls->keys(o, keys);
 	arc = API_OK;
 	json_array_foreach(keys, i, v) {
-		rc = db_run(r->db, SQL_KEY_INSERT, "ssss", cls->name,
+		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->name,
 		    json_string_value(json_array_get(v, 0)),
 		    json_string_value(json_array_get(v, 1)), o->uid);
 		if (rc == DB_DUP)
-			arc = req_fail(r, API_CONFLICT, "%c%s with %s already "
-			    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
-			    id_echo(json_string_value(json_array_get(v, 2)),
-			    echo, sizeof(echo)));
+			arc = ctx_fail(c, API_CONFLICT, "%s with %s already "
+			    "exists.", label, id_echo(json_string_value(
+			    json_array_get(v, 2)), echo, sizeof(echo)));
 		else if (rc != DB_OK)
-			arc = req_dbfail(r, rc);
+			arc = ctx_dbfail(c, rc);
 		if (arc != API_OK)
 			break;
 	}
@@ -518,8 +468,8 @@ obj_normalize(const struct objclass *cls, json_t *doc)
 	size_t			 i;
 	int			 fam;
 
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
 		if ((v = json_object_get(doc, f->name)) == NULL || !json_is_string(v))
 			continue;
 		if (f->type == F_MAC && mac_normalize(json_string_value(v), buf) == 0)
@@ -536,7 +486,7 @@ obj_normalize(const struct objclass *cls, json_t *doc)
  * none: references never cross tenants.
  */
 enum apierr
-obj_ref_load(struct req *r, const char *refclass, const char *field,
+obj_ref_load(struct ctx *c, const char *refclass, const char *field,
     long long tenant_id, const char *id, struct objrow *out)
 {
 	struct objrow	 o;
@@ -547,15 +497,15 @@ obj_ref_load(struct req *r, const char *refclass, const char *field,
 	memset(out, 0, sizeof(*out));
 	if (uid_valid(id)) {
 		q = SQL_OBJ_BY_UID;
-		rc = db_run(r->db, q, "ss", refclass, id);
+		rc = db_run(c->db, q, "ss", refclass, id);
 	} else {
 		q = SQL_OBJ_BY_NAME;
-		rc = db_run(r->db, q, "sis", refclass, tenant_id, id);
+		rc = db_run(c->db, q, "sis", refclass, tenant_id, id);
 	}
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	rc = obj_row_next(r, q, &o);
-	db_done(r->db, q);
+		return ctx_dbfail(c, rc);
+	rc = obj_row_next(c, q, &o);
+	db_done(c->db, q);
 	if (rc == DB_OK && o.tenant_id == tenant_id) {
 		*out = o;
 		return API_OK;
@@ -563,20 +513,20 @@ obj_ref_load(struct req *r, const char *refclass, const char *field,
 	if (rc == DB_OK)
 		objrow_free(&o);
 	else if (rc != DB_DONE)
-		return req_dbfail(r, rc);
-	return req_fail(r, API_BAD_REQUEST, "No %s found for %s=%s", refclass,
+		return ctx_dbfail(c, rc);
+	return ctx_fail(c, API_BAD_REQUEST, "No %s found for %s=%s", refclass,
 	    field, id_echo(id, echo, sizeof(echo)));
 }
 
 /* The UID of what id names, into uid; see obj_ref_load. */
 static enum apierr
-obj_ref_resolve(struct req *r, const char *refclass, const char *field,
+obj_ref_resolve(struct ctx *c, const char *refclass, const char *field,
     long long tenant_id, const char *id, char uid[UID_LEN + 1])
 {
 	struct objrow	 o;
 	enum apierr	 rc;
 
-	if ((rc = obj_ref_load(r, refclass, field, tenant_id, id, &o)) != API_OK)
+	if ((rc = obj_ref_load(c, refclass, field, tenant_id, id, &o)) != API_OK)
 		return rc;
 	memcpy(uid, o.uid, UID_LEN + 1);
 	objrow_free(&o);
@@ -588,7 +538,7 @@ obj_ref_resolve(struct req *r, const char *refclass, const char *field,
  * stored and shown, checking each names an object of o's tenant.
  */
 static enum apierr
-obj_refs_resolve(struct req *r, const struct objclass *cls, struct objrow *o)
+obj_refs_resolve(struct ctx *c, const struct objclass *cls, struct objrow *o)
 {
 	const struct field	*f;
 	json_t			*v, *list;
@@ -596,20 +546,19 @@ obj_refs_resolve(struct req *r, const struct objclass *cls, struct objrow *o)
 	enum apierr		 arc = API_OK;
 	size_t			 i, j;
 
-	for (i = 0; i < cls->nfields && arc == API_OK; i++) {
-		f = &cls->fields[i];
+	for (i = 0; i < cls->spec.nfields && arc == API_OK; i++) {
+		f = &cls->spec.fields[i];
 		if ((f->type != F_REF && f->type != F_REF_LIST) ||
-		    (v = json_object_get(o->doc, f->name)) == NULL ||
-		    json_is_null(v))
+		    (v = json_object_get(o->doc, f->name)) == NULL)
 			continue;
 		list = json_is_array(v) ? json_deep_copy(v) : json_pack("[O]", v);
 		for (j = 0; j < json_array_size(list) && arc == API_OK; j++) {
-			arc = obj_ref_resolve(r, f->ref, f->name, o->tenant_id,
+			arc = obj_ref_resolve(c, f->ref, f->name, o->tenant_id,
 			    json_string_value(json_array_get(list, j)), uid);
 			if (arc == API_OK && o->uid != NULL &&
 			    strcmp(uid, o->uid) == 0)
-				arc = req_fail(r, API_BAD_REQUEST, "Field %s cannot "
-				    "refer to the object itself", f->name);
+				arc = ctx_fail(c, API_BAD_REQUEST, "Field %s "
+				    "cannot refer to the object itself", f->name);
 			if (arc == API_OK)
 				json_array_set_new(list, j, json_string(uid));
 		}
@@ -626,7 +575,7 @@ obj_refs_resolve(struct req *r, const struct objclass *cls, struct objrow *o)
  * refuses to delete what o refers to and can say who refers to what.
  */
 static enum apierr
-obj_refs_record(struct req *r, const struct objclass *cls, const struct objrow *o)
+obj_refs_record(struct ctx *c, const struct objclass *cls, const struct objrow *o)
 {
 	const struct field	*f;
 	json_t			*v, *e;
@@ -634,75 +583,145 @@ obj_refs_record(struct req *r, const struct objclass *cls, const struct objrow *
 	size_t			 i, j;
 
 	if (o->version != 0 &&
-	    (rc = db_run(r->db, SQL_REF_DELETE_ALL, "s", o->uid)) != DB_OK)
-		return req_dbfail(r, rc);
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
+	    (rc = db_run(c->db, SQL_REF_DELETE_ALL, "s", o->uid)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
 		if ((f->type != F_REF && f->type != F_REF_LIST) ||
 		    (v = json_object_get(o->doc, f->name)) == NULL)
 			continue;
-		if (json_is_string(v) && (rc = db_run(r->db, SQL_REF_INSERT,
+		if (json_is_string(v) && (rc = db_run(c->db, SQL_REF_INSERT,
 		    "sss", o->uid, f->name, json_string_value(v))) != DB_OK)
-			return req_dbfail(r, rc);
+			return ctx_dbfail(c, rc);
 		json_array_foreach(v, j, e)
-			if ((rc = db_run(r->db, SQL_REF_INSERT, "sss", o->uid,
+			if ((rc = db_run(c->db, SQL_REF_INSERT, "sss", o->uid,
 			    f->name, json_string_value(e))) != DB_OK)
-				return req_dbfail(r, rc);
+				return ctx_dbfail(c, rc);
 	}
 	return API_OK;
 }
 
+/* The name of tenant id into name (NAME_MAX_LEN + 1), or API_* on failure. */
+static enum apierr
+tenant_name(struct ctx *c, long long id, char *name, size_t sz)
+{
+	long long	 got = 0;
+	char		*uid = NULL, *n = NULL;
+	enum dbrc	 rc;
+
+	if ((rc = db_run(c->db, SQL_TENANT_BY_ID, "i", id)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = db_next(c->db, SQL_TENANT_BY_ID, "iss", &got, &uid, &n);
+	db_done(c->db, SQL_TENANT_BY_ID);
+	if (rc == DB_OK)
+		snprintf(name, sz, "%s", n);
+	free(uid);
+	free(n);
+	if (rc == DB_DONE)
+		return ctx_internal(c, "tenant %lld does not exist", id);
+	return rc == DB_OK ? API_OK : ctx_dbfail(c, rc);
+}
+
+/*
+ * The stored text of o's document (new allocation): every field of the
+ * class in table order, null when unset, so a GET can copy it as it is.
+ * A class with a "tenant" field shows its tenant's name there.
+ */
+static char *
+obj_doc_text(struct ctx *c, const struct objclass *cls, const struct objrow *o,
+    enum apierr *rc)
+{
+	const struct field	*f;
+	json_t			*doc, *v;
+	char			*text, tname[NAME_MAX_LEN + 1];
+	size_t			 i;
+
+	*rc = API_OK;
+	doc = json_object();
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
+		if (obj_bookkeeping(f->name))
+			continue;
+		if (strcmp(f->name, "tenant") == 0) {
+			if ((*rc = tenant_name(c, o->tenant_id, tname,
+			    sizeof(tname))) != API_OK) {
+				json_decref(doc);
+				return NULL;
+			}
+			json_object_set_new(doc, f->name, json_string(tname));
+			continue;
+		}
+		v = json_object_get(o->doc, f->name);
+		json_object_set(doc, f->name, v != NULL ? v : json_null());
+	}
+	text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(doc);
+	if (text == NULL)
+		*rc = ctx_internal(c, "%s %s: document cannot be encoded",
+		    cls->name, o->uid);
+	return text;
+}
+
 /*
  * Write o (new when o->version == 0) inside the caller's transaction:
- * the row, its bookkeeping and its unique keys.
+ * the row, its bookkeeping, its secrets (sealed, attrs.c) and its unique
+ * keys.
  */
 enum apierr
-obj_store(struct req *r, const struct objclass *cls, struct objrow *o)
+obj_store(struct ctx *c, const struct objclass *cls, struct objrow *o)
 {
-	char		*doc, echo[80];
+	char		*doc, echo[80], label[64];
+	json_t		*sealed = NULL;
 	enum dbrc	 rc;
 	enum apierr	 arc;
 
 	o->last_modified = time_now();
 	obj_normalize(cls, o->doc);
-	if ((arc = obj_refs_resolve(r, cls, o)) != API_OK)
+	if ((arc = obj_refs_resolve(c, cls, o)) != API_OK ||
+	    (arc = attrs_seal(c, cls, o, &sealed)) != API_OK ||
+	    (doc = obj_doc_text(c, cls, o, &arc)) == NULL) {
+		json_decref(sealed);
 		return arc;
-	doc = json_dumps(o->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	}
 	if (o->version == 0)
-		rc = db_run(r->db, SQL_OBJ_INSERT, "ssissdss", o->uid, cls->name,
+		rc = db_run(c->db, SQL_OBJ_INSERT, "ssissdss", o->uid, cls->name,
 		    o->tenant_id, o->name, doc, o->last_modified,
-		    r->conf->head_name, r->who.tok.name);
+		    c->conf->head_name, c->scope.actor);
 	else
-		rc = db_run(r->db, SQL_OBJ_UPDATE, "issdsss", o->tenant_id, o->name,
-		    doc, o->last_modified, r->conf->head_name, r->who.tok.name,
-		    o->uid);
+		rc = db_run(c->db, SQL_OBJ_UPDATE, "issdsss", o->tenant_id,
+		    o->name, doc, o->last_modified, c->conf->head_name,
+		    c->scope.actor, o->uid);
 	free(doc);
+	if (rc == DB_OK)
+		arc = attrs_seal_write(c, o->uid, sealed);
+	json_decref(sealed);
+	if (arc != API_OK)
+		return arc;
+	label_cap(cls, label, sizeof(label));
 	if (rc == DB_DUP)
-		return req_fail(r, API_CONFLICT, "%c%s with name=%s already "
-		    "exists.", cls->label[0] - 'a' + 'A', cls->label + 1,
-		    id_echo(o->name, echo, sizeof(echo)));
+		return ctx_fail(c, API_CONFLICT, "%s with name=%s already "
+		    "exists.", label, id_echo(o->name, echo, sizeof(echo)));
 	if (rc == DB_REF)
-		return req_fail(r, API_BAD_REQUEST, "A referenced object does "
+		return ctx_fail(c, API_BAD_REQUEST, "A referenced object does "
 		    "not exist");
 	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	if (o->version != 0 && (rc = db_run(r->db, SQL_KEY_DELETE_ALL, "s",
+		return ctx_dbfail(c, rc);
+	if (o->version != 0 && (rc = db_run(c->db, SQL_KEY_DELETE_ALL, "s",
 	    o->uid)) != DB_OK)
-		return req_dbfail(r, rc);
-	if ((arc = obj_keys_write(r, cls, o)) != API_OK)
+		return ctx_dbfail(c, rc);
+	if ((arc = obj_keys_write(c, cls, o)) != API_OK)
 		return arc;
-	return obj_refs_record(r, cls, o);
+	return obj_refs_record(c, cls, o);
 }
 
 /* Split a document into the name column and the rest. */
 static enum apierr
-obj_take_name(struct req *r, const struct objclass *cls, json_t *doc,
-    char **name)
+obj_take_name(struct ctx *c, json_t *doc, char **name)
 {
 	json_t	*v;
 
 	if ((v = json_object_get(doc, "name")) == NULL || !json_is_string(v))
-		return req_fail(r, API_BAD_REQUEST, "Missing required field: name");
+		return ctx_fail(c, API_BAD_REQUEST, "Missing required field: name");
 	free(*name);
 	*name = xstrdup(json_string_value(v));
 	json_object_del(doc, "name");
@@ -711,32 +730,36 @@ obj_take_name(struct req *r, const struct objclass *cls, json_t *doc,
 
 /* The id of the tenant called name; 0 if there is none or *err is set. */
 long long
-tenant_lookup(struct req *r, const char *name, enum apierr *err)
+tenant_lookup(struct ctx *c, const char *name, enum apierr *err)
 {
 	long long	 id = 0;
 	char		*uid = NULL, *tname = NULL;
 	enum dbrc	 rc;
 
 	*err = API_OK;
-	if ((rc = db_run(r->db, SQL_TENANT_BY_NAME, "s", name)) != DB_OK) {
-		*err = req_dbfail(r, rc);
+	if ((rc = db_run(c->db, SQL_TENANT_BY_NAME, "s", name)) != DB_OK) {
+		*err = ctx_dbfail(c, rc);
 		return 0;
 	}
-	if (db_next(r->db, SQL_TENANT_BY_NAME, "iss", &id, &uid, &tname) != DB_OK)
+	if ((rc = db_next(c->db, SQL_TENANT_BY_NAME, "iss", &id, &uid,
+	    &tname)) != DB_OK)
 		id = 0;
-	db_done(r->db, SQL_TENANT_BY_NAME);
+	db_done(c->db, SQL_TENANT_BY_NAME);
 	free(uid);
 	free(tname);
+	if (rc != DB_OK && rc != DB_DONE)
+		*err = ctx_dbfail(c, rc);
 	return id;
 }
 
 /*
- * Take the "tenant" field (a tenant name) out of doc: only the
- * superadministrator may place an object in a tenant.  *tid keeps its
- * value when the field is absent.
+ * Take the "tenant" field (a tenant name) out of doc: only a scope over
+ * every tenant (the superadministrator's) may place an object in one.
+ * *tid keeps its value when the field is absent.  (A stored document
+ * never holds it: obj_row_next drops what obj_doc_text wrote.)
  */
 static enum apierr
-obj_take_tenant(struct req *r, json_t *doc, long long *tid)
+obj_take_tenant(struct ctx *c, json_t *doc, long long *tid)
 {
 	json_t		*t = json_object_get(doc, "tenant");
 	enum apierr	 rc;
@@ -744,20 +767,20 @@ obj_take_tenant(struct req *r, json_t *doc, long long *tid)
 
 	if (t == NULL)
 		return API_OK;
-	if (!r->who.super)
-		return req_fail(r, API_FORBIDDEN, "Only the superadministrator "
+	if (c->scope.tenant != SCOPE_ALL)
+		return ctx_fail(c, API_FORBIDDEN, "Only the superadministrator "
 		    "may place an object in a tenant");
 	if (!json_is_string(t))
-		return req_fail(r, API_BAD_REQUEST, "Field tenant must be a "
+		return ctx_fail(c, API_BAD_REQUEST, "Field tenant must be a "
 		    "tenant name");
-	id = tenant_lookup(r, json_string_value(t), &rc);
+	id = tenant_lookup(c, json_string_value(t), &rc);
 	if (rc != API_OK)
 		return rc;
 	if (id == 0)
-		return req_fail(r, API_BAD_REQUEST, "No tenant named %.64s",
+		return ctx_fail(c, API_BAD_REQUEST, "No tenant named %.64s",
 		    json_string_value(t));
-	*tid = id;
 	json_object_del(doc, "tenant");
+	*tid = id;
 	return API_OK;
 }
 
@@ -766,21 +789,21 @@ obj_take_tenant(struct req *r, json_t *doc, long long *tid)
  * objects have their own, else a fresh one.
  */
 static enum apierr
-obj_take_uid(struct req *r, const struct objclass *cls, json_t *doc,
+obj_take_uid(struct ctx *c, const struct objclass *cls, json_t *doc,
     char uid[UID_LEN + 1])
 {
 	json_t	*v = json_object_get(doc, "uid");
 
 	if (cls->client_uid && v != NULL) {
 		if (!json_is_string(v) || !uid_valid(json_string_value(v)))
-			return req_fail(r, API_BAD_REQUEST, "Field uid must be "
+			return ctx_fail(c, API_BAD_REQUEST, "Field uid must be "
 			    "32 lowercase hex digits");
 		memcpy(uid, json_string_value(v), UID_LEN + 1);
 		json_object_del(doc, "uid");
 		return API_OK;
 	}
 	if (uid_new(uid) == -1)
-		return req_fail(r, API_INTERNAL, " ");
+		return ctx_internal(c, "no random bytes for a UID");
 	return API_OK;
 }
 
@@ -789,7 +812,7 @@ obj_take_uid(struct req *r, const struct objclass *cls, json_t *doc,
  * inside the caller's transaction.  Its UID goes to uid.
  */
 static enum apierr
-obj_insert(struct req *r, const struct objclass *cls, json_t *doc,
+obj_insert(struct ctx *c, const struct objclass *cls, json_t *doc,
     long long tenant_id, char uid[UID_LEN + 1])
 {
 	struct objrow	 o;
@@ -798,18 +821,21 @@ obj_insert(struct req *r, const struct objclass *cls, json_t *doc,
 	memset(&o, 0, sizeof(o));
 	o.doc = doc;
 	o.tenant_id = tenant_id;
-	if ((rc = obj_take_tenant(r, o.doc, &o.tenant_id)) != API_OK)
+	json_drop_nulls(o.doc);
+	if ((rc = obj_take_tenant(c, o.doc, &o.tenant_id)) != API_OK)
 		goto out;
-	if (cls->prepare != NULL && (rc = cls->prepare(r, o.doc, 1)) != API_OK)
+	if (cls->prepare != NULL &&
+	    (rc = cls->prepare(c, o.doc, HOW_CREATE)) != API_OK)
 		goto out;
-	if ((rc = obj_take_uid(r, cls, o.doc, uid)) != API_OK)
+	if ((rc = obj_take_uid(c, cls, o.doc, uid)) != API_OK)
 		goto out;
 	o.uid = xstrdup(uid);
-	if (cls->assign != NULL && (rc = cls->assign(r, &o, NULL)) != API_OK)
+	if (cls->assign != NULL &&
+	    (rc = cls->assign(c, &o, NULL, o.doc)) != API_OK)
 		goto out;
-	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
+	if ((rc = obj_take_name(c, o.doc, &o.name)) != API_OK)
 		goto out;
-	rc = obj_store(r, cls, &o);
+	rc = obj_store(c, cls, &o);
 out:
 	objrow_free(&o);
 	return rc;
@@ -817,87 +843,71 @@ out:
 
 /* Create one object in its own transaction; see obj_insert. */
 enum apierr
-obj_create(struct req *r, const struct objclass *cls, json_t *doc,
+obj_create(struct ctx *c, const struct objclass *cls, json_t *doc,
     long long tenant_id, char uid[UID_LEN + 1])
 {
 	enum apierr	 rc;
 	enum dbrc	 drc;
 
-	if ((drc = db_begin(r->db)) != DB_OK) {
+	if ((drc = db_begin(c->db)) != DB_OK) {
 		json_decref(doc);
-		return req_dbfail(r, drc);
+		return ctx_dbfail(c, drc);
 	}
-	if ((rc = obj_insert(r, cls, doc, tenant_id, uid)) == API_OK &&
-	    (drc = db_commit(r->db)) != DB_OK)
-		rc = req_dbfail(r, drc);
-	db_rollback(r->db);
+	if ((rc = obj_insert(c, cls, doc, tenant_id, uid)) == API_OK &&
+	    (drc = db_commit(c->db)) != DB_OK)
+		rc = ctx_dbfail(c, drc);
+	db_rollback(c->db);
+	ctx_clear(c);
 	return rc;
 }
 
 /*
- * POST /<plural> with a list: every object checked and created in one
- * transaction, so all are created or none; answers their UIDs in order.
- * A failure names the entry it is about.
+ * Create every object of list (borrowed), each checked against the
+ * class's fields, in one transaction, so all are created or none.  Their
+ * UIDs, in order, go to *uids (new reference).  A failure names the
+ * entry it is about: "Entry N: ...", N from 0.
  */
-static enum apierr
-obj_post_list(struct req *r, const struct objclass *cls)
+enum apierr
+obj_create_list(struct ctx *c, const struct objclass *cls, const json_t *list,
+    long long tenant_id, json_t **uids)
 {
-	char		 uid[UID_LEN + 1], why[sizeof(r->reason)];
-	json_t		*item, *uids = NULL;
+	char		 uid[UID_LEN + 1], why[REASON_MAX];
+	json_t		*item, *out = NULL;
 	enum apierr	 rc = API_OK;
 	enum dbrc	 drc;
 	size_t		 i;
 
-	if (json_array_size(r->json) == 0 ||
-	    json_array_size(r->json) > cls->bulk_max)
-		return req_fail(r, API_BAD_REQUEST, "Send 1 to %zu %s objects",
+	*uids = NULL;
+	if (json_array_size(list) == 0 || json_array_size(list) > cls->bulk_max)
+		return ctx_fail(c, API_BAD_REQUEST, "Send 1 to %zu %s objects",
 		    cls->bulk_max, cls->label);
-	json_array_foreach(r->json, i, item)
-		if ((rc = json_check_object(r, cls->spec, item, 0)) != API_OK)
+	json_array_foreach((json_t *)(uintptr_t)list, i, item)
+		if ((rc = json_check_object(&cls->spec, item, 0, c->reason,
+		    sizeof(c->reason))) != API_OK)
 			goto fail;
-	if ((drc = db_begin(r->db)) != DB_OK)
-		return req_dbfail(r, drc);
-	uids = json_array();
-	json_array_foreach(r->json, i, item) {
-		rc = obj_insert(r, cls, json_deep_copy(item), r->who.tok.tid, uid);
-		if (rc != API_OK)
+	if ((drc = db_begin(c->db)) != DB_OK)
+		return ctx_dbfail(c, drc);
+	out = json_array();
+	json_array_foreach((json_t *)(uintptr_t)list, i, item) {
+		if ((rc = obj_insert(c, cls, json_deep_copy(item), tenant_id,
+		    uid)) != API_OK)
 			goto fail;
-		json_array_append_new(uids, json_string(uid));
+		json_array_append_new(out, json_string(uid));
 	}
-	if ((drc = db_commit(r->db)) != DB_OK)
-		rc = req_dbfail(r, drc);
+	if ((drc = db_commit(c->db)) != DB_OK)
+		rc = ctx_dbfail(c, drc);
 fail:
-	db_rollback(r->db);
+	db_rollback(c->db);
+	ctx_clear(c);
 	if (rc == API_OK) {
-		r->data = uids;
+		*uids = out;
 		return API_OK;
 	}
-	json_decref(uids);
+	json_decref(out);
 	if (rc == API_BAD_REQUEST || rc == API_CONFLICT) {
-		snprintf(why, sizeof(why), "%s", r->reason);
-		req_fail(r, rc, "Entry %zu: %s", i, why);
+		snprintf(why, sizeof(why), "%s", c->reason);
+		ctx_fail(c, rc, "Entry %zu: %s", i, why);
 	}
-	return rc;
-}
-
-/* POST /<plural>: create from the body, answer the new UID. */
-enum apierr
-obj_post(struct req *r, const struct objclass *cls)
-{
-	char		 uid[UID_LEN + 1];
-	enum apierr	 rc;
-
-	if (cls->bulk_max > 0 && json_is_array(r->json))
-		return obj_post_list(r, cls);
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	/* A route taking lists as well left the checking to us. */
-	if (r->route->body != NULL && r->route->body->any &&
-	    (rc = json_check_object(r, cls->spec, r->json, 0)) != API_OK)
-		return rc;
-	rc = obj_create(r, cls, json_deep_copy(r->json), r->who.tok.tid, uid);
-	if (rc == API_OK)
-		r->data = json_string(uid);
 	return rc;
 }
 
@@ -907,7 +917,7 @@ obj_post(struct req *r, const struct objclass *cls)
  * reference says, not against someone who unfreezes first.
  */
 static enum apierr
-obj_frozen_check(struct req *r, const struct objclass *cls,
+obj_frozen_check(struct ctx *c, const struct objclass *cls,
     const struct objrow *o, const json_t *change)
 {
 	json_t	*f;
@@ -918,85 +928,104 @@ obj_frozen_check(struct req *r, const struct objclass *cls,
 	if (change != NULL && json_object_size(change) == 1 &&
 	    (f = json_object_get(change, "frozen")) != NULL && json_is_false(f))
 		return API_OK;
-	return req_fail(r, API_CONFLICT, "%s", cls->frozen_reason);
+	return ctx_fail(c, API_CONFLICT, "%s", cls->frozen_reason);
 }
 
 /*
- * Apply change (consumed) to object id of class cls: merged into the
- * stored fields (PATCH; null removes a field) or replacing them (PUT), in
- * one transaction over the locked row, so concurrent PATCHes of
- * different fields both survive.  With fn, the change is computed by fn
- * from the locked row, so read-modify-write of one field (a list to
- * append to) loses nothing either.  The class's may_change hook sees the
- * stored object and the change before anything is written.
+ * The document a change makes of stored row o: a PATCH merges the sent
+ * fields (null removes one); a PUT replaces what clients write, and what
+ * the server keeps (read-only fields) stays.  New reference.
+ */
+static json_t *
+obj_changed_doc(const struct objclass *cls, const struct objrow *o,
+    const json_t *change, enum how how)
+{
+	const char	*k;
+	json_t		*doc, *v;
+	size_t		 i;
+
+	if (how == HOW_REPLACE) {
+		doc = json_deep_copy(change);
+		for (i = 0; i < cls->spec.nfields; i++)
+			if ((cls->spec.fields[i].flags & F_READONLY) &&
+			    (v = json_object_get(o->doc,
+			    cls->spec.fields[i].name)) != NULL)
+				json_object_set(doc, cls->spec.fields[i].name, v);
+		if (json_object_get(doc, "name") == NULL)
+			json_object_set_new(doc, "name", json_string(o->name));
+	} else {
+		doc = json_deep_copy(o->doc);
+		json_object_set_new(doc, "name", json_string(o->name));
+		json_object_foreach((json_t *)(uintptr_t)change, k, v)
+			json_object_set(doc, k, v);
+	}
+	json_drop_nulls(doc);
+	return doc;
+}
+
+/*
+ * Apply change (consumed) to object id of class cls, in one transaction
+ * over the locked row, so concurrent PATCHes of different fields both
+ * survive.  With fn, the change is computed by fn from the locked row,
+ * so read-modify-write of one field (a list to append to) loses nothing
+ * either.  The class's may_change hook sees the stored object and the
+ * change before anything is written.
  */
 static enum apierr
-obj_change_locked(struct req *r, const struct objclass *cls, const char *id,
-    json_t *change, int replace, change_fn fn, void *arg)
+obj_change_locked(struct ctx *c, const struct objclass *cls, const char *id,
+    json_t *change, enum how how, change_fn fn, const void *arg)
 {
 	struct objrow	 o;
-	const char	*k;
 	json_t		*v, *doc = NULL, *before = NULL;
 	enum apierr	 rc;
 	enum dbrc	 drc;
-	size_t		 i;
 
 	memset(&o, 0, sizeof(o));
-	if ((drc = db_begin(r->db)) != DB_OK) {
-		rc = req_dbfail(r, drc);
+	if ((drc = db_begin(c->db)) != DB_OK) {
+		rc = ctx_dbfail(c, drc);
 		goto out;
 	}
-	if ((rc = obj_find(r, cls, id, 1, &o)) != API_OK)
+	if ((rc = obj_find(c, cls, id, 1, &o)) != API_OK)
 		goto out;
-	if (fn != NULL && (rc = fn(r, &o, arg, &change)) != API_OK)
+	if (fn != NULL && (rc = fn(c, &o, arg, &change)) != API_OK)
 		goto out;
-	if ((rc = obj_frozen_check(r, cls, &o, change)) != API_OK)
+	if (change == NULL || !json_is_object(change)) {
+		rc = ctx_fail(c, API_BAD_REQUEST, "Expected a JSON object");
+		goto out;
+	}
+	if ((rc = obj_frozen_check(c, cls, &o, change)) != API_OK)
 		goto out;
 	if (cls->may_change != NULL &&
-	    (rc = cls->may_change(r, &o, change)) != API_OK)
+	    (rc = cls->may_change(c, &o, change)) != API_OK)
 		goto out;
-	if (replace) {
-		/* PUT replaces what clients write; what the server keeps stays. */
-		doc = json_deep_copy(change);
-		for (i = 0; i < cls->nfields; i++)
-			if ((cls->fields[i].flags & F_READONLY) &&
-			    (v = json_object_get(o.doc, cls->fields[i].name)) != NULL)
-				json_object_set(doc, cls->fields[i].name, v);
-	} else {
-		doc = json_deep_copy(o.doc);
-		json_object_set_new(doc, "name", json_string(o.name));
-		json_object_foreach(change, k, v) {
-			if (json_is_null(v))
-				json_object_del(doc, k);
-			else
-				json_object_set(doc, k, v);
-		}
-	}
-	if ((rc = obj_take_tenant(r, doc, &o.tenant_id)) != API_OK)
+	doc = obj_changed_doc(cls, &o, change, how);
+	if ((rc = obj_take_tenant(c, doc, &o.tenant_id)) != API_OK)
 		goto out;
 	if ((v = json_object_get(doc, "uid")) != NULL) {
 		if (!json_is_string(v) || strcmp(json_string_value(v), o.uid) != 0) {
-			rc = req_fail(r, API_BAD_REQUEST, "The uid of an object "
+			rc = ctx_fail(c, API_BAD_REQUEST, "The uid of an object "
 			    "cannot change");
 			goto out;
 		}
 		json_object_del(doc, "uid");
 	}
-	if (cls->prepare != NULL && (rc = cls->prepare(r, doc, replace)) != API_OK)
+	if (cls->prepare != NULL && (rc = cls->prepare(c, doc, how)) != API_OK)
 		goto out;
 	before = o.doc;
 	o.doc = doc;
 	doc = NULL;
-	if (cls->assign != NULL && (rc = cls->assign(r, &o, before)) != API_OK)
+	if (cls->assign != NULL &&
+	    (rc = cls->assign(c, &o, before, change)) != API_OK)
 		goto out;
-	if ((rc = obj_take_name(r, cls, o.doc, &o.name)) != API_OK)
+	if ((rc = obj_take_name(c, o.doc, &o.name)) != API_OK)
 		goto out;
-	if ((rc = obj_store(r, cls, &o)) != API_OK)
+	if ((rc = obj_store(c, cls, &o)) != API_OK)
 		goto out;
-	if ((drc = db_commit(r->db)) != DB_OK)
-		rc = req_dbfail(r, drc);
+	if ((drc = db_commit(c->db)) != DB_OK)
+		rc = ctx_dbfail(c, drc);
 out:
-	db_rollback(r->db);
+	db_rollback(c->db);
+	ctx_clear(c);
 	json_decref(doc);
 	json_decref(before);
 	json_decref(change);
@@ -1004,184 +1033,149 @@ out:
 	return rc;
 }
 
-/* Apply change (consumed) to object id; see obj_change_locked. */
+/* Apply change (consumed) to object id as a PATCH or a PUT. */
 enum apierr
-obj_change(struct req *r, const struct objclass *cls, const char *id,
-    json_t *change, int replace)
+obj_change(struct ctx *c, const struct objclass *cls, const char *id,
+    json_t *change, enum how how)
 {
-	return obj_change_locked(r, cls, id, change, replace, NULL, NULL);
+	return obj_change_locked(c, cls, id, change, how, NULL, NULL);
 }
 
-/* Apply the change fn computes from the locked object id. */
+/* Apply, as a PATCH, the change fn computes from the locked object id. */
 enum apierr
-obj_change_by(struct req *r, const struct objclass *cls, const char *id,
-    change_fn fn, void *arg)
+obj_change_by(struct ctx *c, const struct objclass *cls, const char *id,
+    change_fn fn, const void *arg)
 {
-	return obj_change_locked(r, cls, id, NULL, 0, fn, arg);
-}
-
-/*
- * Answer one field of object id (the GETs of /attributes, /groups,
- * /gui_settings): the stored value, or empty (consumed) when the object
- * has no value of empty's type.
- */
-enum apierr
-obj_field_get(struct req *r, const struct objclass *cls, const char *id,
-    const char *field, json_t *empty)
-{
-	struct objrow	 o;
-	json_t		*v;
-	enum apierr	 rc;
-
-	if ((rc = obj_find(r, cls, id, 0, &o)) != API_OK) {
-		json_decref(empty);
-		return rc;
-	}
-	v = json_object_get(o.doc, field);
-	if (v != NULL && json_typeof(v) == json_typeof(empty)) {
-		json_decref(empty);
-		r->data = json_incref(v);
-	} else
-		r->data = empty;
-	objrow_free(&o);
-	return API_OK;
+	return obj_change_locked(c, cls, id, NULL, HOW_PATCH, fn, arg);
 }
 
 /*
  * A change_fn editing the keys of one object-valued field (attributes,
- * gui_settings) of the locked object by the request body.
+ * gui_settings) of the locked object: arg is a struct fieldedit.
  */
 enum apierr
-obj_field_edit(struct req *r, const struct objrow *o, void *arg, json_t **change)
+obj_field_edit(struct ctx *c, const struct objrow *o, const void *arg,
+    json_t **change)
 {
 	const struct fieldedit	*fe = arg;
 
 	*change = json_pack("{s:o}", fe->field, json_keys_edit(
-	    json_object_get(o->doc, fe->field), r->json, fe->op));
+	    json_object_get(o->doc, fe->field), fe->body, fe->op));
 	return API_OK;
-}
-
-/* PATCH (replace == 0) or PUT (replace == 1) /<class>/:id from the body. */
-enum apierr
-obj_update(struct req *r, const struct objclass *cls, int replace)
-{
-	if (r->json == NULL)
-		return req_fail(r, API_BAD_REQUEST, "Expected a JSON object");
-	return obj_change(r, cls, req_param(r, "id"), json_deep_copy(r->json),
-	    replace);
 }
 
 /*
  * API_CONFLICT naming who refers to o (up to eight of them), else API_OK.
  */
 static enum apierr
-obj_referrers(struct req *r, const struct objclass *cls, const struct objrow *o)
+obj_referrers(struct ctx *c, const struct objclass *cls, const struct objrow *o)
 {
 	char		*rclass, *rname, who[256];
 	size_t		 len = 0;
 	enum dbrc	 rc;
 
-	if ((rc = db_run(r->db, SQL_REF_WHO, "s", o->uid)) != DB_OK)
-		return req_dbfail(r, rc);
+	if ((rc = db_run(c->db, SQL_REF_WHO, "s", o->uid)) != DB_OK)
+		return ctx_dbfail(c, rc);
 	who[0] = '\0';
-	while (db_next(r->db, SQL_REF_WHO, "ss", &rclass, &rname) == DB_OK) {
+	while (db_next(c->db, SQL_REF_WHO, "ss", &rclass, &rname) == DB_OK) {
 		if (len < sizeof(who))
 			len += (size_t)snprintf(who + len, sizeof(who) - len,
 			    "%s%s %s", len ? ", " : "", rclass, rname);
 		free(rclass);
 		free(rname);
 	}
-	db_done(r->db, SQL_REF_WHO);
+	db_done(c->db, SQL_REF_WHO);
 	if (who[0] == '\0')
 		return API_OK;
-	return req_fail(r, API_CONFLICT, "Cannot delete %s %s: used by %s",
+	return ctx_fail(c, API_CONFLICT, "Cannot delete %s %s: used by %s",
 	    cls->label, o->name, who);
 }
 
-/* DELETE /<class>/:id. */
+/* Delete object id of class cls, unless it is frozen or referred to. */
 enum apierr
-obj_delete(struct req *r, const struct objclass *cls)
+obj_delete(struct ctx *c, const struct objclass *cls, const char *id)
 {
 	struct objrow	 o;
 	enum apierr	 rc;
 	enum dbrc	 drc;
 
-	if ((drc = db_begin(r->db)) != DB_OK)
-		return req_dbfail(r, drc);
-	if ((rc = obj_find(r, cls, req_param(r, "id"), 1, &o)) != API_OK)
+	memset(&o, 0, sizeof(o));
+	if ((drc = db_begin(c->db)) != DB_OK)
+		return ctx_dbfail(c, drc);
+	if ((rc = obj_find(c, cls, id, 1, &o)) != API_OK)
 		goto out;
-	if ((rc = obj_frozen_check(r, cls, &o, NULL)) != API_OK ||
-	    (rc = obj_referrers(r, cls, &o)) != API_OK)
+	if ((rc = obj_frozen_check(c, cls, &o, NULL)) != API_OK ||
+	    (cls->may_delete != NULL &&
+	    (rc = cls->may_delete(c, &o)) != API_OK) ||
+	    (rc = obj_referrers(c, cls, &o)) != API_OK)
 		goto out;
-	drc = db_run(r->db, SQL_OBJ_DELETE, "s", o.uid);
+	drc = db_run(c->db, SQL_OBJ_DELETE, "s", o.uid);
 	if (drc == DB_REF)
-		rc = req_fail(r, API_CONFLICT, "Cannot delete %s %s: other "
+		rc = ctx_fail(c, API_CONFLICT, "Cannot delete %s %s: other "
 		    "objects refer to it", cls->label, o.name);
 	else if (drc != DB_OK)
-		rc = req_dbfail(r, drc);
-	else if ((drc = db_commit(r->db)) != DB_OK)
-		rc = req_dbfail(r, drc);
+		rc = ctx_dbfail(c, drc);
+	else if ((drc = db_commit(c->db)) != DB_OK)
+		rc = ctx_dbfail(c, drc);
 out:
-	db_rollback(r->db);
+	db_rollback(c->db);
 	objrow_free(&o);
 	return rc;
 }
 
-/* Every object of class cls in tenant tid (0: all) into fn, row by row. */
+/* Every object of cls in tenant tid (SCOPE_ALL: all) into fn, row by row. */
 enum apierr
-obj_each(struct req *r, const char *cls, long long tid,
-    void (*fn)(const struct objrow *, void *), void *arg)
+obj_each(struct ctx *c, const struct objclass *cls, long long tid, each_fn fn,
+    void *arg)
 {
 	struct objrow	 o;
-	enum sql	 q = tid == 0 ? SQL_OBJ_LIST_ALL : SQL_OBJ_LIST;
+	enum sql	 q;
 	enum dbrc	 rc;
 
-	rc = tid == 0 ? db_run(r->db, q, "s", cls) : db_run(r->db, q, "si", cls, tid);
-	if (rc != DB_OK)
-		return req_dbfail(r, rc);
-	while ((rc = obj_row_next(r, q, &o)) == DB_OK) {
+	if ((rc = obj_list_query(c, cls, tid, &q)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	while ((rc = obj_row_next(c, q, &o)) == DB_OK) {
 		fn(&o, arg);
 		objrow_free(&o);
 	}
-	db_done(r->db, q);
-	return rc == DB_DONE ? API_OK : req_dbfail(r, rc);
+	db_done(c->db, q);
+	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
 }
 
 /*
  * The UIDs of the objects in scope that match says match what, as a list
- * (the "by…" search endpoints of the reference).
+ * into *out (new reference): the "by..." search endpoints of the reference.
  */
 enum apierr
-obj_search(struct req *r, const struct objclass *cls, match_fn match,
-    const char *what)
+obj_search(struct ctx *c, const struct objclass *cls, match_fn match,
+    const char *what, json_t **out)
 {
 	const char	*uid;
-	json_t		*all, *obj, *out;
+	json_t		*all, *obj;
 	enum apierr	 rc;
 
-	if ((rc = obj_list(r, cls)) != API_OK)
+	*out = NULL;
+	if ((rc = obj_list(c, cls, &all)) != API_OK)
 		return rc;
-	all = r->data;
-	out = json_array();
+	*out = json_array();
 	json_object_foreach(all, uid, obj)
 		if (match(obj, uid, what))
-			json_array_append_new(out, json_string(uid));
+			json_array_append_new(*out, json_string(uid));
 	json_decref(all);
-	r->data = out;
 	return API_OK;
 }
 
 /*
- * GET /<plural>/meta: the field list, each with path, summary, source and
- * format, as the reference describes.  Public.
+ * The /meta answer of a class (new reference): the field list, each with
+ * path, summary, source and format, as the reference describes.
  */
-enum apierr
-obj_meta(struct req *r, const struct objclass *cls)
+json_t *
+obj_meta(const struct objclass *cls)
 {
 	static const char *const formats[F__MAX] = {
 		"string", "string", "name", "integer", "boolean", "object",
 		"list of strings", "list of roles", "any", "uid", "list of uids",
-		"enum", "ip address", "mac address"
+		"enum", "ip address", "mac address", "key-value pairs"
 	};
 	static const struct { const char *name, *summary, *format; } book[] = {
 		{ "uid", "Unique ID: 32 lowercase hex digits", "uid" },
@@ -1191,72 +1185,56 @@ obj_meta(struct req *r, const struct objclass *cls)
 	};
 	const struct field	*f;
 	json_t			*fields;
-	size_t			 i;
+	size_t			 i, j;
 
 	fields = json_array();
-	for (i = 0; i < cls->nfields; i++) {
-		f = &cls->fields[i];
-		if (f->flags & F_SECRET)
-			continue;
+	for (i = 0; i < cls->spec.nfields; i++) {
+		f = &cls->spec.fields[i];
 		json_array_append_new(fields, json_pack("{s:[s], s:s, s:s, s:s, s:b}",
 		    "path", f->name, "summary", f->summary,
 		    "source", (f->flags & F_READONLY) ? "server" : "client",
 		    "format", formats[f->type], "required",
 		    (f->flags & F_REQUIRED) != 0));
 	}
-	for (i = 0; i < sizeof(book) / sizeof(book[0]); i++)
+	for (i = 0; i < nitems(book); i++) {
+		for (j = 0; j < cls->spec.nfields; j++)
+			if (strcmp(cls->spec.fields[j].name, book[i].name) == 0)
+				break;
+		if (j < cls->spec.nfields)
+			continue;	/* the class says more of it */
 		json_array_append_new(fields, json_pack("{s:[s], s:s, s:s, s:s, s:b}",
 		    "path", book[i].name, "summary", book[i].summary,
 		    "source", "server", "format", book[i].format, "required", 0));
-	r->data = json_pack("{s:s, s:o}", "class", cls->plural, "fields", fields);
-	return API_OK;
+	}
+	return json_pack("{s:s, s:o}", "class", cls->plural, "fields", fields);
 }
 
-/*
- * The generic handlers: a route names its class, and these serve every
- * class whose operations need nothing special.
- */
-/* GET /<plural>: every object in scope, keyed by UID. */
+/* Lock the row of object uid for the rest of the caller's transaction. */
 enum apierr
-api_obj_list(struct req *r)
+obj_lock(struct ctx *c, const char *uid)
 {
-	const struct objclass	*cls = r->route->cls;
+	struct objrow	 o;
+	enum dbrc	 rc;
 
-	return obj_splices(cls) ? obj_list_spliced(r, cls) : obj_list(r, cls);
+	if ((rc = db_run(c->db, SQL_OBJ_LOCK, "s", uid)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	while ((rc = obj_row_next(c, SQL_OBJ_LOCK, &o)) == DB_OK)
+		objrow_free(&o);
+	db_done(c->db, SQL_OBJ_LOCK);
+	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
 }
 
+/* Lock tenant tid's row for the rest of the caller's transaction. */
 enum apierr
-api_obj_post(struct req *r)
+tenant_lock(struct ctx *c, long long tid)
 {
-	return obj_post(r, r->route->cls);
-}
+	long long	 id;
+	enum dbrc	 rc;
 
-enum apierr
-api_obj_get(struct req *r)
-{
-	return obj_get(r, r->route->cls);
-}
-
-enum apierr
-api_obj_patch(struct req *r)
-{
-	return obj_update(r, r->route->cls, 0);
-}
-
-enum apierr
-api_obj_put(struct req *r)
-{
-	return obj_update(r, r->route->cls, 1);
-}
-
-enum apierr
-api_obj_delete(struct req *r)
-{
-	return obj_delete(r, r->route->cls);
-}
-
-enum apierr
-api_obj_meta(struct req *r)
-{
-	return obj_meta(r, r->route->cls);
+	if ((rc = db_run(c->db, SQL_TENANT_LOCK, "i", tid)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	while ((rc = db_next(c->db, SQL_TENANT_LOCK, "i", &id)) == DB_OK)
+		;
+	db_done(c->db, SQL_TENANT_LOCK);
+	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
 }

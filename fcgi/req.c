@@ -20,6 +20,23 @@
 static FCGX_Request	 fcgx;
 static int		 fcgx_fd = -1;
 
+/* Set libfcgi up in this process; 0 or -1. */
+int
+req_init(void)
+{
+	return FCGX_Init() == 0 ? 0 : -1;
+}
+
+/*
+ * Ask libfcgi to stop accepting: the accept(2) a signal interrupts then
+ * gives up instead of retrying.  Safe in a signal handler.
+ */
+void
+req_shutdown(void)
+{
+	FCGX_ShutdownPending();
+}
+
 /*
  * Open the FastCGI listening socket at path, mode 0660 so only nginx's
  * group can reach it.  Returns the descriptor or -1 (logged).
@@ -29,7 +46,7 @@ req_listen(const char *path, int backlog)
 {
 	int	 fd;
 
-	if (FCGX_Init() != 0) {
+	if (req_init() == -1) {
 		log_err("FCGX_Init failed");
 		return -1;
 	}
@@ -52,13 +69,10 @@ req_listen(const char *path, int backlog)
 static enum method
 method_parse(const char *s)
 {
-	static const char *const names[M__MAX] = {
-		"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
-	};
 	int	 i;
 
 	for (i = 0; s != NULL && i < M__MAX; i++)
-		if (strcmp(s, names[i]) == 0)
+		if (strcmp(s, method_name((enum method)i)) == 0)
 			return (enum method)i;
 	return M__MAX;
 }
@@ -101,9 +115,9 @@ req_accept(struct req *r, int fd)
 
 /*
  * Read the body, bounded by max before anything is allocated.  Returns
- * API_OK, API_TOO_LARGE or API_BAD_REQUEST (with r->reason set) as an int.
+ * API_OK, API_TOO_LARGE or API_BAD_REQUEST with the reason set.
  */
-int
+enum apierr
 req_read_body(struct req *r, size_t max)
 {
 	const char	*cl, *errstr;
@@ -182,7 +196,7 @@ req_query(const struct req *r, const char *key, char *buf, size_t bufsz)
 
 /*
  * Record why the request failed and return code, so handlers can write
- * "return req_fail(r, API_NOT_FOUND, ...)".
+ * "return req_fail(r, API_NOT_FOUND, ...)"; see ctx_fail.
  */
 enum apierr
 req_fail(struct req *r, enum apierr code, const char *fmt, ...)
@@ -190,19 +204,16 @@ req_fail(struct req *r, enum apierr code, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	code = ctx_vfail(&r->ctx, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
 
-/*
- * The outcome for a database failure rc (already logged by db.c): 503
- * when the connection was lost (the next request reconnects), else 500.
- */
-enum apierr
-req_dbfail(struct req *r, enum dbrc rc)
+/* The request id nginx assigned, or "-". */
+const char *
+req_id(const struct req *r)
 {
-	return rc == DB_GONE ? API_UNAVAILABLE : req_fail(r, API_INTERNAL, " ");
+	return r->request_id != NULL ? r->request_id : "-";
 }
 
 /* Finish the request with libfcgi and free everything it owned. */
@@ -212,8 +223,7 @@ req_finish(struct req *r)
 	size_t	 i;
 
 	FCGX_Finish_r(&fcgx);
-	if (r->scratch_free != NULL)
-		r->scratch_free(r->scratch);
+	ctx_clear(&r->ctx);
 	free(r->body);
 	json_decref(r->json);
 	json_decref(r->data);

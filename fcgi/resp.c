@@ -16,17 +16,19 @@ static const struct {
 	const char	*text;
 	const char	*reason;	/* when the handler gave none */
 } codes[API__MAX] = {
-	{ 200, "OK", "" },
-	{ 400, "Bad Request", "Bad request" },
-	{ 401, "Unauthorized", "Authentication required" },
-	{ 403, "Forbidden", "Not allowed" },
-	{ 404, "Not Found", "Not found" },
-	{ 405, "Method Not Allowed", "Method not allowed" },
-	{ 409, "Conflict", "Conflict" },
-	{ 413, "Payload Too Large", "Request body too large" },
-	{ 415, "Unsupported Media Type", "Send JSON" },
-	{ 500, "Internal Server Error", "Internal error; see the server log" },
-	{ 503, "Service Unavailable", "Database unavailable; try again" },
+	[API_OK] =		{ 200, "OK", "" },
+	[API_BAD_REQUEST] =	{ 400, "Bad Request", "Bad request" },
+	[API_UNAUTHORIZED] =	{ 401, "Unauthorized", "Authentication required" },
+	[API_FORBIDDEN] =	{ 403, "Forbidden", "Not allowed" },
+	[API_NOT_FOUND] =	{ 404, "Not Found", "Not found" },
+	[API_BAD_METHOD] =	{ 405, "Method Not Allowed", "Method not allowed" },
+	[API_CONFLICT] =	{ 409, "Conflict", "Conflict" },
+	[API_TOO_LARGE] =	{ 413, "Payload Too Large", "Request body too large" },
+	[API_BAD_MEDIA] =	{ 415, "Unsupported Media Type", "Send JSON" },
+	[API_INTERNAL] =	{ 500, "Internal Server Error",
+				  "Internal error; see the server log" },
+	[API_UNAVAILABLE] =	{ 503, "Service Unavailable",
+				  "Database unavailable; try again" },
 };
 
 /* The HTTP status of an outcome. */
@@ -61,42 +63,72 @@ resp_raw(struct req *r, int status, const char *ctype, const char *body,
 	r->raw = 1;
 }
 
+/* Send an answer written by hand (a spliced list or object) as JSON. */
+void
+resp_out(struct req *r, struct outbuf *b)
+{
+	resp_raw(r, 200, "application/json", b->p != NULL ? b->p : "", b->len);
+}
+
 /*
  * Render the outcome e of request r.  Success sends r->data if set;
- * failure sends r->reason (or a generic one).  Reals print with 16
- * significant digits: epoch seconds with exact microseconds.
+ * failure sends the context's reason (or a generic one), and for a 500
+ * only the generic one: its cause is logged, with the request id, where
+ * it was found (ctx_internal).  Reals print with 16 significant digits:
+ * epoch seconds with exact microseconds.
  */
 void
 resp_send(struct req *r, enum apierr e)
 {
-	static const char internal[] =
-	    "{\"success\": false, \"reason\": \"Internal error\"}";
 	json_t		*env;
-	char		*s;
+	char		*s, fallback[160];
+	int		 status;
 
 	if (r->raw)
 		return;
 	if (e >= API__MAX)
 		e = API_INTERNAL;
+	status = codes[e].status;
 	if (e == API_OK) {
 		env = r->data != NULL ?
 		    json_pack("{s:b, s:O}", "success", 1, "data", r->data) :
 		    json_pack("{s:b}", "success", 1);
 	} else {
-		if (r->reason[0] == '\0' || e == API_INTERNAL)
-			snprintf(r->reason, sizeof(r->reason), "%s",
+		if (e == API_INTERNAL || e == API_UNAVAILABLE)
+			log_err("%s %s -> %d: %s", method_name(r->method),
+			    r->path != NULL ? r->path : "", status,
+			    r->ctx.reason[0] != '\0' ? r->ctx.reason :
+			    "no cause recorded");
+		else
+			log_info("%s -> %d: %s", r->path != NULL ? r->path : "",
+			    status, r->ctx.reason);
+		if (r->ctx.reason[0] == '\0' || e == API_INTERNAL)
+			snprintf(r->ctx.reason, sizeof(r->ctx.reason), "%s",
 			    codes[e].reason);
-		env = json_pack("{s:b, s:s}", "success", 0, "reason", r->reason);
-		log_info("%s -> %d: %s", r->path != NULL ? r->path : "",
-		    codes[e].status, r->reason);
+		utf8_clean(r->ctx.reason);
+		env = json_pack("{s:b, s:s}", "success", 0, "reason",
+		    r->ctx.reason);
 	}
-	if (env == NULL || (s = json_dumps(env, JSON_REAL_PRECISION(16) |
-	    JSON_ENCODE_ANY)) == NULL) {
-		json_decref(env);
-		resp_raw(r, 500, "application/json", internal, strlen(internal));
+	s = env != NULL ? json_dumps(env, JSON_REAL_PRECISION(16) |
+	    JSON_ENCODE_ANY) : NULL;
+	json_decref(env);
+	if (s == NULL) {
+		/*
+		 * Data that cannot be encoded is ours to fix (500); a failure
+		 * keeps its status with the generic reason of its code.
+		 */
+		if (e == API_OK) {
+			log_err("%s: the answer cannot be encoded as JSON",
+			    r->path != NULL ? r->path : "");
+			e = API_INTERNAL;
+			status = 500;
+		}
+		snprintf(fallback, sizeof(fallback), "{\"success\": false, "
+		    "\"reason\": \"%s\"}", codes[e].reason);
+		resp_raw(r, status, "application/json", fallback,
+		    strlen(fallback));
 		return;
 	}
-	resp_raw(r, codes[e].status, "application/json", s, strlen(s));
+	resp_raw(r, status, "application/json", s, strlen(s));
 	free(s);
-	json_decref(env);
 }

@@ -2,7 +2,12 @@
  * THE route table, and the front line every request crosses before a
  * handler runs: method and path (404/405), content type (415), token
  * (401), role (403), body shape (400).  A handler sees only validated
- * input and its caller's identity and tenant scope.
+ * input, its caller's identity and the scope it works in (r->ctx).
+ *
+ * A row names its handler, the role it needs, its body spec, and, for
+ * the generic handlers, its class and an argument.  The seven standard
+ * routes of a class are one CLASS_ROUTES line.  The matcher prefers a
+ * literal segment to a :capture, so the order of rows does not matter.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,190 +17,171 @@
 
 #include "extern.h"
 
+/*
+ * list, create, meta, get, PATCH, PUT and DELETE of class c: reading
+ * needs rd, writing wr, /meta nothing.  Every plural is the name + "s".
+ */
+#define CLASS_ROUTES(c, rd, wr) \
+	{ M_GET,    "/" #c "s",      api_obj_list,   rd,        NULL,          &c##_class, NULL }, \
+	{ M_POST,   "/" #c "s",      api_obj_post,   wr,        &c##_class.spec, &c##_class, NULL }, \
+	{ M_GET,    "/" #c "s/meta", api_obj_meta,   NEED_NONE, NULL,          &c##_class, NULL }, \
+	{ M_GET,    "/" #c "/:id",   api_obj_get,    rd,        NULL,          &c##_class, NULL }, \
+	{ M_PATCH,  "/" #c "/:id",   api_obj_patch,  wr,        &c##_class.spec, &c##_class, NULL }, \
+	{ M_PUT,    "/" #c "/:id",   api_obj_put,    wr,        &c##_class.spec, &c##_class, NULL }, \
+	{ M_DELETE, "/" #c "/:id",   api_obj_delete, wr,        NULL,          &c##_class, NULL }
+
+/* The arguments rows hand to their handlers. */
+static const enum keyedit	 edit_merge = KEYEDIT_MERGE;
+static const enum keyedit	 edit_replace = KEYEDIT_REPLACE;
+static const enum keyedit	 edit_remove = KEYEDIT_REMOVE;
+static const enum keyop		 keys_add = KEYS_ADD;
+static const enum keyop		 keys_set = KEYS_SET;
+static const enum keyop		 keys_remove = KEYS_REMOVE;
+
 static const struct route routes[] = {
-	/* method   pattern                      handler                 needs          body            class */
-	{ M_POST,   "/login",                    api_login,              NEED_NONE,     &b_login },
-	{ M_GET,    "/newtoken",                 api_newtoken,           NEED_REFRESH,  NULL },
-	{ M_GET,    "/whoami",                   api_whoami,             NEED_READ,     NULL },
+	/* method   pattern                     handler                   needs          body               class             arg */
+	{ M_POST,   "/login",                   api_login,                NEED_NONE,     &b_login,          NULL,             NULL },
+	{ M_GET,    "/newtoken",                api_newtoken,             NEED_REFRESH,  NULL,              NULL,             NULL },
+	{ M_GET,    "/whoami",                  api_whoami,               NEED_READ,     NULL,              NULL,             NULL },
 
-	{ M_GET,    "/admins",                   api_admin_list,         NEED_READ,     NULL },
-	{ M_POST,   "/admins",                   api_admin_post,         NEED_FULL,     &b_admin },
-	{ M_GET,    "/admins/meta",              api_admin_meta,         NEED_NONE,     NULL },
-	{ M_GET,    "/admin/:id",                api_admin_get,          NEED_READ,     NULL },
-	{ M_PATCH,  "/admin/:id",                api_admin_patch,        NEED_READ,     &b_admin },
-	{ M_PUT,    "/admin/:id",                api_admin_put,          NEED_FULL,     &b_admin },
-	{ M_DELETE, "/admin/:id",                api_admin_delete,       NEED_FULL,     NULL },
-	{ M_POST,   "/admin/:id/keys",           api_admin_keys_post,    NEED_READ,     &b_keys },
-	{ M_PUT,    "/admin/:id/keys",           api_admin_keys_put,     NEED_READ,     &b_keys },
-	{ M_DELETE, "/admin/:id/keys",           api_admin_keys_delete,  NEED_READ,     &b_keys },
-	{ M_GET,    "/admin/:id/gui_settings",   api_admin_gui_get,      NEED_READ,     NULL },
-	{ M_PATCH,  "/admin/:id/gui_settings",   api_admin_gui_patch,    NEED_READ,     &b_gui },
-	{ M_DELETE, "/admin/:id/gui_settings",   api_admin_gui_delete,   NEED_READ,     &b_gui },
-	{ M_POST,   "/admin/:id/newtoken",       api_admin_newtoken,     NEED_READ,     &b_admin_newtoken },
+	/* Admins: anyone may edit itself, so PATCH needs only a login. */
+	{ M_GET,    "/admins",                  api_obj_list,             NEED_READ,     NULL,              &admin_class,     NULL },
+	{ M_POST,   "/admins",                  api_obj_post,             NEED_FULL,     &admin_class.spec, &admin_class,     NULL },
+	{ M_GET,    "/admins/meta",             api_obj_meta,             NEED_NONE,     NULL,              &admin_class,     NULL },
+	{ M_GET,    "/admin/:id",               api_obj_get,              NEED_READ,     NULL,              &admin_class,     NULL },
+	{ M_PATCH,  "/admin/:id",               api_obj_patch,            NEED_READ,     &admin_class.spec, &admin_class,     NULL },
+	{ M_PUT,    "/admin/:id",               api_obj_put,              NEED_FULL,     &admin_class.spec, &admin_class,     NULL },
+	{ M_DELETE, "/admin/:id",               api_obj_delete,           NEED_FULL,     NULL,              &admin_class,     NULL },
+	{ M_POST,   "/admin/:id/keys",          api_admin_keys,           NEED_READ,     &b_keys,           NULL,             &keys_add },
+	{ M_PUT,    "/admin/:id/keys",          api_admin_keys,           NEED_READ,     &b_keys,           NULL,             &keys_set },
+	{ M_DELETE, "/admin/:id/keys",          api_admin_keys,           NEED_READ,     &b_keys,           NULL,             &keys_remove },
+	{ M_GET,    "/admin/:id/gui_settings",  api_obj_field_get,        NEED_READ,     NULL,              &admin_class,     "gui_settings" },
+	{ M_PATCH,  "/admin/:id/gui_settings",  api_admin_gui,            NEED_READ,     &b_gui,            NULL,             &edit_merge },
+	{ M_DELETE, "/admin/:id/gui_settings",  api_admin_gui,            NEED_READ,     &b_gui,            NULL,             &edit_remove },
+	{ M_POST,   "/admin/:id/newtoken",      api_admin_newtoken,       NEED_READ,     &b_admin_newtoken, NULL,             NULL },
 
-	{ M_GET,    "/cluster",                  api_cluster_get,        NEED_READ,     NULL },
-	{ M_PATCH,  "/cluster",                  api_cluster_patch,      NEED_SUPER,    &b_cluster },
-	{ M_GET,    "/cluster/time",             api_cluster_time,       NEED_NONE,     NULL },
-	{ M_GET,    "/cluster/database",         api_cluster_database,   NEED_NONE,     NULL },
-	{ M_GET,    "/cluster/summary",          api_cluster_summary,    NEED_READ,     NULL },
-	{ M_GET,    "/cluster/hosts",            api_cluster_hosts,      NEED_NONE,     NULL },
-	{ M_GET,    "/cluster/sshkeys",          api_cluster_sshkeys,    NEED_NONE,     NULL },
-	{ M_GET,    "/cluster/cabundle",         api_cluster_cabundle,   NEED_NONE,     NULL },
-	{ M_GET,    "/cluster/license",          api_cluster_license,    NEED_READ,     NULL },
-	{ M_GET,    "/cluster/head/:id",         api_cluster_head,       NEED_READ,     NULL },
-	{ M_GET,    "/whereami",                 api_whereami,           NEED_READ,     NULL },
+	{ M_GET,    "/cluster",                 api_cluster_get,          NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PATCH,  "/cluster",                 api_cluster_patch,        NEED_FULL,     &b_cluster,        NULL,             NULL },
+	{ M_GET,    "/cluster/time",            api_cluster_time,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/database",        api_cluster_database,     NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/summary",         api_cluster_summary,      NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/hosts",           api_cluster_hosts,        NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/sshkeys",         api_cluster_sshkeys,      NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/cabundle",        api_cluster_cabundle,     NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/license",         api_cluster_license,      NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/cluster/head/:id",        api_cluster_head,         NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/whereami",                api_whereami,             NEED_READ,     NULL,              NULL,             NULL },
 
-	{ M_POST,   "/jobs",                     api_job_post,           NEED_OPERATOR, &b_job },
-	{ M_GET,    "/job/:id",                  api_job_get,            NEED_READ,     NULL },
+	{ M_POST,   "/jobs",                    api_job_post,             NEED_OPERATOR, &b_job,            NULL,             NULL },
+	{ M_GET,    "/job/:id",                 api_job_get,              NEED_READ,     NULL,              NULL,             NULL },
 
-	/* Classes with nothing special to their basic operations. */
-	{ M_GET,    "/attribs",                  api_obj_list,           NEED_READ,     NULL,           &attrib_class },
-	{ M_POST,   "/attribs",                  api_obj_post,           NEED_CONFIG,   &b_attrib,      &attrib_class },
-	{ M_GET,    "/attribs/meta",             api_obj_meta,           NEED_NONE,     NULL,           &attrib_class },
-	{ M_GET,    "/attrib/:id",               api_obj_get,            NEED_READ,     NULL,           &attrib_class },
-	{ M_PATCH,  "/attrib/:id",               api_obj_patch,          NEED_CONFIG,   &b_attrib,      &attrib_class },
-	{ M_PUT,    "/attrib/:id",               api_obj_put,            NEED_CONFIG,   &b_attrib,      &attrib_class },
-	{ M_DELETE, "/attrib/:id",               api_obj_delete,         NEED_CONFIG,   NULL,           &attrib_class },
-	{ M_GET,    "/attrib/:id/attributes",    api_attrs_get,          NEED_READ,     NULL,           &attrib_class },
-	{ M_PUT,    "/attrib/:id/attributes",    api_attrs_put,          NEED_CONFIG,   &b_any,         &attrib_class },
-	{ M_PATCH,  "/attrib/:id/attributes",    api_attrs_patch,        NEED_CONFIG,   &b_any,         &attrib_class },
-	{ M_DELETE, "/attrib/:id/attributes",    api_attrs_delete,       NEED_CONFIG,   &b_any,         &attrib_class },
+	CLASS_ROUTES(attrib, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/attrib/:id/attributes",   api_attrs_get,            NEED_READ,     NULL,              &attrib_class,    NULL },
+	{ M_PUT,    "/attrib/:id/attributes",   api_attrs_edit,           NEED_CONFIG,   &b_any,            &attrib_class,    &edit_replace },
+	{ M_PATCH,  "/attrib/:id/attributes",   api_attrs_edit,           NEED_CONFIG,   &b_any,            &attrib_class,    &edit_merge },
+	{ M_DELETE, "/attrib/:id/attributes",   api_attrs_edit,           NEED_CONFIG,   &b_any,            &attrib_class,    &edit_remove },
 
-	{ M_GET,    "/images",                   api_obj_list,           NEED_READ,     NULL,           &image_class },
-	{ M_POST,   "/images",                   api_obj_post,           NEED_CONFIG,   &b_image,       &image_class },
-	{ M_GET,    "/images/meta",              api_obj_meta,           NEED_NONE,     NULL,           &image_class },
-	{ M_GET,    "/image/:id",                api_obj_get,            NEED_READ,     NULL,           &image_class },
-	{ M_PATCH,  "/image/:id",                api_obj_patch,          NEED_CONFIG,   &b_image,       &image_class },
-	{ M_PUT,    "/image/:id",                api_obj_put,            NEED_CONFIG,   &b_image,       &image_class },
-	{ M_DELETE, "/image/:id",                api_obj_delete,         NEED_CONFIG,   NULL,           &image_class },
+	CLASS_ROUTES(image, NEED_READ, NEED_CONFIG),
 
-	{ M_GET,    "/bootconfigs",              api_obj_list,           NEED_READ,     NULL,           &bootconfig_class },
-	{ M_POST,   "/bootconfigs",              api_obj_post,           NEED_CONFIG,   &b_bootconfig,  &bootconfig_class },
-	{ M_GET,    "/bootconfigs/meta",         api_obj_meta,           NEED_NONE,     NULL,           &bootconfig_class },
-	{ M_GET,    "/bootconfig/:id",           api_obj_get,            NEED_READ,     NULL,           &bootconfig_class },
-	{ M_PATCH,  "/bootconfig/:id",           api_obj_patch,          NEED_CONFIG,   &b_bootconfig,  &bootconfig_class },
-	{ M_PUT,    "/bootconfig/:id",           api_obj_put,            NEED_CONFIG,   &b_bootconfig,  &bootconfig_class },
-	{ M_DELETE, "/bootconfig/:id",           api_obj_delete,         NEED_CONFIG,   NULL,           &bootconfig_class },
-	{ M_GET,    "/bootconfigs/errors",       api_bootconfigs_errors, NEED_READ,     NULL },
-	{ M_GET,    "/bootconfig/:id/errors",    api_bootconfig_errors,  NEED_READ,     NULL },
+	CLASS_ROUTES(bootconfig, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/bootconfigs/errors",      api_bootconfigs_errors,   NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/bootconfig/:id/errors",   api_bootconfig_errors,    NEED_READ,     NULL,              NULL,             NULL },
 
-	{ M_GET,    "/distros",                  api_obj_list,           NEED_READ,     NULL,           &distro_class },
-	{ M_POST,   "/distros",                  api_obj_post,           NEED_CONFIG,   &b_distro,      &distro_class },
-	{ M_GET,    "/distros/meta",             api_obj_meta,           NEED_NONE,     NULL,           &distro_class },
-	{ M_GET,    "/distro/:id",               api_obj_get,            NEED_READ,     NULL,           &distro_class },
-	{ M_PATCH,  "/distro/:id",               api_obj_patch,          NEED_CONFIG,   &b_distro,      &distro_class },
-	{ M_PUT,    "/distro/:id",               api_obj_put,            NEED_CONFIG,   &b_distro,      &distro_class },
-	{ M_DELETE, "/distro/:id",               api_obj_delete,         NEED_CONFIG,   NULL,           &distro_class },
+	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
+	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),
 
-	{ M_GET,    "/repos",                    api_obj_list,           NEED_READ,     NULL,           &repo_class },
-	{ M_POST,   "/repos",                    api_obj_post,           NEED_CONFIG,   &b_repo,        &repo_class },
-	{ M_GET,    "/repos/meta",               api_obj_meta,           NEED_NONE,     NULL,           &repo_class },
-	{ M_GET,    "/repo/:id",                 api_obj_get,            NEED_READ,     NULL,           &repo_class },
-	{ M_PATCH,  "/repo/:id",                 api_obj_patch,          NEED_CONFIG,   &b_repo,        &repo_class },
-	{ M_PUT,    "/repo/:id",                 api_obj_put,            NEED_CONFIG,   &b_repo,        &repo_class },
-	{ M_DELETE, "/repo/:id",                 api_obj_delete,         NEED_CONFIG,   NULL,           &repo_class },
+	CLASS_ROUTES(gitrepo, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/gitrepo/:id/url",         api_gitrepo_url,          NEED_NONE,     NULL,              NULL,             NULL },
 
-	{ M_GET,    "/gitrepos",                 api_obj_list,           NEED_READ,     NULL,           &gitrepo_class },
-	{ M_POST,   "/gitrepos",                 api_obj_post,           NEED_CONFIG,   &b_gitrepo,     &gitrepo_class },
-	{ M_GET,    "/gitrepos/meta",            api_obj_meta,           NEED_NONE,     NULL,           &gitrepo_class },
-	{ M_GET,    "/gitrepo/:id",              api_obj_get,            NEED_READ,     NULL,           &gitrepo_class },
-	{ M_PATCH,  "/gitrepo/:id",              api_obj_patch,          NEED_CONFIG,   &b_gitrepo,     &gitrepo_class },
-	{ M_PUT,    "/gitrepo/:id",              api_obj_put,            NEED_CONFIG,   &b_gitrepo,     &gitrepo_class },
-	{ M_DELETE, "/gitrepo/:id",              api_obj_delete,         NEED_CONFIG,   NULL,           &gitrepo_class },
-	{ M_GET,    "/gitrepo/:id/url",          api_gitrepo_url,        NEED_NONE,     NULL },
+	CLASS_ROUTES(net, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/nets/byname/:part",       api_obj_search,           NEED_READ,     NULL,              &net_class,       &nets_byname },
+	{ M_GET,    "/nets/byip/:part",         api_obj_search,           NEED_READ,     NULL,              &net_class,       &nets_byip },
+	{ M_GET,    "/nets/bykey/:part",        api_obj_search,           NEED_READ,     NULL,              &net_class,       &nets_bykey },
+	{ M_GET,    "/nets/byiface/:part",      api_obj_search,           NEED_READ,     NULL,              &net_class,       &nets_byiface },
 
-	{ M_GET,    "/nets",                     api_obj_list,           NEED_READ,     NULL,           &net_class },
-	{ M_POST,   "/nets",                     api_obj_post,           NEED_CONFIG,   &b_net,         &net_class },
-	{ M_GET,    "/nets/meta",                api_obj_meta,           NEED_NONE,     NULL,           &net_class },
-	{ M_GET,    "/net/:id",                  api_obj_get,            NEED_READ,     NULL,           &net_class },
-	{ M_PATCH,  "/net/:id",                  api_obj_patch,          NEED_CONFIG,   &b_net,         &net_class },
-	{ M_PUT,    "/net/:id",                  api_obj_put,            NEED_CONFIG,   &b_net,         &net_class },
-	{ M_DELETE, "/net/:id",                  api_obj_delete,         NEED_CONFIG,   NULL,           &net_class },
-	{ M_GET,    "/nets/byname/:part",        api_nets_byname,        NEED_READ,     NULL },
-	{ M_GET,    "/nets/byip/:part",          api_nets_byip,          NEED_READ,     NULL },
-	{ M_GET,    "/nets/bykey/:part",         api_nets_bykey,         NEED_READ,     NULL },
-	{ M_GET,    "/nets/byiface/:part",       api_nets_byiface,       NEED_READ,     NULL },
+	CLASS_ROUTES(hostname, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/hostnames/bypart/:part",  api_obj_search,           NEED_READ,     NULL,              &hostname_class,  &hostnames_bypart },
 
-	{ M_GET,    "/hostnames",                api_obj_list,           NEED_READ,     NULL,           &hostname_class },
-	{ M_POST,   "/hostnames",                api_obj_post,           NEED_CONFIG,   &b_hostname,    &hostname_class },
-	{ M_GET,    "/hostnames/meta",           api_obj_meta,           NEED_NONE,     NULL,           &hostname_class },
-	{ M_GET,    "/hostname/:id",             api_obj_get,            NEED_READ,     NULL,           &hostname_class },
-	{ M_PATCH,  "/hostname/:id",             api_obj_patch,          NEED_CONFIG,   &b_hostname,    &hostname_class },
-	{ M_PUT,    "/hostname/:id",             api_obj_put,            NEED_CONFIG,   &b_hostname,    &hostname_class },
-	{ M_DELETE, "/hostname/:id",             api_obj_delete,         NEED_CONFIG,   NULL,           &hostname_class },
-	{ M_GET,    "/hostnames/bypart/:part",   api_hostnames_bypart,   NEED_READ,     NULL },
+	CLASS_ROUTES(dyngroup, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/dyngroup/:id/nodes",      api_dyngroup_nodes,       NEED_READ,     NULL,              NULL,             NULL },
 
-	{ M_GET,    "/dyngroups",                api_obj_list,           NEED_READ,     NULL,           &dyngroup_class },
-	{ M_POST,   "/dyngroups",                api_obj_post,           NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
-	{ M_GET,    "/dyngroups/meta",           api_obj_meta,           NEED_NONE,     NULL,           &dyngroup_class },
-	{ M_GET,    "/dyngroup/:id",             api_obj_get,            NEED_READ,     NULL,           &dyngroup_class },
-	{ M_PATCH,  "/dyngroup/:id",             api_obj_patch,          NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
-	{ M_PUT,    "/dyngroup/:id",             api_obj_put,            NEED_CONFIG,   &b_dyngroup,    &dyngroup_class },
-	{ M_DELETE, "/dyngroup/:id",             api_obj_delete,         NEED_CONFIG,   NULL,           &dyngroup_class },
+	CLASS_ROUTES(namingpool, NEED_READ, NEED_CONFIG),
+	{ M_GET,    "/namingpools/info/:node",  api_namingpools_info,     NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PUT,    "/namingpool/:id/push",     api_namingpool_push,      NEED_CONFIG,   NULL,              NULL,             NULL },
 
-	{ M_GET,    "/namingpools",              api_obj_list,           NEED_READ,     NULL,           &namingpool_class },
-	{ M_POST,   "/namingpools",              api_obj_post,           NEED_CONFIG,   &b_namingpool,  &namingpool_class },
-	{ M_GET,    "/namingpools/meta",         api_obj_meta,           NEED_NONE,     NULL,           &namingpool_class },
-	{ M_GET,    "/namingpool/:id",           api_obj_get,            NEED_READ,     NULL,           &namingpool_class },
-	{ M_PATCH,  "/namingpool/:id",           api_obj_patch,          NEED_CONFIG,   &b_namingpool,  &namingpool_class },
-	{ M_PUT,    "/namingpool/:id",           api_obj_put,            NEED_CONFIG,   &b_namingpool,  &namingpool_class },
-	{ M_DELETE, "/namingpool/:id",           api_obj_delete,         NEED_CONFIG,   NULL,           &namingpool_class },
-	{ M_GET,    "/namingpools/info/:node",   api_namingpools_info,   NEED_READ,     NULL },
-	{ M_PUT,    "/namingpool/:id/push",      api_namingpool_push,    NEED_CONFIG,   NULL },
-	{ M_GET,    "/dyngroup/:id/nodes",       api_dyngroup_nodes,     NEED_READ,     NULL },
-	{ M_GET,    "/heads",                    api_obj_list,           NEED_READ,     NULL,           &head_class },
-	{ M_POST,   "/heads",                    api_obj_post,           NEED_SUPER,    &b_head,        &head_class },
-	{ M_GET,    "/heads/meta",               api_obj_meta,           NEED_NONE,     NULL,           &head_class },
-	{ M_GET,    "/head/:id",                 api_obj_get,            NEED_READ,     NULL,           &head_class },
-	{ M_PATCH,  "/head/:id",                 api_obj_patch,          NEED_SUPER,    &b_head,        &head_class },
-	{ M_PUT,    "/head/:id",                 api_obj_put,            NEED_SUPER,    &b_head,        &head_class },
-	{ M_DELETE, "/head/:id",                 api_obj_delete,         NEED_SUPER,    NULL,           &head_class },
-	/*
-	 * Nodes.  The fixed paths come before /node/:id; the PUT report
-	 * routes are public because the node is known by its address.
-	 */
-	{ M_POST,   "/node/putstatus",           api_node_putstatus_post, NEED_OPERATOR, &b_putstatus_uid },
-	{ M_PUT,    "/node/putstatus",           api_node_putstatus_put, NEED_NONE,     &b_putstatus },
-	{ M_POST,   "/node/putattribs",          api_node_putattribs_post, NEED_OPERATOR, &b_any },
-	{ M_PUT,    "/node/putattribs",          api_node_putattribs_put, NEED_NONE,    &b_any },
-	{ M_GET,    "/nodes",                    api_obj_list,           NEED_READ,     NULL,           &node_class },
-	{ M_POST,   "/nodes",                    api_obj_post,           NEED_CONFIG,   &b_node_or_list, &node_class },
-	{ M_GET,    "/nodes/meta",               api_obj_meta,           NEED_NONE,     NULL,           &node_class },
-	{ M_GET,    "/node/:id",                 api_obj_get,            NEED_READ,     NULL,           &node_class },
-	{ M_PATCH,  "/node/:id",                 api_obj_patch,          NEED_CONFIG,   &b_node,        &node_class },
-	{ M_PUT,    "/node/:id",                 api_obj_put,            NEED_CONFIG,   &b_node,        &node_class },
-	{ M_DELETE, "/node/:id",                 api_obj_delete,         NEED_CONFIG,   NULL,           &node_class },
-	{ M_GET,    "/node/:id/attributes",      api_node_attrs_get,     NEED_READ,     NULL },
-	{ M_PUT,    "/node/:id/attributes",      api_attrs_put,          NEED_CONFIG,   &b_any,         &node_class },
-	{ M_PATCH,  "/node/:id/attributes",      api_attrs_patch,        NEED_CONFIG,   &b_any,         &node_class },
-	{ M_DELETE, "/node/:id/attributes",      api_attrs_delete,       NEED_CONFIG,   &b_any,         &node_class },
-	{ M_GET,    "/node/:id/groups",          api_node_groups_get,    NEED_READ,     NULL },
-	{ M_POST,   "/node/:id/groups",          api_node_groups_post,   NEED_CONFIG,   &b_any },
-	{ M_DELETE, "/node/:id/groups",          api_node_groups_delete, NEED_CONFIG,   &b_any },
-	{ M_GET,    "/node/:id/status",          api_node_status_get,    NEED_READ,     NULL },
-	{ M_GET,    "/node/:id/power_uri",       api_node_power_uri,     NEED_READ,     NULL },
+	CLASS_ROUTES(head, NEED_READ, NEED_SUPER),
+
+	/* Nodes.  The PUT reports are public: the node is known by its address. */
+	CLASS_ROUTES(node, NEED_READ, NEED_CONFIG),
+	{ M_POST,   "/node/putstatus",          api_node_putstatus_post,  NEED_OPERATOR, &b_putstatus_uid,  NULL,             NULL },
+	{ M_PUT,    "/node/putstatus",          api_node_putstatus_put,   NEED_NONE,     &b_putstatus,      NULL,             NULL },
+	{ M_POST,   "/node/putattribs",         api_node_putattribs_post, NEED_OPERATOR, &b_any,            NULL,             NULL },
+	{ M_PUT,    "/node/putattribs",         api_node_putattribs_put,  NEED_NONE,     &b_any,            NULL,             NULL },
+	{ M_GET,    "/node/:id/attributes",     api_node_attrs_get,       NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PUT,    "/node/:id/attributes",     api_attrs_edit,           NEED_CONFIG,   &b_any,            &node_class,      &edit_replace },
+	{ M_PATCH,  "/node/:id/attributes",     api_attrs_edit,           NEED_CONFIG,   &b_any,            &node_class,      &edit_merge },
+	{ M_DELETE, "/node/:id/attributes",     api_attrs_edit,           NEED_CONFIG,   &b_any,            &node_class,      &edit_remove },
+	{ M_GET,    "/node/:id/groups",         api_obj_field_get,        NEED_READ,     NULL,              &node_class,      "groups" },
+	{ M_POST,   "/node/:id/groups",         api_node_groups,          NEED_CONFIG,   &b_any,            NULL,             NULL },
+	{ M_DELETE, "/node/:id/groups",         api_node_groups,          NEED_CONFIG,   &b_any,            NULL,             NULL },
+	{ M_GET,    "/node/:id/status",         api_node_status_get,      NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/node/:id/power_uri",      api_node_power_uri,       NEED_READ,     NULL,              NULL,             NULL },
 };
 
-#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
-
-/* How many routes the table holds (for tests). */
-int
+/* How many routes the table holds. */
+size_t
 route_count(void)
 {
-	return (int)NROUTES;
+	return nitems(routes);
+}
+
+/* Route i of the table (tests, `corral-api routes`). */
+const struct route *
+route_at(size_t i)
+{
+	return i < nitems(routes) ? &routes[i] : NULL;
+}
+
+/* The method's name as HTTP spells it. */
+const char *
+method_name(enum method m)
+{
+	static const char *const names[M__MAX] = {
+		"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
+	};
+
+	return m < M__MAX ? names[m] : "?";
+}
+
+/* What a route needs, as a word: "none" is public. */
+const char *
+route_need_name(enum need need)
+{
+	static const char *const names[] = {
+		[NEED_NONE] = "none", [NEED_REFRESH] = "refresh",
+		[NEED_READ] = "read", [NEED_OPERATOR] = "operator",
+		[NEED_CONFIG] = "config", [NEED_FULL] = "full",
+		[NEED_SUPER] = "super",
+	};
+
+	return need < nitems(names) ? names[need] : "?";
 }
 
 /*
  * Match path against pattern; on success the :captures are copied into
- * params (new allocations).  Segments never match empty.
+ * params (new allocations) and *rank says how literal the match was: a
+ * bit per segment, set where the pattern's segment is literal, the first
+ * segment highest.  Segments never match empty.
  */
 static int
-pattern_match(const char *pat, const char *path, char **params, size_t *n)
+pattern_match(const char *pat, const char *path, char **params, size_t *n,
+    unsigned long *rank)
 {
 	const char	*pe, *se;
-	size_t		 len;
+	size_t		 len, seg = 0;
 
 	*n = 0;
+	*rank = 0;
 	for (;;) {
 		if (*pat != '/' || *path != '/')
 			break;
@@ -208,7 +194,7 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n)
 		if (se == NULL)
 			se = path + strlen(path);
 		len = (size_t)(se - path);
-		if (len == 0)
+		if (len == 0 || seg >= 8 * sizeof(*rank) - 1)
 			break;
 		if (*pat == ':') {
 			if (*n == ROUTE_MAX_PARAMS)
@@ -216,6 +202,9 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n)
 			params[(*n)++] = strndup(path, len);
 		} else if ((size_t)(pe - pat) != len || strncmp(pat, path, len) != 0)
 			break;
+		else
+			*rank |= 1UL << (8 * sizeof(*rank) - 2 - seg);
+		seg++;
 		pat = pe;
 		path = se;
 		if (*pat == '\0' && *path == '\0')
@@ -227,31 +216,43 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n)
 }
 
 /*
- * Find the route for method and path.  *path_known says whether some
- * route had this path with another method (405 rather than 404).
+ * Find the route for method and path: of the patterns that match, the
+ * one with a literal segment where the others capture, the earliest such
+ * segment deciding (/node/putstatus before /node/:id).  *path_known says
+ * whether some route had this path with another method (405 rather than
+ * 404).
  */
 const struct route *
 route_match(enum method m, const char *path, char **params, size_t *nparams,
     int *path_known)
 {
-	char	*tmp[ROUTE_MAX_PARAMS];
-	size_t	 i, n;
+	const struct route	*best = NULL;
+	char			*tmp[ROUTE_MAX_PARAMS];
+	unsigned long		 rank, best_rank = 0;
+	size_t			 i, n;
 
 	*path_known = 0;
 	*nparams = 0;
-	for (i = 0; i < NROUTES; i++) {
-		if (!pattern_match(routes[i].pattern, path, tmp, &n))
+	for (i = 0; i < nitems(routes); i++) {
+		if (!pattern_match(routes[i].pattern, path, tmp, &n, &rank))
 			continue;
-		if (routes[i].method == m) {
-			memcpy(params, tmp, n * sizeof(tmp[0]));
-			*nparams = n;
-			return &routes[i];
+		if (routes[i].method != m || (best != NULL && rank <= best_rank)) {
+			if (routes[i].method != m)
+				*path_known = 1;
+			while (n > 0)
+				free(tmp[--n]);
+			continue;
 		}
-		*path_known = 1;
-		while (n > 0)
-			free(tmp[--n]);
+		while (*nparams > 0)
+			free(params[--(*nparams)]);
+		memcpy(params, tmp, n * sizeof(tmp[0]));
+		*nparams = n;
+		best = &routes[i];
+		best_rank = rank;
 	}
-	return NULL;
+	if (best != NULL)
+		*path_known = 0;
+	return best;
 }
 
 /*
@@ -283,22 +284,20 @@ role_allows(const struct ident *who, enum need need)
 
 /* The management tenant's id, looked up once per worker. */
 static long long
-mgmt_tenant_id(struct db *db)
+mgmt_tenant_id(struct ctx *c)
 {
 	static long long	 id;
-	char			*uid = NULL, *name = NULL;
+	enum apierr		 rc;
 
-	if (id != 0)
-		return id;
-	if (db_run(db, SQL_TENANT_BY_NAME, "s", MGMT_TENANT) == DB_OK &&
-	    db_next(db, SQL_TENANT_BY_NAME, "iss", &id, &uid, &name) != DB_OK)
-		id = 0;
-	db_done(db, SQL_TENANT_BY_NAME);
-	free(uid);
-	free(name);
+	if (id == 0)
+		id = tenant_lookup(c, MGMT_TENANT, &rc);
 	return id;
 }
 
+/*
+ * Check the bearer token and set the caller's identity and scope: its
+ * tenant (every tenant for the superadministrator), its name and roles.
+ */
 static enum apierr
 route_authenticate(struct req *r, enum need need)
 {
@@ -316,10 +315,14 @@ route_authenticate(struct req *r, enum need need)
 		return req_fail(r, API_UNAUTHORIZED, "%s", token_strerror(trc));
 	r->who.authed = 1;
 	if ((r->who.tok.roles & ROLE_FULLADMIN) != 0) {
-		if ((mgmt = mgmt_tenant_id(r->db)) == 0)
-			return API_UNAVAILABLE;
+		if ((mgmt = mgmt_tenant_id(&r->ctx)) == 0)
+			return ctx_internal(&r->ctx, "no management tenant");
 		r->who.super = r->who.tok.tid == mgmt;
 	}
+	r->ctx.scope = scope_of_tenant(r->who.super ? SCOPE_ALL : r->who.tok.tid,
+	    r->who.tok.roles, r->who.tok.name);
+	snprintf(r->ctx.scope.actor_uid, sizeof(r->ctx.scope.actor_uid), "%s",
+	    r->who.tok.sub);
 	return API_OK;
 }
 
@@ -339,13 +342,30 @@ content_type_ok(const char *ct)
 
 	if (ct == NULL || *ct == '\0')
 		return 1;
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (i = 0; i < nitems(ok); i++) {
 		len = strlen(ok[i]);
 		if (strncasecmp(ct, ok[i], len) == 0 &&
 		    (ct[len] == '\0' || ct[len] == ';' || ct[len] == ' '))
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Check the decoded body against the route's spec.  A class that takes
+ * lists on create (POST /nodes) leaves a list to the engine, which checks
+ * every entry and names the one that fails.
+ */
+static enum apierr
+route_check_body(struct req *r, const struct route *rt)
+{
+	if (rt->body->any)
+		return API_OK;
+	if (rt->method == M_POST && rt->cls != NULL && rt->cls->bulk_max > 0 &&
+	    json_is_array(r->json))
+		return API_OK;
+	return json_check_object(rt->body, r->json, r->method == M_PATCH ||
+	    r->method == M_DELETE, r->ctx.reason, sizeof(r->ctx.reason));
 }
 
 /*
@@ -371,8 +391,7 @@ route_dispatch(struct req *r)
 	}
 	r->route = rt;
 
-	rc = (enum apierr)req_read_body(r, r->conf->api_max_body);
-	if (rc != API_OK)
+	if ((rc = req_read_body(r, r->conf->api_max_body)) != API_OK)
 		return rc;
 	if (r->bodylen > 0 && !content_type_ok(r->content_type))
 		return req_fail(r, API_BAD_MEDIA, "Content-Type must be "
@@ -390,9 +409,7 @@ route_dispatch(struct req *r)
 		r->json = json_decode_strict(r->body, r->bodylen, err, sizeof(err));
 		if (r->json == NULL)
 			return req_fail(r, API_BAD_REQUEST, "%s", err);
-		rc = json_check_body(r, rt->body, r->method == M_PATCH ||
-		    r->method == M_DELETE);
-		if (rc != API_OK)
+		if ((rc = route_check_body(r, rt)) != API_OK)
 			return rc;
 	} else if (rt->body == NULL && r->bodylen > 0)
 		return req_fail(r, API_BAD_REQUEST,

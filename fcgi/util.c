@@ -47,6 +47,15 @@ xcalloc(size_t n, size_t sz)
 	return p;
 }
 
+/* realloc(3) that never returns NULL. */
+void *
+xrealloc(void *p, size_t sz)
+{
+	if ((p = realloc(p, sz == 0 ? 1 : sz)) == NULL)
+		oom();
+	return p;
+}
+
 /* strdup(3) that never returns NULL; NULL in gives NULL out. */
 char *
 xstrdup(const char *s)
@@ -378,4 +387,58 @@ ip_diff(const unsigned char a[16], const unsigned char b[16])
 		d |= (unsigned long long)(v & 0xff) << (8 * (15 - i));
 	}
 	return d > (unsigned long long)LLONG_MAX ? -1 : (long long)d;
+}
+
+/*
+ * The length of the UTF-8 sequence starting at s if it is a whole, valid
+ * one (shortest form, no surrogates, at most U+10FFFF), else 0.
+ */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	size_t		 n, i;
+	unsigned int	 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the terminating NUL */
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/*
+ * Make s valid UTF-8 in place: every byte that does not start a whole,
+ * valid sequence becomes '?', so a reason cut by "%.32s" in the middle of
+ * a character, or echoing a client's raw bytes, can always be encoded.
+ */
+void
+utf8_clean(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 n;
+
+	while (*p != '\0') {
+		if ((n = utf8_seq(p)) == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
 }

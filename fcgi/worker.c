@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
-
 #include "extern.h"
 
 static volatile sig_atomic_t	 stopping;
@@ -20,8 +18,8 @@ worker_sigterm(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	/* Makes libfcgi's accept(2) give up on EINTR instead of retrying. */
-	FCGX_ShutdownPending();
+	/* Makes the accept(2) give up on EINTR instead of retrying. */
+	req_shutdown();
 }
 
 /*
@@ -53,16 +51,17 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 		return WORKER_START_FAILED;
 	if ((db = db_open(c)) == NULL)
 		return WORKER_START_FAILED;
-	if (FCGX_Init() != 0)
+	if (req_init() == -1)
 		return WORKER_START_FAILED;
 
 	memset(&r, 0, sizeof(r));
 	while (!stopping && served < max_requests) {
 		if (req_accept(&r, listenfd) == -1)
 			break;
-		r.db = db;
 		r.conf = c;
 		r.key = &key;
+		/* Nobody is known until a token says who: no tenant at all. */
+		ctx_init(&r.ctx, db, c, scope_nobody());
 		if (db_ready(db) == -1)
 			rc = req_fail(&r, API_UNAVAILABLE, "Database unavailable; "
 			    "try again");

@@ -74,8 +74,12 @@ my $t0 = time;
 ($st, $j, $raw) = $s->call(GET => "/admin/$a2", undef, $AT);
 is($st, 200, 'example: GET /admin/<uid>') or diag($raw);
 my $d = $j->{data} // {};
-is_deeply([sort keys %$d], [sort qw(name roles last_modified last_modified_on last_modified_by uid)],
-    'example: exactly the fields the reference shows');
+is_deeply([sort keys %$d], [sort qw(name description roles keys gui_settings tenant
+    last_modified last_modified_on last_modified_by uid)],
+    'example: the reference\'s fields, and every other field of an admin');
+ok(!defined $d->{description} && !defined $d->{keys} && !defined $d->{gui_settings},
+    'example: fields never set are null');
+is($d->{tenant}, 'cw-management', 'example: the tenant is shown by name');
 is($d->{name}, 'admin2', 'example: name');
 is_deeply($d->{roles}, \@DEFAULT_ROLES, 'example: a new admin has role.authuser and role.fulladmin');
 ok(looks_like_number($d->{last_modified}) && $raw =~ /"last_modified":\s*\d+\.\d+/,
@@ -97,7 +101,8 @@ is_bare_ok($st, $j, $raw, 'example: PATCH roles');
 ($st, $j, $raw) = $s->call(GET => '/admin/admin2', undef, $AT);
 is($st, 200, 'example: GET /admin/admin2');
 $d = $j->{data} // {};
-is_deeply([sort keys %$d], [sort qw(name roles last_modified last_modified_on last_modified_by description uid)],
+is_deeply([sort keys %$d], [sort qw(name description roles keys gui_settings tenant
+    last_modified last_modified_on last_modified_by uid)],
     'example: the fields after the PATCHes');
 is_deeply($d->{roles}, ['role.authuser'], 'example: roles overwritten, not appended');
 is($d->{description}, 'John Doe, HPC admin', 'example: description kept');
@@ -249,7 +254,8 @@ is(scalar(() = stored('pat')), 5, 'pat still exists under its name');
 is_fail($st, $j, $raw, 404, qr/^No admin found for ID=nosuch$/, 'PATCH an unknown admin');
 ($st, $j, $raw) = $s->call(PATCH => '/admin/pat', { description => undef }, $AT);
 is($st, 200, 'PATCH description null');
-ok(!exists stored_doc('pat')->{description}, 'null removes the description');
+ok(!defined stored_doc('pat')->{description}, 'null removes the description');
+is(get_admin('pat')->{description}, undef, 'a removed description shows as null');
 
 # Keys are ssh public keys whichever endpoint stores them.
 ($st, $j, $raw) = $s->call(PATCH => '/admin/pat', { keys => ['not an ssh key'] }, $AT);
@@ -268,17 +274,28 @@ is($st, 404, 'renamed: the old name is gone');
 ($st) = $s->call(PATCH => '/admin/pat-renamed', { name => 'pat' }, $AT);
 is($st, 200, 'rename back');
 
-# PUT replaces: unsent fields go away (roles back to the default).
+# PUT replaces: unsent fields go away, but roles not sent stay as they are
+# (a replace never raises privileges implicitly).
+($st) = $s->call(PATCH => '/admin/pat', { roles => ['role.operator'] }, $AT);
+is($st, 200, 'pat is made an operator');
+my $roles_before_put = get_admin('pat')->{roles};
+is_deeply($roles_before_put, ['role.operator'], 'pat is an operator only');
 ($st, $j, $raw) = $s->call(PUT => '/admin/pat', { name => 'pat', description => 'put' }, $AT);
 is_bare_ok($st, $j, $raw, 'PUT /admin/pat');
 my $put = get_admin('pat');
 is($put->{description}, 'put', 'PUT: description set');
-ok(!exists $put->{gui_settings}, 'PUT: gui_settings gone');
-ok(!exists $put->{keys}, 'PUT: keys gone');
-is_deeply($put->{roles}, \@DEFAULT_ROLES, 'PUT: roles back to the default');
+ok(!defined $put->{gui_settings}, 'PUT: gui_settings gone');
+ok(!defined $put->{keys}, 'PUT: keys gone');
+is_deeply($put->{roles}, $roles_before_put, 'PUT without roles: roles unchanged');
+ok(!grep({ $_ eq 'role.fulladmin' } @{$put->{roles} // []}),
+    'PUT without roles: no role.fulladmin appeared');
 is($put->{uid}, $pat0->{uid}, 'PUT: same uid');
-ok(!exists stored_doc('pat')->{gui_settings} && !exists stored_doc('pat')->{keys},
+ok(!defined stored_doc('pat')->{gui_settings} && !defined stored_doc('pat')->{keys},
     'PUT: stored document has no gui_settings and keys');
+($st, $j, $raw) = $s->call(PUT => '/admin/pat', { name => 'pat', description => 'put',
+    roles => ['role.authuser', 'role.operator'] }, $AT);
+is($st, 200, 'PUT with roles');
+is_deeply(get_admin('pat')->{roles}, ['role.authuser', 'role.operator'], 'PUT with roles sets them');
 ($st, $j, $raw) = $s->call(PUT => '/admin/pat', { description => 'no name' }, $AT);
 is_fail($st, $j, $raw, 400, qr/^Missing required field: name$/, 'PUT without a name');
 ($st, $j, $raw) = $s->call(PUT => '/admin/pat', { name => 'pat', bogus => 1 }, $AT);
@@ -372,7 +389,7 @@ for my $c (@gui_steps) {
 	is_deeply($g, $want, "gui_settings: $name: GET");
 	is_deeply(stored_doc('pat')->{gui_settings} // {}, $want, "gui_settings: $name: stored");
 }
-ok(!exists get_admin('pat')->{gui_settings}, 'gui_settings: absent from the admin when empty');
+is_deeply(get_admin('pat')->{gui_settings}, {}, 'gui_settings: empty in the admin when cleared');
 ($st) = $s->call(PATCH => '/admin/pat/gui_settings', { theme => 'dark' }, $AT);
 is_deeply(get_admin('pat')->{gui_settings}, { theme => 'dark' }, 'gui_settings: shown in the admin when set');
 for my $c ([ 'a list', PATCH => ['a'] ], [ 'a string', PATCH => jstr('a') ], [ 'an object', DELETE => { a => 1 } ]) {

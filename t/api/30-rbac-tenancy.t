@@ -144,7 +144,7 @@ for my $c (@matrix) {
 is(n_admins(), $admins0, 'the refused requests created and deleted no admin');
 is(version_of('victim'), $victim_v, 'victim was not written at all');
 is(doc_of('victim')->{description}, 'untouched', "victim's description unchanged");
-ok(!exists doc_of('victim')->{keys} && !exists doc_of('victim')->{gui_settings},
+ok(!defined doc_of('victim')->{keys} && !defined doc_of('victim')->{gui_settings},
     "victim's keys and gui_settings unchanged");
 is_deeply(doc_of($_)->{roles}, $roles0{$_}, "$_: roles unchanged in the database")
     for qw(cfg ro op victim);

@@ -24,15 +24,16 @@ static const char *const invalid_names[] = {
 };
 
 static const struct field fields[] = {
-	{ "name",  F_NAME,     F_REQUIRED, 32, "" },
-	{ "count", F_INT,      0,          10, "" },
-	{ "on",    F_BOOL,     0,          0,  "" },
-	{ "desc",  F_TEXT,     0,          16, "" },
-	{ "list",  F_ARRAY_STR, 0,         2,  "" },
-	{ "roles", F_ROLES,    0,          0,  "" },
-	{ "uid",   F_STRING,   F_READONLY, 32, "" },
+	{ .name = "name",  .type = F_NAME,      .flags = F_REQUIRED, .max = 32 },
+	{ .name = "count", .type = F_INT,       .max = 10 },
+	{ .name = "on",    .type = F_BOOL },
+	{ .name = "desc",  .type = F_TEXT,      .max = 16 },
+	{ .name = "list",  .type = F_ARRAY_STR, .max = 2 },
+	{ .name = "roles", .type = F_ROLES },
+	{ .name = "uid",   .type = F_STRING,    .flags = F_READONLY, .max = 32 },
+	{ .name = "attrs", .type = F_ATTRS,     .max = 256 },
 };
-static const struct bodyspec spec = { fields, 7, 0 };
+static const struct bodyspec spec = FIELDS(fields);
 
 static const struct {
 	const char	*body;
@@ -66,6 +67,14 @@ static const struct {
 	{ "{\"name\": \"a\", \"roles\": [\"role.god\"]}", 0, API_BAD_REQUEST,
 	    "Unknown role: role.god" },
 	{ "[1]", 0, API_BAD_REQUEST, "Expected a JSON object" },
+	{ "{\"name\": \"a\", \"attrs\": {\"ipmi_user\": \"root\", \"n\": 2}}", 0,
+	    API_OK, NULL },
+	{ "{\"name\": \"a\", \"attrs\": {\"x\": [1]}}", 0, API_BAD_REQUEST,
+	    "Attribute x must be a string, a number or true/false" },
+	{ "{\"name\": \"a\", \"attrs\": {\"a b\": 1}}", 0, API_BAD_REQUEST,
+	    "Attribute key a b must be" },
+	{ "{\"name\": \"a\", \"attrs\": 5}", 0, API_BAD_REQUEST,
+	    "Field attrs must be a JSON object of key-value pairs" },
 };
 
 static const struct { const char *in, *out; } macs[] = {
@@ -82,8 +91,7 @@ static const struct { const char *in, *out; } macs[] = {
 int
 main(void)
 {
-	struct req	 r;
-	char		 err[256];
+	char		 err[256], why[REASON_MAX];
 	json_t		*v;
 	enum apierr	 rc;
 	size_t		 i;
@@ -121,16 +129,17 @@ main(void)
 			ok(mrc == -1, "MAC '%s' is refused", macs[i].in);
 	}
 
-	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		memset(&r, 0, sizeof(r));
-		r.json = json_decode_strict(bodies[i].body, strlen(bodies[i].body),
+	for (i = 0; i < nitems(bodies); i++) {
+		why[0] = '\0';
+		v = json_decode_strict(bodies[i].body, strlen(bodies[i].body),
 		    err, sizeof(err));
-		rc = json_check_body(&r, &spec, bodies[i].partial);
+		rc = json_check_object(&spec, v, bodies[i].partial, why,
+		    sizeof(why));
 		is_int(rc, bodies[i].want, "body %s", bodies[i].body);
 		if (bodies[i].reason != NULL)
-			ok(strstr(r.reason, bodies[i].reason) != NULL,
-			    "reason '%s' holds '%s'", r.reason, bodies[i].reason);
-		json_decref(r.json);
+			ok(strstr(why, bodies[i].reason) != NULL,
+			    "reason '%s' holds '%s'", why, bodies[i].reason);
+		json_decref(v);
 	}
 	return done_testing();
 }

@@ -1,7 +1,10 @@
 /*
- * Unit tests of the router: pattern matching, captures, 404 versus 405,
- * and that every route declares a sane role requirement.
+ * Unit tests of the router: pattern matching, captures, literal segments
+ * before captures, 404 versus 405, and the routes anyone may call without
+ * a token, against an allow-list kept here on purpose: adding a public
+ * route means changing this list.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,47 @@ static const struct {
 	{ M_DELETE, "/cluster/time",		NULL,			NULL, 1 },
 	{ M_GET,    "/cluster/time",		"/cluster/time",	NULL, 0 },
 	{ M_GET,    "/job/abc",			"/job/:id",		"abc", 0 },
+	/* A literal segment wins over a capture, whatever the row order. */
+	{ M_PUT,    "/node/putstatus",		"/node/putstatus",	NULL, 0 },
+	{ M_POST,   "/node/putattribs",		"/node/putattribs",	NULL, 0 },
+	{ M_PUT,    "/node/n1",			"/node/:id",		"n1", 0 },
+	{ M_GET,    "/nodes/meta",		"/nodes/meta",		NULL, 0 },
+	{ M_GET,    "/nets/byip/10.0.0.1",	"/nets/byip/:part",	"10.0.0.1", 0 },
+	{ M_GET,    "/bootconfigs/errors",	"/bootconfigs/errors",	NULL, 0 },
+	{ M_GET,    "/namingpools/info/n1",	"/namingpools/info/:node", "n1", 0 },
+	{ M_GET,    "/node/putstatus",		"/node/:id",		"putstatus", 0 },
+	{ M_DELETE, "/node/putstatus",		"/node/:id",		"putstatus", 0 },
+	{ M_PATCH,  "/node/putstatus",		"/node/:id",		"putstatus", 0 },
+};
+
+/*
+ * Every route that needs no token.  Each is public for a reason: login,
+ * the reference's public endpoints, /meta, and what nodes call about
+ * themselves (known by their address).
+ */
+static const char *const public_routes[] = {
+	"POST /login",
+	"GET /cluster/time",
+	"GET /cluster/database",
+	"GET /cluster/hosts",
+	"GET /cluster/sshkeys",
+	"GET /cluster/cabundle",
+	"GET /gitrepo/:id/url",
+	"PUT /node/putstatus",
+	"PUT /node/putattribs",
+	"GET /admins/meta",
+	"GET /attribs/meta",
+	"GET /images/meta",
+	"GET /bootconfigs/meta",
+	"GET /distros/meta",
+	"GET /repos/meta",
+	"GET /gitrepos/meta",
+	"GET /nets/meta",
+	"GET /hostnames/meta",
+	"GET /dyngroups/meta",
+	"GET /namingpools/meta",
+	"GET /heads/meta",
+	"GET /nodes/meta",
 };
 
 int
@@ -65,5 +109,65 @@ main(void)
 			free(params[--n]);
 	}
 	ok(route_count() > 20, "the table holds the foundation's routes");
+
+	/* Public routes: exactly the allow-list, no more, no fewer. */
+	{
+		const struct route	*r;
+		char			 name[128];
+		int			 seen[nitems(public_routes)];
+		size_t			 j;
+
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; (r = route_at(i)) != NULL; i++) {
+			if (r->need != NEED_NONE)
+				continue;
+			snprintf(name, sizeof(name), "%s %s",
+			    method_name(r->method), r->pattern);
+			for (j = 0; j < nitems(public_routes); j++)
+				if (strcmp(public_routes[j], name) == 0)
+					break;
+			ok(j < nitems(public_routes), "public route %s is on "
+			    "the allow-list", name);
+			if (j < nitems(public_routes))
+				seen[j]++;
+		}
+		for (j = 0; j < nitems(public_routes); j++)
+			is_int(seen[j], 1, "%s is public, once", public_routes[j]);
+	}
+
+	/* No two rows claim the same method and pattern. */
+	{
+		const struct route	*a, *b;
+		size_t			 j, dups = 0;
+
+		for (i = 0; (a = route_at(i)) != NULL; i++)
+			for (j = i + 1; (b = route_at(j)) != NULL; j++)
+				if (a->method == b->method &&
+				    strcmp(a->pattern, b->pattern) == 0) {
+					diag("twice: %s %s", method_name(a->method),
+					    a->pattern);
+					dups++;
+				}
+		is_int(dups, 0, "every method and pattern has one row");
+	}
+
+	/* Generic handlers need their class; write routes a body spec. */
+	{
+		const struct route	*r;
+		size_t			 bad = 0;
+
+		for (i = 0; (r = route_at(i)) != NULL; i++)
+			if ((r->handler == api_obj_list ||
+			    r->handler == api_obj_get ||
+			    r->handler == api_obj_post ||
+			    r->handler == api_obj_meta ||
+			    r->handler == api_obj_search ||
+			    r->handler == api_obj_field_get) && r->cls == NULL) {
+				diag("no class: %s %s", method_name(r->method),
+				    r->pattern);
+				bad++;
+			}
+		is_int(bad, 0, "every generic route names its class");
+	}
 	return done_testing();
 }

@@ -1,0 +1,197 @@
+/*
+ * Cluster settings: the keys of GET/PATCH /cluster, as the reference
+ * lists them, and where each lives.
+ *
+ * Some belong to the cluster (its name and ID, whether unknown nodes are
+ * booted, the monitoring token, the authentication settings): one value,
+ * changed by the superadministrator only.  The others name a tenant's
+ * own objects (its default group, naming pattern and distro), so each
+ * tenant has its own value, changed by its role.fulladmin; a tenant that
+ * never set one sees the default.  Secret keys are shown as "********"
+ * to everyone but the superadministrator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* Where a setting lives and who reads it, in the field's flags. */
+#define S_TENANT	0x100u	/* one value per tenant (tenant_settings) */
+#define S_SECRET	0x200u	/* masked for all but the superadministrator */
+
+static const struct field cluster_fields[] = {
+	{ .name = "default_group", .type = F_STRING, .flags = S_TENANT,
+	  .max = NAME_MAX_LEN, .summary = "The attribute group every node of "
+	  "the tenant joins first (per tenant)" },
+	{ .name = "naming", .type = F_STRING, .flags = S_TENANT, .max = 64,
+	  .summary = "The default naming pattern, n{} unless set (per tenant)" },
+	{ .name = "default_distro", .type = F_STRING, .flags = S_TENANT,
+	  .max = NAME_MAX_LEN, .summary = "The default distro (per tenant)" },
+	{ .name = "accept_new_nodes", .type = F_BOOL, .flags = 0,
+	  .summary = "Whether unknown nodes are booted" },
+	{ .name = "influx_token", .type = F_STRING, .flags = S_SECRET,
+	  .max = 256, .summary = "Token of the monitoring system" },
+	{ .name = "cluster_name", .type = F_STRING, .flags = 0, .max = 63,
+	  .summary = "The name of the cluster" },
+	{ .name = "cluster_id", .type = F_STRING, .flags = 0, .max = 64,
+	  .summary = "The vendor's cluster ID" },
+	{ .name = "auth_config", .type = F_OBJECT, .flags = S_SECRET,
+	  .max = 8192, .summary = "Settings of the authentication system" },
+};
+
+const struct bodyspec b_cluster = FIELDS(cluster_fields);
+
+static const struct field *
+setting_field(const char *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(cluster_fields); i++)
+		if (strcmp(cluster_fields[i].name, k) == 0)
+			return &cluster_fields[i];
+	return NULL;
+}
+
+/* The value of a tenant setting nobody set (new reference). */
+static json_t *
+setting_default(const struct field *f)
+{
+	if (strcmp(f->name, "naming") == 0)
+		return json_string("n{}");
+	return f->type == F_BOOL ? json_false() : f->type == F_OBJECT ?
+	    json_object() : json_string("");
+}
+
+/* Add the rows of statement q (k, v) to out: decoded values by key. */
+static enum apierr
+settings_rows(struct ctx *c, enum sql q, json_t *out)
+{
+	char		*k, *v, err[128];
+	json_t		*jv;
+	enum dbrc	 rc;
+
+	while ((rc = db_next(c->db, q, "ss", &k, &v)) == DB_OK) {
+		if ((jv = json_decode_strict(v, strlen(v), err, sizeof(err))) != NULL)
+			json_object_set_new(out, k, jv);
+		free(k);
+		free(v);
+	}
+	db_done(c->db, q);
+	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
+}
+
+/*
+ * Every setting as tenant sees it (new reference in *out): the cluster's
+ * values, the tenant's own (or the defaults), secrets masked unless
+ * show_secrets.
+ */
+enum apierr
+settings_get(struct ctx *c, long long tenant, int show_secrets, json_t **out)
+{
+	const struct field	*f;
+	json_t			*all, *v;
+	enum apierr		 rc;
+	enum dbrc		 drc;
+	size_t			 i;
+
+	*out = NULL;
+	all = json_object();
+	if ((drc = db_run(c->db, SQL_CLUSTER_LIST, "")) != DB_OK ||
+	    (rc = settings_rows(c, SQL_CLUSTER_LIST, all)) != API_OK ||
+	    (drc = db_run(c->db, SQL_TENANT_SETTING_LIST, "i", tenant)) != DB_OK ||
+	    (rc = settings_rows(c, SQL_TENANT_SETTING_LIST, all)) != API_OK) {
+		json_decref(all);
+		return drc != DB_OK ? ctx_dbfail(c, drc) : rc;
+	}
+	*out = json_object();
+	for (i = 0; i < nitems(cluster_fields); i++) {
+		f = &cluster_fields[i];
+		v = json_object_get(all, f->name);
+		if (v == NULL)
+			json_object_set_new(*out, f->name, setting_default(f));
+		else if ((f->flags & S_SECRET) && !show_secrets &&
+		    !(json_is_string(v) && json_string_length(v) == 0) &&
+		    !(json_is_object(v) && json_object_size(v) == 0))
+			json_object_set_new(*out, f->name,
+			    json_string(SECRET_MASK));
+		else
+			json_object_set(*out, f->name, v);
+	}
+	json_decref(all);
+	return API_OK;
+}
+
+/*
+ * Overwrite each setting of body (checked against b_cluster) in one
+ * transaction: the tenant's own value for per-tenant keys, the cluster's
+ * for the others, which only may_cluster (the superadministrator) may
+ * change: 403 naming the key otherwise.  A secret sent as "********"
+ * keeps its value.
+ */
+enum apierr
+settings_patch(struct ctx *c, long long tenant, const json_t *body,
+    int may_cluster)
+{
+	const struct field	*f;
+	const char		*k;
+	json_t			*v;
+	char			*s;
+	enum dbrc		 rc = DB_OK;
+
+	json_object_foreach((json_t *)(uintptr_t)body, k, v) {
+		if ((f = setting_field(k)) == NULL)
+			return ctx_internal(c, "setting %s passed the body check", k);
+		if (!(f->flags & S_TENANT) && !may_cluster)
+			return ctx_fail(c, API_FORBIDDEN, "Only the "
+			    "superadministrator may change %s (a cluster-wide "
+			    "setting)", k);
+	}
+	if ((rc = db_begin(c->db)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	json_object_foreach((json_t *)(uintptr_t)body, k, v) {
+		f = setting_field(k);
+		if ((f->flags & S_SECRET) && json_is_string(v) &&
+		    strcmp(json_string_value(v), SECRET_MASK) == 0)
+			continue;
+		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (f->flags & S_TENANT)
+			rc = db_run(c->db, SQL_TENANT_SETTING_SET, "iss", tenant,
+			    k, s);
+		else
+			rc = db_run(c->db, SQL_CLUSTER_SET, "ss", k, s);
+		free(s);
+		if (rc != DB_OK)
+			break;
+	}
+	if (rc == DB_OK)
+		rc = db_commit(c->db);
+	db_rollback(c->db);
+	return rc == DB_OK ? API_OK : ctx_dbfail(c, rc);
+}
+
+/*
+ * Tenant setting k of tenant (a non-empty string; new allocation) into
+ * *out, or NULL when it is unset, empty or not a string.
+ */
+enum apierr
+setting_string(struct ctx *c, long long tenant, const char *k, char **out)
+{
+	char		*v = NULL, err[64];
+	json_t		*j;
+	enum dbrc	 rc;
+
+	*out = NULL;
+	if ((rc = db_run(c->db, SQL_TENANT_SETTING_GET, "is", tenant, k)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = db_next(c->db, SQL_TENANT_SETTING_GET, "s", &v);
+	db_done(c->db, SQL_TENANT_SETTING_GET);
+	if (rc == DB_OK && (j = json_decode_strict(v, strlen(v), err,
+	    sizeof(err))) != NULL) {
+		if (json_is_string(j) && json_string_length(j) > 0)
+			*out = xstrdup(json_string_value(j));
+		json_decref(j);
+	}
+	free(v);
+	return rc == DB_OK || rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
+}
