@@ -29,6 +29,7 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
 use Scalar::Util qw(weaken);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 
 my $PAM_WRAPPER = '/usr/lib/x86_64-linux-gnu/libpam_wrapper.so';
 my $PAM_MATRIX  = '/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so';
@@ -36,6 +37,19 @@ my $PAM_MATRIX  = '/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so';
 my @live;	# stacks to stop at exit, whatever happened
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+
+# HTTP::Tiny writes a request's head and its body apart; with Nagle's
+# algorithm and delayed ACKs every request with a body then waits 40 ms
+# for nothing.  Tests send thousands.
+{
+	no warnings 'redefine';
+	my $connect = \&HTTP::Tiny::Handle::connect;
+	*HTTP::Tiny::Handle::connect = sub {
+		my $h = $connect->(@_);
+		setsockopt($h->{fh}, IPPROTO_TCP, TCP_NODELAY, 1) if $h && $h->{fh};
+		return $h;
+	};
+}
 
 # A hung test must fail, not hang CI: after CORRAL_TEST_TIMEOUT seconds
 # (default 600; 0 disables) the test file reports, kills the processes it
