@@ -259,9 +259,11 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 	my (%status, @acked, @odd);
 	my $t0 = time;
 	my $tried = 0;
-	for my $i (1 .. $N) {
+	# At least N writes, and for at least 3 s so the killer strikes often
+	# (a fast pool does 300 in under a second).
+	for (my $i = 1; $i <= $N || time - $t0 < 3; $i++) {
 		# Bounded: with a healthy pool 300 writes take well under 30 s.
-		last if time - $t0 > 35;
+		last if time - $t0 > 35 || $i > 20 * $N;
 		$tried++;
 		my ($st, $j) = $s->call(POST => '/admins', { name => "w$i" }, $tok);
 		$status{"w$i"} = $st;
@@ -278,17 +280,17 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 	my ($kills) = map { /^kills (\d+)/ ? $1 : () } @kl;
 	diag(sprintf "(a) %d writes in %.1f s, %d acknowledged, %d kills",
 	    $tried, $elapsed, scalar @acked, $kills // -1);
-	is($tried, $N, "all $N writes were tried within 35 s (the pool kept up)");
+	cmp_ok($tried, '>=', $N, "at least $N writes were tried within 35 s (the pool kept up)");
 
 	cmp_ok($kills // 0, '>=', 20, 'the killer killed workers all along');
-	cmp_ok(scalar @acked, '>=', $N / 2, 'most writes were acknowledged: the pool kept serving');
+	cmp_ok(scalar @acked, '>=', $tried / 2, 'most writes were acknowledged: the pool kept serving');
 	is_deeply(\@odd, [], 'every failure is a 5xx or no answer, never a 4xx (no retried POST, no 409)')
 	    or diag(explain(\@odd));
 
 	my $have = admins_named('w');
 	my @lost = grep { !$have->{$_} } @acked;
 	is_deeply(\@lost, [], 'every acknowledged admin exists') or diag(explain(\@lost));
-	my @extra = grep { !/^w(\d+)$/ || $1 < 1 || $1 > $N } keys %$have;
+	my @extra = grep { !/^w(\d+)$/ || $1 < 1 || $1 > $tried } keys %$have;
 	is_deeply(\@extra, [], 'no admin that was never asked for');
 	is(scalar $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'admin' AND name LIKE 'w%'"),
 	    scalar(keys %$have), 'one row per name');
