@@ -16,18 +16,14 @@
 #include "extern.h"
 
 static const struct field login_fields[] = {
-	{ .name = "user", .type = F_STRING, .flags = F_REQUIRED, .max = 64,
-	  .summary = "The admin's user name" },
-	{ .name = "pass", .type = F_STRING, .max = 1024,
-	  .summary = "The user's password" },
-	{ .name = "secret", .type = F_STRING, .max = 1024,
-	  .summary = "A one-time password from the head's socket" },
+	FIELD("user", F_STRING, F_REQUIRED, 64, "The admin's user name"),
+	FIELD("pass", F_STRING, 0, 1024, "The user's password"),
+	FIELD("secret", F_STRING, 0, 1024, "A one-time password from the head's socket"),
 };
 const struct bodyspec b_login = FIELDS(login_fields);
 
 static const struct field newtoken_fields[] = {
-	{ .name = "timeout", .type = F_INT, .max = 86400 * 30,
-	  .summary = "Lifetime of the token, seconds" },
+	FIELD("timeout", F_INT, 0, 86400 * 30, "Lifetime of the token, seconds"),
 };
 const struct bodyspec b_admin_newtoken = FIELDS(newtoken_fields);
 

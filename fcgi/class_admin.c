@@ -20,22 +20,12 @@
 #define GUI_MAX		65536
 
 static const struct field admin_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED,
-	  .max = ADMIN_NAME_MAX,
-	  .summary = "The name of the user on the underlying system" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "roles", .type = F_ROLES,
-	  .summary = "ClusterWare roles: role.authuser, role.operator, "
-	  "role.configadmin, role.fulladmin; PATCH overwrites the whole list, "
-	  "a PUT without it keeps it" },
-	{ .name = "keys", .type = F_ARRAY_STR, .max = KEYS_MAX,
-	  .summary = "A list of one or more ssh public keys" },
-	{ .name = "gui_settings", .type = F_OBJECT, .max = GUI_MAX,
-	  .summary = "Used internally by the GUI" },
-	{ .name = "tenant", .type = F_NAME, .max = 63,
-	  .summary = "corral: the tenant the admin belongs to (default: the "
-	  "creator's); only the superadministrator may set it" },
+	FIELD("name", F_NAME, F_REQUIRED, ADMIN_NAME_MAX, "The name of the user on the underlying system"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("roles", F_ROLES, 0, 0, "ClusterWare roles: role.authuser, role.operator, role.configadmin, role.fulladmin; PATCH overwrites the whole list, a PUT without it keeps it"),
+	FIELD("keys", F_ARRAY_STR, 0, KEYS_MAX, "A list of one or more ssh public keys"),
+	FIELD("gui_settings", F_OBJECT, 0, GUI_MAX, "Used internally by the GUI"),
+	FIELD("tenant", F_NAME, 0, 63, "corral: the tenant the admin belongs to (default: the creator's); only the superadministrator may set it"),
 };
 
 /* POST/PUT/DELETE /admin/:id/keys take one key or a list of keys. */
@@ -352,7 +342,8 @@ admin_bootstrap(struct db *db, const struct conf *conf, const char *name)
 	}
 	rc = obj_create(&c, &admin_class, json_pack("{s:s, s:s, s:o}",
 	    "name", name, "description", "Superadministrator (created at "
-	    "first start)", "roles", roles_json(ROLE_AUTHUSER | ROLE_FULLADMIN)),
+	    "first "
+	    "start)", "roles", roles_json(ROLE_AUTHUSER | ROLE_FULLADMIN)),
 	    tid, uid);
 	if (rc != API_OK) {
 		log_err("bootstrap: %s", c.reason);

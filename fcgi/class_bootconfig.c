@@ -14,28 +14,16 @@ static const char *const boot_styles[] = {
 };
 
 static const struct field bootconfig_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
-	  .summary = "The name for the Boot Config" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "frozen", .type = F_BOOL,
-	  .summary = "When true, every change but unfreezing is refused" },
-	{ .name = "cmdline", .type = F_TEXT, .max = 4096,
-	  .summary = "Kernel command line" },
-	{ .name = "image", .type = F_REF, .ref = "image",
-	  .summary = "The image to boot, by UID or name; stored as UID" },
-	{ .name = "boot_style", .type = F_ENUM, .choices = boot_styles,
-	  .summary = "rwram (default), roram, iscsi, next, disked, sanboot or "
-	  "live" },
-	{ .name = "repo", .type = F_REF, .ref = "repo",
-	  .summary = "A software repository, by UID or name; stored as UID" },
-	{ .name = "kickstart", .type = F_NAME, .max = 253,
-	  .summary = "The kickstart file (in the kickstarts directory) for "
-	  "disked installs" },
-	{ .name = "kernel", .type = F_STRING, .flags = F_READONLY,
-	  .summary = "The kernel file; uploaded through its own endpoint" },
-	{ .name = "initramfs", .type = F_STRING, .flags = F_READONLY,
-	  .summary = "The initramfs file; uploaded through its own endpoint" },
+	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Boot Config"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("frozen", F_BOOL, 0, 0, "When true, every change but unfreezing is refused"),
+	FIELD("cmdline", F_TEXT, 0, 4096, "Kernel command line"),
+	FIELD_REF("image", F_REF, 0, 0, "image", "The image to boot, by UID or name; stored as UID"),
+	FIELD_ENUM("boot_style", 0, boot_styles, "rwram (default), roram, iscsi, next, disked, sanboot or live"),
+	FIELD_REF("repo", F_REF, 0, 0, "repo", "A software repository, by UID or name; stored as UID"),
+	FIELD("kickstart", F_NAME, 0, 253, "The kickstart file (in the kickstarts directory) for disked installs"),
+	FIELD("kernel", F_STRING, F_READONLY, 0, "The kernel file; uploaded through its own endpoint"),
+	FIELD("initramfs", F_STRING, F_READONLY, 0, "The initramfs file; uploaded through its own endpoint"),
 };
 
 /* cmdline goes to the kernel verbatim: one line. */

@@ -6,17 +6,11 @@
 static const char *const packagings[] = { "rpm", "deb", "apk", NULL };
 
 static const struct field distro_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
-	  .summary = "The name of the distribution" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "repos", .type = F_REF_LIST, .max = 64, .ref = "repo",
-	  .summary = "Software repositories holding its packages, by UID or "
-	  "name; stored as UIDs" },
-	{ .name = "packaging", .type = F_ENUM, .choices = packagings,
-	  .summary = "rpm (default), deb or apk" },
-	{ .name = "release", .type = F_STRING, .max = 64,
-	  .summary = "The name of the release" },
+	FIELD("name", F_NAME, F_REQUIRED, 63, "The name of the distribution"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD_REF("repos", F_REF_LIST, 0, 64, "repo", "Software repositories holding its packages, by UID or name; stored as UIDs"),
+	FIELD_ENUM("packaging", 0, packagings, "rpm (default), deb or apk"),
+	FIELD("release", F_STRING, 0, 64, "The name of the release"),
 };
 
 /* The reference: "rpm" is assumed when nothing else says. */

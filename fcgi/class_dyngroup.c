@@ -10,16 +10,10 @@
 #include "extern.h"
 
 static const struct field dyngroup_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
-	  .summary = "The name for the Dynamic Group" },
-	{ .name = "selector", .type = F_STRING, .flags = F_REQUIRED,
-	  .max = SEL_TEXT_MAX,
-	  .summary = "A node-selector, e.g. h[ram_total] > 100GB (grammar in "
-	  "README)" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "parsed", .type = F_STRING, .flags = F_READONLY,
-	  .summary = "The selector as the server understood it" },
+	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Dynamic Group"),
+	FIELD("selector", F_STRING, F_REQUIRED, SEL_TEXT_MAX, "A node-selector, e.g. h[ram_total] > 100GB (grammar in README)"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("parsed", F_STRING, F_READONLY, 0, "The selector as the server understood it"),
 };
 
 /* A bad selector is a 400 pointing at the position. */

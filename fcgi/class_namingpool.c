@@ -12,25 +12,15 @@
 #include "extern.h"
 
 static const struct field namingpool_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
-	  .summary = "The name for the Naming Pool" },
-	{ .name = "pattern", .type = F_STRING, .flags = F_REQUIRED, .max = 128,
-	  .summary = "The naming pattern: n{} or gpu{:03d}" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "first_index", .type = F_INT, .max = NAMING_INDEX_MAX,
-	  .summary = "The first index of nodes added to the pool (default 0)" },
-	{ .name = "ip_base", .type = F_IP,
-	  .summary = "The address of the pool's first node" },
-	{ .name = "ip_offset", .type = F_INT, .max = 16777216,
-	  .summary = "Offset of the first node's address in its network" },
-	{ .name = "network", .type = F_REF, .ref = "net",
-	  .summary = "The network addresses come from; stored as UID" },
-	{ .name = "group", .type = F_REF, .ref = "attrib",
-	  .summary = "An attribute group every node of the pool joins; stored "
-	  "as UID" },
-	{ .name = "parent", .type = F_REF, .ref = "namingpool",
-	  .summary = "A parent naming pool; stored as UID" },
+	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Naming Pool"),
+	FIELD("pattern", F_STRING, F_REQUIRED, 128, "The naming pattern: n{} or gpu{:03d}"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("first_index", F_INT, 0, NAMING_INDEX_MAX, "The first index of nodes added to the pool (default 0)"),
+	FIELD("ip_base", F_IP, 0, 0, "The address of the pool's first node"),
+	FIELD("ip_offset", F_INT, 0, 16777216, "Offset of the first node's address in its network"),
+	FIELD_REF("network", F_REF, 0, 0, "net", "The network addresses come from; stored as UID"),
+	FIELD_REF("group", F_REF, 0, 0, "attrib", "An attribute group every node of the pool joins; stored as UID"),
+	FIELD_REF("parent", F_REF, 0, 0, "namingpool", "A parent naming pool; stored as UID"),
 };
 
 static enum apierr

@@ -11,26 +11,16 @@
 #include "extern.h"
 
 static const struct field net_fields[] = {
-	{ .name = "name", .type = F_NAME, .max = 63,
-	  .summary = "The network's name (default: its first_ip)" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "first_ip", .type = F_IP, .flags = F_REQUIRED,
-	  .summary = "The starting IP address for this network" },
-	{ .name = "ip_count", .type = F_INT, .flags = F_REQUIRED, .max = 16777216,
-	  .summary = "How many addresses may be assigned" },
-	{ .name = "mask_bits", .type = F_INT, .flags = F_REQUIRED, .max = 128,
-	  .summary = "Bits of the network mask" },
-	{ .name = "first_index", .type = F_INT, .max = 999999999,
-	  .summary = "The first index of the nodes in this network" },
-	{ .name = "router_ip", .type = F_IP,
-	  .summary = "The router on this network" },
-	{ .name = "gateway_ip", .type = F_IP,
-	  .summary = "The gateway on this network" },
-	{ .name = "domain", .type = F_STRING, .max = 253,
-	  .summary = "The DNS domain of this network" },
-	{ .name = "node_iface", .type = F_NAME, .max = 15,
-	  .summary = "The interface nodes boot from" },
+	FIELD("name", F_NAME, 0, 63, "The network's name (default: its first_ip)"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("first_ip", F_IP, F_REQUIRED, 0, "The starting IP address for this network"),
+	FIELD("ip_count", F_INT, F_REQUIRED, 16777216, "How many addresses may be assigned"),
+	FIELD("mask_bits", F_INT, F_REQUIRED, 128, "Bits of the network mask"),
+	FIELD("first_index", F_INT, 0, 999999999, "The first index of the nodes in this network"),
+	FIELD("router_ip", F_IP, 0, 0, "The router on this network"),
+	FIELD("gateway_ip", F_IP, 0, 0, "The gateway on this network"),
+	FIELD("domain", F_STRING, 0, 253, "The DNS domain of this network"),
+	FIELD("node_iface", F_NAME, 0, 15, "The interface nodes boot from"),
 };
 
 /*

@@ -7,24 +7,15 @@
 #include "extern.h"
 
 static const struct field repo_fields[] = {
-	{ .name = "name", .type = F_NAME, .flags = F_REQUIRED, .max = 63,
-	  .summary = "The name of the repository" },
-	{ .name = "description", .type = F_TEXT, .max = 4096,
-	  .summary = "A text string with descriptive information" },
-	{ .name = "full_name", .type = F_TEXT, .max = 256,
-	  .summary = "A text string identifying the repository" },
-	{ .name = "urls", .type = F_ARRAY_STR, .max = 32,
-	  .summary = "URLs of the repository" },
-	{ .name = "mirrors", .type = F_ARRAY_STR, .max = 32,
-	  .summary = "Mirror URLs" },
-	{ .name = "disable", .type = F_ANY,
-	  .summary = "A list of true/false flags, one per URL" },
-	{ .name = "keys", .type = F_ARRAY_STR, .max = 32,
-	  .summary = "Signing keys (URLs or key text), one per URL" },
-	{ .name = "check", .type = F_BOOL,
-	  .summary = "Whether package signatures are checked" },
-	{ .name = "rhel_entitlement", .type = F_STRING, .max = 256,
-	  .summary = "RedHat license entitlement key" },
+	FIELD("name", F_NAME, F_REQUIRED, 63, "The name of the repository"),
+	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
+	FIELD("full_name", F_TEXT, 0, 256, "A text string identifying the repository"),
+	FIELD("urls", F_ARRAY_STR, 0, 32, "URLs of the repository"),
+	FIELD("mirrors", F_ARRAY_STR, 0, 32, "Mirror URLs"),
+	FIELD("disable", F_ANY, 0, 0, "A list of true/false flags, one per URL"),
+	FIELD("keys", F_ARRAY_STR, 0, 32, "Signing keys (URLs or key text), one per URL"),
+	FIELD("check", F_BOOL, 0, 0, "Whether package signatures are checked"),
+	FIELD("rhel_entitlement", F_STRING, 0, 256, "RedHat license entitlement key"),
 };
 
 /* URLs reach package managers on nodes: a scheme, no blanks. */

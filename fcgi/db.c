@@ -29,185 +29,198 @@
 	"last_modified_on, last_modified_by"
 
 /*
- * Whether a statement may be run again on a fresh connection after the
- * connection was lost while it ran.  Then the server may or may not have
- * executed it, so only statements whose second run does no harm may be
- * retried: reads, upserts, and inserts of a row that brings its own
- * unique key with ON DUPLICATE KEY (the second run finds the first's
- * row).  Everything else answers DB_GONE and the client is told to try
- * again; statements inside a transaction are never retried (the
+ * The text of every statement, in the order of enum sql (extern.h): first
+ * those that may be run again on a fresh connection after the connection
+ * was lost while they ran (then the server may or may not have executed
+ * them): reads, upserts, and inserts of a row that brings its own unique
+ * key with ON DUPLICATE KEY (a second run finds the first's row).  From
+ * SQL__ONCE on, statements run at most once: a second run would do or
+ * answer something else, so a lost connection is DB_GONE and the client
+ * is told to try again.  Inside a transaction nothing is retried (the
  * transaction died with the connection).
  */
-#define RETRY	1
-#define ONCE	0
-
-static const struct {
-	int		 retry;		/* RETRY or ONCE */
-	const char	*text;
-} sqls[SQL__MAX] = {
-	[SQL_SCHEMA_VERSION] = { RETRY,
-	"SELECT COALESCE(MAX(version), 0) FROM schema_version" },
-	[SQL_TENANT_BY_NAME] = { RETRY,
-	"SELECT id, uid, name FROM tenants WHERE name = ?" },
-	[SQL_TENANT_BY_ID] = { RETRY,
-	"SELECT id, uid, name FROM tenants WHERE id = ?" },
-	[SQL_OBJ_LIST] = { RETRY,
+static const char *const sqls[] = {
+	/* SQL_SCHEMA_VERSION */
+	"SELECT COALESCE(MAX(version), 0) FROM schema_version",
+	/* SQL_TENANT_BY_NAME */
+	"SELECT id, uid, name FROM tenants WHERE name = ?",
+	/* SQL_TENANT_BY_ID */
+	"SELECT id, uid, name FROM tenants WHERE id = ?",
+	/* SQL_OBJ_LIST */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
-	"ORDER BY name" },
-	[SQL_OBJ_LIST_ALL] = { RETRY,
-	"SELECT " OBJ_COLS " FROM objects WHERE class = ? ORDER BY name" },
-	[SQL_OBJ_BY_UID] = { RETRY,
-	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND uid = ?" },
-	[SQL_OBJ_BY_NAME] = { RETRY,
+	"ORDER BY name",
+	/* SQL_OBJ_LIST_ALL */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? ORDER BY name",
+	/* SQL_OBJ_BY_UID */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND uid = ?",
+	/* SQL_OBJ_BY_NAME */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
-	"AND name = ?" },
-	/* The superadministrator's view; two rows = ambiguous. */
-	[SQL_OBJ_BY_NAME_ANY] = { RETRY,
+	"AND name = ?",
+	/*
+	 * SQL_OBJ_BY_NAME_ANY: The superadministrator's view; two rows =
+	 * ambiguous.
+	 */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND name = ? "
-	"ORDER BY tenant_id LIMIT 2" },
-	[SQL_OBJ_BY_KEY] = { RETRY,
+	"ORDER BY tenant_id LIMIT 2",
+	/* SQL_OBJ_BY_KEY */
 	"SELECT o.uid, o.name, o.tenant_id, o.doc, o.version, "
 	"o.last_modified + 0e0, o.last_modified_on, o.last_modified_by "
 	"FROM object_keys k JOIN objects o ON o.uid = k.uid "
-	"WHERE k.class = ? AND k.kind = ? AND k.value = ?" },
-	/* The row a read-modify-write works on (in a transaction). */
-	[SQL_OBJ_LOCK] = { ONCE,
-	"SELECT " OBJ_COLS " FROM objects WHERE uid = ? FOR UPDATE" },
-	[SQL_OBJ_INSERT] = { ONCE,
-	"INSERT INTO objects (uid, class, tenant_id, name, doc, version, "
-	"last_modified, last_modified_on, last_modified_by) "
-	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)" },
-	[SQL_OBJ_UPDATE] = { ONCE,
-	"UPDATE objects SET tenant_id = ?, name = ?, doc = ?, "
-	"version = version + 1, last_modified = ?, last_modified_on = ?, "
-	"last_modified_by = ? WHERE uid = ?" },
-	[SQL_OBJ_DELETE] = { ONCE,
-	"DELETE FROM objects WHERE uid = ?" },
-	[SQL_KEY_INSERT] = { ONCE,
-	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)" },
-	[SQL_KEY_DELETE_ALL] = { ONCE,
-	"DELETE FROM object_keys WHERE uid = ?" },
-	/* The largest key with a prefix: a naming pool's largest index. */
-	[SQL_KEY_MAX] = { RETRY,
+	"WHERE k.class = ? AND k.kind = ? AND k.value = ?",
+	/*
+	 * SQL_KEY_MAX: The largest key with a prefix: a naming pool's largest
+	 * index.
+	 */
 	"SELECT MAX(value) FROM object_keys WHERE class = ? AND kind = ? "
-	"AND value LIKE ?" },
-	/* A list naming one object twice needs one row. */
-	[SQL_REF_INSERT] = { ONCE,
-	"INSERT IGNORE INTO object_refs (uid, field, ref_uid) VALUES (?, ?, ?)" },
-	[SQL_REF_DELETE_ALL] = { ONCE,
-	"DELETE FROM object_refs WHERE uid = ?" },
-	/* Who refers to an object, for the reason a delete fails. */
-	[SQL_REF_WHO] = { RETRY,
+	"AND value LIKE ?",
+	/*
+	 * SQL_REF_WHO: Who refers to an object, for the reason a delete fails.
+	 */
 	"SELECT o.class, o.name FROM object_refs r JOIN objects o "
-	"ON o.uid = r.uid WHERE r.ref_uid = ? ORDER BY o.class, o.name LIMIT 8" },
-	/* jti is random and unique: a second run finds the first's row. */
-	[SQL_REFRESH_INSERT] = { RETRY,
+	"ON o.uid = r.uid WHERE r.ref_uid = ? ORDER BY o.class, o.name LIMIT 8",
+	/*
+	 * SQL_REFRESH_INSERT: jti is random and unique: a second run finds the
+	 * first's row.
+	 */
 	"INSERT INTO refresh_tokens (jti, family, admin_uid, expires_at) "
-	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE jti = jti" },
-	[SQL_REFRESH_GET] = { ONCE,
-	"SELECT family, admin_uid, used, revoked FROM refresh_tokens "
-	"WHERE jti = ? FOR UPDATE" },
-	[SQL_REFRESH_USE] = { ONCE,
-	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0" },
-	[SQL_REFRESH_REVOKE_FAMILY] = { RETRY,
-	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?" },
-	[SQL_CLUSTER_LIST] = { RETRY,
-	"SELECT k, v FROM cluster_settings ORDER BY k" },
-	[SQL_CLUSTER_SET] = { RETRY,
+	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE jti = jti",
+	/* SQL_REFRESH_REVOKE_FAMILY */
+	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?",
+	/* SQL_CLUSTER_LIST */
+	"SELECT k, v FROM cluster_settings ORDER BY k",
+	/* SQL_CLUSTER_SET */
 	"INSERT INTO cluster_settings (k, v) VALUES (?, ?) "
-	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
-	[SQL_TENANT_SETTING_LIST] = { RETRY,
-	"SELECT k, v FROM tenant_settings WHERE tenant_id = ? ORDER BY k" },
-	[SQL_TENANT_SETTING_GET] = { RETRY,
-	"SELECT v FROM tenant_settings WHERE tenant_id = ? AND k = ?" },
-	[SQL_TENANT_SETTING_SET] = { RETRY,
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
+	/* SQL_TENANT_SETTING_LIST */
+	"SELECT k, v FROM tenant_settings WHERE tenant_id = ? ORDER BY k",
+	/* SQL_TENANT_SETTING_GET */
+	"SELECT v FROM tenant_settings WHERE tenant_id = ? AND k = ?",
+	/* SQL_TENANT_SETTING_SET */
 	"INSERT INTO tenant_settings (tenant_id, k, v) VALUES (?, ?, ?) "
-	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
-	/* uid is random and unique: a second run finds the first's row. */
-	[SQL_JOB_INSERT] = { RETRY,
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
+	/*
+	 * SQL_JOB_INSERT: uid is random and unique: a second run finds the
+	 * first's row.
+	 */
 	"INSERT INTO jobs (uid, tenant_id, kind, target, params, created_by, "
 	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-	"ON DUPLICATE KEY UPDATE uid = uid" },
-	[SQL_JOB_GET] = { RETRY,
+	"ON DUPLICATE KEY UPDATE uid = uid",
+	/* SQL_JOB_GET */
 	"SELECT uid, tenant_id, kind, target, params, state, attempts, result, "
 	"created_by, created_at + 0e0, started_at + 0e0, finished_at + 0e0 "
-	"FROM jobs WHERE uid = ?" },
-	/* SKIP LOCKED lets several jobd share the queue. */
-	[SQL_JOB_CLAIMABLE] = { ONCE,
-	"SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ? "
-	"FOR UPDATE SKIP LOCKED" },
-	[SQL_JOB_CLAIM] = { ONCE,
-	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
-	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'" },
-	[SQL_JOB_LOAD] = { RETRY,
-	"SELECT kind, params FROM jobs WHERE id = ?" },
-	/* Held by the runner for as long as the job runs: its connection's. */
-	[SQL_JOB_LOCK] = { ONCE,
-	"SELECT GET_LOCK(?, 0)" },
-	/* Whether it moved the row is the answer: never run twice. */
-	[SQL_JOB_START] = { ONCE,
-	"UPDATE jobs SET state = 'running', started_at = ? "
-	"WHERE id = ? AND state = 'claimed'" },
+	"FROM jobs WHERE uid = ?",
+	/* SQL_JOB_LOAD */
+	"SELECT kind, params FROM jobs WHERE id = ?",
 	/*
-	 * The second clause matches the row this statement already wrote
-	 * (same state, same time), so a second run after a lost answer
-	 * finds it (CLIENT_FOUND_ROWS) and reports it written.
+	 * SQL_JOB_FINISH: * The second clause matches the row this statement
+	 * already wrote (same state, same time), so a second run after a lost
+	 * answer finds it (CLIENT_FOUND_ROWS) and reports it written.
 	 */
-	[SQL_JOB_FINISH] = { RETRY,
 	"UPDATE jobs SET state = ?, result = ?, finished_at = ? "
 	"WHERE id = ? AND (state = 'running' OR "
-	"(state = ? AND finished_at = ?))" },
-	[SQL_JOB_UNFINISHED] = { RETRY,
+	"(state = ? AND finished_at = ?))",
+	/* SQL_JOB_UNFINISHED */
 	"SELECT id, state, COALESCE(claimed_at, 0) + 0e0 FROM jobs "
-	"WHERE state IN ('claimed', 'running')" },
-	[SQL_JOB_LOCK_FREE] = { RETRY,
-	"SELECT IS_FREE_LOCK(?)" },
-	[SQL_JOB_FAIL_ORPHAN] = { ONCE,
-	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
-	"WHERE id = ? AND state = 'running'" },
-	[SQL_JOB_REQUEUE_ORPHAN] = { ONCE,
-	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
-	"WHERE id = ? AND state = 'claimed'" },
-	/* Serializes assignment from a tenant's default pool. */
-	[SQL_TENANT_LOCK] = { ONCE,
-	"SELECT id FROM tenants WHERE id = ? FOR UPDATE" },
-	/*
-	 * Identifiers in use with a prefix (a naming pool's indexes); a
-	 * locking read sees the newest rows, not the snapshot.
-	 */
-	[SQL_KEY_VALUES] = { ONCE,
-	"SELECT value FROM object_keys WHERE class = ? AND kind = ? "
-	"AND value LIKE ? LOCK IN SHARE MODE" },
-	[SQL_STATUS_GET] = { RETRY,
-	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?" },
-	[SQL_STATUS_PUT] = { RETRY,
+	"WHERE state IN ('claimed', 'running')",
+	/* SQL_JOB_LOCK_FREE */
+	"SELECT IS_FREE_LOCK(?)",
+	/* SQL_STATUS_GET */
+	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?",
+	/* SQL_STATUS_PUT */
 	"INSERT INTO node_status (uid, status, updated_at) VALUES (?, ?, ?) "
 	"ON DUPLICATE KEY UPDATE status = VALUES(status), "
-	"updated_at = VALUES(updated_at)" },
+	"updated_at = VALUES(updated_at)",
 	/*
-	 * What selectors read, for every node in scope (0: all); the status
-	 * only when asked for, as it is the bulk of it.
+	 * SQL_NODE_SCAN: * What selectors read, for every node in scope (0:
+	 * all); the status only when asked for, as it is the bulk of it.
 	 */
-	[SQL_NODE_SCAN] = { RETRY,
 	"SELECT o.uid, o.doc, IF(?, s.status, NULL) FROM objects o "
 	"LEFT JOIN node_status s ON s.uid = o.uid "
-	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name" },
-	/* Every object in scope (0: all), for /cluster/summary. */
-	[SQL_OBJ_UIDS] = { RETRY,
+	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
+	/*
+	 * SQL_OBJ_UIDS: Every object in scope (0: all), for /cluster/summary.
+	 */
 	"SELECT class, uid FROM objects WHERE (? = 0 OR tenant_id = ?) "
-	"ORDER BY class, name" },
-	/* Who refers to an object through one field. */
-	[SQL_REF_FROM] = { RETRY,
-	"SELECT uid FROM object_refs WHERE ref_uid = ? AND field = ?" },
-	/* Secret attribute values, kept apart from the documents. */
-	[SQL_SECRET_LIST] = { RETRY,
-	"SELECT k, v FROM object_secrets WHERE uid = ? ORDER BY k" },
-	[SQL_SECRET_PUT] = { ONCE,
+	"ORDER BY class, name",
+	/* SQL_REF_FROM: Who refers to an object through one field. */
+	"SELECT uid FROM object_refs WHERE ref_uid = ? AND field = ?",
+	/*
+	 * SQL_SECRET_LIST: Secret attribute values, kept apart from the
+	 * documents.
+	 */
+	"SELECT k, v FROM object_secrets WHERE uid = ? ORDER BY k",
+	/* ---------------------------------------------- SQL__ONCE: never retried */
+	/*
+	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a
+	 * transaction).
+	 */
+	"SELECT " OBJ_COLS " FROM objects WHERE uid = ? FOR UPDATE",
+	/* SQL_OBJ_INSERT */
+	"INSERT INTO objects (uid, class, tenant_id, name, doc, version, "
+	"last_modified, last_modified_on, last_modified_by) "
+	"VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)",
+	/* SQL_OBJ_UPDATE */
+	"UPDATE objects SET tenant_id = ?, name = ?, doc = ?, "
+	"version = version + 1, last_modified = ?, last_modified_on = ?, "
+	"last_modified_by = ? WHERE uid = ?",
+	/* SQL_OBJ_DELETE */
+	"DELETE FROM objects WHERE uid = ?",
+	/* SQL_KEY_INSERT */
+	"INSERT INTO object_keys (class, kind, value, uid) VALUES (?, ?, ?, ?)",
+	/* SQL_KEY_DELETE_ALL */
+	"DELETE FROM object_keys WHERE uid = ?",
+	/* SQL_REF_INSERT: A list naming one object twice needs one row. */
+	"INSERT IGNORE INTO object_refs (uid, field, ref_uid) VALUES (?, ?, ?)",
+	/* SQL_REF_DELETE_ALL */
+	"DELETE FROM object_refs WHERE uid = ?",
+	/* SQL_REFRESH_GET */
+	"SELECT family, admin_uid, used, revoked FROM refresh_tokens "
+	"WHERE jti = ? FOR UPDATE",
+	/* SQL_REFRESH_USE */
+	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0",
+	/*
+	 * SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue.
+	 */
+	"SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ? "
+	"FOR UPDATE SKIP LOCKED",
+	/* SQL_JOB_CLAIM */
+	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
+	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
+	/*
+	 * SQL_JOB_LOCK: Held by the runner for as long as the job runs: its
+	 * connection's.
+	 */
+	"SELECT GET_LOCK(?, 0)",
+	/*
+	 * SQL_JOB_START: Whether it moved the row is the answer: never run
+	 * twice.
+	 */
+	"UPDATE jobs SET state = 'running', started_at = ? "
+	"WHERE id = ? AND state = 'claimed'",
+	/* SQL_JOB_FAIL_ORPHAN */
+	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
+	"WHERE id = ? AND state = 'running'",
+	/* SQL_JOB_REQUEUE_ORPHAN */
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
+	"WHERE id = ? AND state = 'claimed'",
+	/*
+	 * SQL_TENANT_LOCK: Serializes assignment from a tenant's default pool.
+	 */
+	"SELECT id FROM tenants WHERE id = ? FOR UPDATE",
+	/*
+	 * SQL_KEY_VALUES: * Identifiers in use with a prefix (a naming pool's
+	 * indexes); a locking read sees the newest rows, not the snapshot.
+	 */
+	"SELECT value FROM object_keys WHERE class = ? AND kind = ? "
+	"AND value LIKE ? LOCK IN SHARE MODE",
+	/* SQL_SECRET_PUT */
 	"INSERT INTO object_secrets (uid, k, v) VALUES (?, ?, ?) "
-	"ON DUPLICATE KEY UPDATE v = VALUES(v)" },
-	[SQL_SECRET_DELETE] = { ONCE,
-	"DELETE FROM object_secrets WHERE uid = ? AND k = ?" },
+	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
+	/* SQL_SECRET_DELETE */
+	"DELETE FROM object_secrets WHERE uid = ? AND k = ?",
 };
+
+_Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");
 
 #define DB_MAX_PARAMS	12
 #define DB_MAX_COLS	16
@@ -299,13 +312,8 @@ db_connect(struct db *db)
 		goto fail;
 	}
 	for (i = 0; i < SQL__MAX; i++) {
-		if (sqls[i].text == NULL) {
-			log_err("statement %zu has no text in sqls[]", i);
-			goto fail;
-		}
 		if ((db->stmt[i] = mysql_stmt_init(db->my)) == NULL ||
-		    mysql_stmt_prepare(db->stmt[i], sqls[i].text,
-		    strlen(sqls[i].text)) != 0) {
+		    mysql_stmt_prepare(db->stmt[i], sqls[i], strlen(sqls[i])) != 0) {
 			log_err("prepare statement %zu: %s", i,
 			    db->stmt[i] != NULL ? mysql_stmt_error(db->stmt[i]) :
 			    mysql_error(db->my));
@@ -496,7 +504,7 @@ db_run(struct db *db, enum sql id, const char *fmt, ...)
 		rc = db_execute(db, id, fmt, ap);
 		va_end(ap);
 		/* Run it again only where a second run can do no harm. */
-		if (rc != DB_GONE || db->in_tx || sqls[id].retry != RETRY)
+		if (rc != DB_GONE || db->in_tx || id >= SQL__ONCE)
 			break;
 	}
 	return rc;

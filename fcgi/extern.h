@@ -136,6 +136,7 @@ void		 log_msg(enum loglvl, const char *, ...)
  * NULL for SQL NULL), long long * and double *.
  */
 enum sql {
+	/* Safe to run again after a lost connection (see db.c). */
 	SQL_SCHEMA_VERSION,
 	SQL_TENANT_BY_NAME,
 	SQL_TENANT_BY_ID,
@@ -145,19 +146,9 @@ enum sql {
 	SQL_OBJ_BY_NAME,
 	SQL_OBJ_BY_NAME_ANY,
 	SQL_OBJ_BY_KEY,
-	SQL_OBJ_LOCK,
-	SQL_OBJ_INSERT,
-	SQL_OBJ_UPDATE,
-	SQL_OBJ_DELETE,
-	SQL_KEY_INSERT,
-	SQL_KEY_DELETE_ALL,
 	SQL_KEY_MAX,
-	SQL_REF_INSERT,
-	SQL_REF_DELETE_ALL,
 	SQL_REF_WHO,
 	SQL_REFRESH_INSERT,
-	SQL_REFRESH_GET,
-	SQL_REFRESH_USE,
 	SQL_REFRESH_REVOKE_FAMILY,
 	SQL_CLUSTER_LIST,
 	SQL_CLUSTER_SET,
@@ -166,24 +157,36 @@ enum sql {
 	SQL_TENANT_SETTING_SET,
 	SQL_JOB_INSERT,
 	SQL_JOB_GET,
-	SQL_JOB_CLAIMABLE,
-	SQL_JOB_CLAIM,
 	SQL_JOB_LOAD,
-	SQL_JOB_LOCK,
-	SQL_JOB_START,
 	SQL_JOB_FINISH,
 	SQL_JOB_UNFINISHED,
 	SQL_JOB_LOCK_FREE,
-	SQL_JOB_FAIL_ORPHAN,
-	SQL_JOB_REQUEUE_ORPHAN,
-	SQL_TENANT_LOCK,
-	SQL_KEY_VALUES,
 	SQL_STATUS_GET,
 	SQL_STATUS_PUT,
 	SQL_NODE_SCAN,
 	SQL_OBJ_UIDS,
 	SQL_REF_FROM,
 	SQL_SECRET_LIST,
+	/* Run at most once. */
+	SQL__ONCE,
+	SQL_OBJ_LOCK = SQL__ONCE,
+	SQL_OBJ_INSERT,
+	SQL_OBJ_UPDATE,
+	SQL_OBJ_DELETE,
+	SQL_KEY_INSERT,
+	SQL_KEY_DELETE_ALL,
+	SQL_REF_INSERT,
+	SQL_REF_DELETE_ALL,
+	SQL_REFRESH_GET,
+	SQL_REFRESH_USE,
+	SQL_JOB_CLAIMABLE,
+	SQL_JOB_CLAIM,
+	SQL_JOB_LOCK,
+	SQL_JOB_START,
+	SQL_JOB_FAIL_ORPHAN,
+	SQL_JOB_REQUEUE_ORPHAN,
+	SQL_TENANT_LOCK,
+	SQL_KEY_VALUES,
 	SQL_SECRET_PUT,
 	SQL_SECRET_DELETE,
 	SQL__MAX
@@ -370,6 +373,15 @@ struct field {
 	const char		*ref;		/* F_REF*: the class referred to */
 	const char *const	*choices;	/* F_ENUM: NULL-terminated */
 };
+
+/*
+ * A field table's rows: FIELD(name, type, flags, max, summary), and for
+ * the types that need more, a reference's class or an enum's choices.
+ */
+#define FIELD(n, t, fl, mx, sum)	{ (n), (t), (fl), (mx), (sum), NULL, NULL }
+#define FIELD_REF(n, t, fl, mx, cls, sum) \
+	{ (n), (t), (fl), (mx), (sum), (cls), NULL }
+#define FIELD_ENUM(n, fl, ch, sum)	{ (n), F_ENUM, (fl), 0, (sum), NULL, (ch) }
 
 struct bodyspec {
 	const struct field	*fields;

@@ -21,23 +21,14 @@
 #define S_SECRET	0x200u	/* masked for all but the superadministrator */
 
 static const struct field cluster_fields[] = {
-	{ .name = "default_group", .type = F_STRING, .flags = S_TENANT,
-	  .max = NAME_MAX_LEN, .summary = "The attribute group every node of "
-	  "the tenant joins first (per tenant)" },
-	{ .name = "naming", .type = F_STRING, .flags = S_TENANT, .max = 64,
-	  .summary = "The default naming pattern, n{} unless set (per tenant)" },
-	{ .name = "default_distro", .type = F_STRING, .flags = S_TENANT,
-	  .max = NAME_MAX_LEN, .summary = "The default distro (per tenant)" },
-	{ .name = "accept_new_nodes", .type = F_BOOL, .flags = 0,
-	  .summary = "Whether unknown nodes are booted" },
-	{ .name = "influx_token", .type = F_STRING, .flags = S_SECRET,
-	  .max = 256, .summary = "Token of the monitoring system" },
-	{ .name = "cluster_name", .type = F_STRING, .flags = 0, .max = 63,
-	  .summary = "The name of the cluster" },
-	{ .name = "cluster_id", .type = F_STRING, .flags = 0, .max = 64,
-	  .summary = "The vendor's cluster ID" },
-	{ .name = "auth_config", .type = F_OBJECT, .flags = S_SECRET,
-	  .max = 8192, .summary = "Settings of the authentication system" },
+	FIELD("default_group", F_STRING, S_TENANT, NAME_MAX_LEN, "The attribute group every node of the tenant joins first (per tenant)"),
+	FIELD("naming", F_STRING, S_TENANT, 64, "The default naming pattern, n{} unless set (per tenant)"),
+	FIELD("default_distro", F_STRING, S_TENANT, NAME_MAX_LEN, "The default distro (per tenant)"),
+	FIELD("accept_new_nodes", F_BOOL, 0, 0, "Whether unknown nodes are booted"),
+	FIELD("influx_token", F_STRING, S_SECRET, 256, "Token of the monitoring system"),
+	FIELD("cluster_name", F_STRING, 0, 63, "The name of the cluster"),
+	FIELD("cluster_id", F_STRING, 0, 64, "The vendor's cluster ID"),
+	FIELD("auth_config", F_OBJECT, S_SECRET, 8192, "Settings of the authentication system"),
 };
 
 const struct bodyspec b_cluster = FIELDS(cluster_fields);

@@ -24,14 +24,14 @@ static const char *const invalid_names[] = {
 };
 
 static const struct field fields[] = {
-	{ .name = "name",  .type = F_NAME,      .flags = F_REQUIRED, .max = 32 },
-	{ .name = "count", .type = F_INT,       .max = 10 },
-	{ .name = "on",    .type = F_BOOL },
-	{ .name = "desc",  .type = F_TEXT,      .max = 16 },
-	{ .name = "list",  .type = F_ARRAY_STR, .max = 2 },
-	{ .name = "roles", .type = F_ROLES },
-	{ .name = "uid",   .type = F_STRING,    .flags = F_READONLY, .max = 32 },
-	{ .name = "attrs", .type = F_ATTRS,     .max = 256 },
+	FIELD("name", F_NAME, F_REQUIRED, 32, ""),
+	FIELD("count", F_INT, 0, 10, ""),
+	FIELD("on", F_BOOL, 0, 0, ""),
+	FIELD("desc", F_TEXT, 0, 16, ""),
+	FIELD("list", F_ARRAY_STR, 0, 2, ""),
+	FIELD("roles", F_ROLES, 0, 0, ""),
+	FIELD("uid", F_STRING, F_READONLY, 32, ""),
+	FIELD("attrs", F_ATTRS, 0, 256, ""),
 };
 static const struct bodyspec spec = FIELDS(fields);
 

@@ -60,9 +60,9 @@ static const char *const hostile[] = {
 };
 
 static const struct field fields[] = {
-	{ .name = "name", .type = F_NAME, .max = 32 },
-	{ .name = "roles", .type = F_ROLES },
-	{ .name = "attributes", .type = F_ATTRS, .max = 65536 },
+	FIELD("name", F_NAME, 0, 32, ""),
+	FIELD("roles", F_ROLES, 0, 0, ""),
+	FIELD("attributes", F_ATTRS, 0, 65536, ""),
 };
 static const struct bodyspec spec = FIELDS(fields);
 
