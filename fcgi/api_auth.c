@@ -151,7 +151,16 @@ api_login(struct req *r)
 		    r->remote_addr != NULL ? r->remote_addr : "?");
 		return req_fail(r, API_UNAUTHORIZED, LOGIN_FAILED);
 	}
-	if ((rc = admin_any_tenant(r, user, &o)) != API_OK) {
+	/*
+	 * By name only: a user called like another admin's UID must not
+	 * become that admin.
+	 */
+	if ((rc = admin_any_tenant(r, user, &o)) == API_OK &&
+	    strcmp(o.name, user) != 0) {
+		objrow_free(&o);
+		rc = API_NOT_FOUND;
+	}
+	if (rc != API_OK) {
 		if (rc == API_NOT_FOUND) {
 			log_info("login: %s is not an admin", user);
 			return req_fail(r, API_UNAUTHORIZED, LOGIN_FAILED);
