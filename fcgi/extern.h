@@ -9,6 +9,7 @@
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -732,8 +733,8 @@ struct req {
 
 int		 req_init(void);
 int		 req_listen(const char *path, int backlog);
-int		 req_accept(struct req *, int fd);	/* 0 ok, -1 stop */
-void		 req_shutdown(void);
+int		 req_accept(struct req *, int fd, const sigset_t *stopsigs,
+		    volatile sig_atomic_t *stop);	/* 0 ok, -1 stop */
 void		 req_finish(struct req *);
 enum apierr	 req_read_body(struct req *, size_t max);
 const char	*req_param(const struct req *, const char *name);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -27,15 +28,6 @@ req_init(void)
 	return FCGX_Init() == 0 ? 0 : -1;
 }
 
-/*
- * Ask libfcgi to stop accepting: the accept(2) a signal interrupts then
- * gives up instead of retrying.  Safe in a signal handler.
- */
-void
-req_shutdown(void)
-{
-	FCGX_ShutdownPending();
-}
 
 /*
  * Open the FastCGI listening socket at path, mode 0660 so only nginx's
@@ -44,7 +36,8 @@ req_shutdown(void)
 int
 req_listen(const char *path, int backlog)
 {
-	int	 fd;
+	struct timeval	 tick = { 1, 0 };
+	int		 fd;
 
 	if (req_init() == -1) {
 		log_err("FCGX_Init failed");
@@ -52,6 +45,15 @@ req_listen(const char *path, int backlog)
 	}
 	if ((fd = unix_bind(path, SOCK_STREAM)) == -1)
 		return -1;
+	/*
+	 * A worker waiting in accept(2) wakes at least once a second even
+	 * when no signal reaches it (see req_accept).
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick)) == -1) {
+		log_err("setsockopt %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (listen(fd, backlog) == -1) {
 		log_err("listen %s: %s", path, strerror(errno));
 		close(fd);
@@ -78,20 +80,54 @@ method_parse(const char *s)
 }
 
 /*
- * Wait for the next request on fd and fill r from its parameters (not its
- * body: see req_read_body).  Returns 0, or -1 when the worker should stop
- * (shutdown requested, listening socket gone).
+ * Wait for the next connection on fd and read its request's parameters
+ * (not its body: see req_read_body).  Returns 0, or -1 when the worker
+ * should stop (*stop was set, the listening socket failed).
+ *
+ * The signals in stopsigs (blocked by the caller) are let in only while
+ * the worker waits for a connection: a stop never cuts a request that
+ * is being read or served, which libfcgi's own accept and shutdown
+ * would (its reads return EOF once a shutdown is pending, and nginx
+ * answers 502).  So the connection is accepted here and handed to
+ * libfcgi, which reads the request from it.  The listening socket's
+ * receive timeout (req_listen) bounds how long a stop that lands just
+ * before accept(2) waits: at most a second.
  */
 int
-req_accept(struct req *r, int fd)
+req_accept(struct req *r, int fd, const sigset_t *stopsigs,
+    volatile sig_atomic_t *stop)
 {
 	const char	*uri;
+	int		 cfd, err;
 
 	if (fcgx_fd != fd) {
 		if (FCGX_InitRequest(&fcgx, fd, 0) != 0)
 			return -1;
 		fcgx_fd = fd;
 	}
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, stopsigs, NULL);
+		cfd = *stop ? -1 : accept(fd, NULL, NULL);
+		err = errno;
+		sigprocmask(SIG_BLOCK, stopsigs, NULL);
+		if (cfd != -1)
+			break;		/* a stop now waits for this request */
+		if (*stop)
+			return -1;
+		if (err != EINTR && err != EAGAIN && err != EWOULDBLOCK &&
+		    err != ECONNABORTED) {
+			log_err("accept: %s", strerror(err));
+			return -1;
+		}
+	}
+	/*
+	 * FCGX_Accept_r reads from a connection already open; its first
+	 * step (finishing the previous request) would close it unless told
+	 * to keep it.  The request's own BEGIN record then sets the flag
+	 * as nginx asked (no keep-alive), and req_finish closes it.
+	 */
+	fcgx.ipcFd = cfd;
+	fcgx.keepConnection = 1;
 	if (FCGX_Accept_r(&fcgx) < 0)
 		return -1;
 	r->fcgx = &fcgx;

@@ -18,8 +18,6 @@ worker_sigterm(int sig)
 {
 	(void)sig;
 	stopping = 1;
-	/* Makes the accept(2) give up on EINTR instead of retrying. */
-	req_shutdown();
 }
 
 /*
@@ -31,15 +29,25 @@ int
 worker_main(const struct conf *c, int listenfd, int max_requests)
 {
 	struct sigaction	 sa;
+	sigset_t		 stopsigs;
 	struct authkey		 key;
 	struct req		 r;
 	struct db		*db;
 	enum apierr		 rc;
 	int			 served = 0;
 
+	/*
+	 * SIGTERM and SIGINT stop the worker once the request in hand is
+	 * answered: they are blocked but while it waits for a connection
+	 * (req_accept), where, without SA_RESTART, they interrupt accept(2).
+	 */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = worker_sigterm;	/* no SA_RESTART: interrupt accept */
+	sa.sa_handler = worker_sigterm;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -56,7 +64,7 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 
 	memset(&r, 0, sizeof(r));
 	while (!stopping && served < max_requests) {
-		if (req_accept(&r, listenfd) == -1)
+		if (req_accept(&r, listenfd, &stopsigs, &stopping) == -1)
 			break;
 		r.conf = c;
 		r.key = &key;
