@@ -16,9 +16,9 @@
 #include "extern.h"
 
 static const struct field login_fields[] = {
-	FIELD("user", F_STRING, F_REQUIRED, 64, "The admin's user name"),
-	FIELD("pass", F_STRING, 0, 1024, "The user's password"),
-	FIELD("secret", F_STRING, 0, 1024, "A one-time password from the head's socket"),
+	FIELD("user",   F_STRING, F_REQUIRED, 64,   "The admin's user name"),
+	FIELD("pass",   F_STRING, 0,          1024, "The user's password"),
+	FIELD("secret", F_STRING, 0,          1024, "A one-time password from the head's socket"),
 };
 const struct bodyspec b_login = FIELDS(login_fields);
 

@@ -19,10 +19,10 @@
 #define JOB_WAIT_MAX	300	/* seconds a request may wait for a job */
 
 static const struct field job_fields[] = {
-	FIELD("kind", F_NAME, F_REQUIRED, 32, "What to run: noop"),
-	FIELD("params", F_OBJECT, 0, 65536, "The kind's parameters"),
-	FIELD("target", F_NAME, 0, NAME_MAX_LEN, "The object the job acts on"),
-	FIELD("wait", F_INT, 0, JOB_WAIT_MAX, "Seconds to wait for the result"),
+	FIELD("kind",   F_NAME,   F_REQUIRED, 32,           "What to run: noop"),
+	FIELD("params", F_OBJECT, 0,          65536,        "The kind's parameters"),
+	FIELD("target", F_NAME,   0,          NAME_MAX_LEN, "The object the job acts on"),
+	FIELD("wait",   F_INT,    0,          JOB_WAIT_MAX, "Seconds to wait for the result"),
 };
 const struct bodyspec b_job = FIELDS(job_fields);
 

@@ -184,9 +184,9 @@ api_node_status_get(struct req *r)
 
 /* The body fields of a status report. */
 static const struct field report_fields[] = {
-	FIELD("uid", F_STRING, F_REQUIRED, 64, "The node: UID, name, MAC or IP"),
-	FIELD("status", F_OBJECT, 0, STATUS_MAX, "The node's status"),
-	FIELD("hardware", F_OBJECT, 0, 65536, "The node's hardware"),
+	FIELD("uid",      F_STRING, F_REQUIRED, 64,         "The node: UID, name, MAC or IP"),
+	FIELD("status",   F_OBJECT, 0,          STATUS_MAX, "The node's status"),
+	FIELD("hardware", F_OBJECT, 0,          65536,      "The node's hardware"),
 };
 const struct bodyspec b_putstatus_uid = FIELDS(report_fields);
 const struct bodyspec b_putstatus = {

@@ -20,12 +20,12 @@
 #define GUI_MAX		65536
 
 static const struct field admin_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, ADMIN_NAME_MAX, "The name of the user on the underlying system"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("roles", F_ROLES, 0, 0, "ClusterWare roles: role.authuser, role.operator, role.configadmin, role.fulladmin; PATCH overwrites the whole list, a PUT without it keeps it"),
-	FIELD("keys", F_ARRAY_STR, 0, KEYS_MAX, "A list of one or more ssh public keys"),
-	FIELD("gui_settings", F_OBJECT, 0, GUI_MAX, "Used internally by the GUI"),
-	FIELD("tenant", F_NAME, 0, 63, "corral: the tenant the admin belongs to (default: the creator's); only the superadministrator may set it"),
+	FIELD("name",         F_NAME,      F_REQUIRED, ADMIN_NAME_MAX, "The name of the user on the underlying system"),
+	FIELD("description",  F_TEXT,      0,          4096,           "A text string with descriptive information"),
+	FIELD("roles",        F_ROLES,     0,          0,              "ClusterWare roles: role.authuser, role.operator, role.configadmin, role.fulladmin; PATCH overwrites the whole list, a PUT without it keeps it"),
+	FIELD("keys",         F_ARRAY_STR, 0,          KEYS_MAX,       "A list of one or more ssh public keys"),
+	FIELD("gui_settings", F_OBJECT,    0,          GUI_MAX,        "Used internally by the GUI"),
+	FIELD("tenant",       F_NAME,      0,          63,             "corral: the tenant the admin belongs to (default: the creator's); only the superadministrator may set it"),
 };
 
 /* POST/PUT/DELETE /admin/:id/keys take one key or a list of keys. */

@@ -6,9 +6,9 @@
 #include "extern.h"
 
 static const struct field attrib_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the group"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("attributes", F_ATTRS, 0, 65536, "Key-value pairs nodes in the group inherit"),
+	FIELD("name",        F_NAME,  F_REQUIRED, 63,    "The name for the group"),
+	FIELD("description", F_TEXT,  0,          4096,  "A text string with descriptive information"),
+	FIELD("attributes",  F_ATTRS, 0,          65536, "Key-value pairs nodes in the group inherit"),
 };
 
 /* A new group starts with an empty store, as the reference's example shows. */

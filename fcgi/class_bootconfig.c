@@ -14,16 +14,16 @@ static const char *const boot_styles[] = {
 };
 
 static const struct field bootconfig_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Boot Config"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("frozen", F_BOOL, 0, 0, "When true, every change but unfreezing is refused"),
-	FIELD("cmdline", F_TEXT, 0, 4096, "Kernel command line"),
-	FIELD_REF("image", F_REF, 0, 0, "image", "The image to boot, by UID or name; stored as UID"),
-	FIELD_ENUM("boot_style", 0, boot_styles, "rwram (default), roram, iscsi, next, disked, sanboot or live"),
-	FIELD_REF("repo", F_REF, 0, 0, "repo", "A software repository, by UID or name; stored as UID"),
-	FIELD("kickstart", F_NAME, 0, 253, "The kickstart file (in the kickstarts directory) for disked installs"),
-	FIELD("kernel", F_STRING, F_READONLY, 0, "The kernel file; uploaded through its own endpoint"),
-	FIELD("initramfs", F_STRING, F_READONLY, 0, "The initramfs file; uploaded through its own endpoint"),
+	FIELD("name",            F_NAME,   F_REQUIRED, 63,   "The name for the Boot Config"),
+	FIELD("description",     F_TEXT,   0,          4096, "A text string with descriptive information"),
+	FIELD("frozen",          F_BOOL,   0,          0,    "When true, every change but unfreezing is refused"),
+	FIELD("cmdline",         F_TEXT,   0,          4096, "Kernel command line"),
+	FIELD_REF("image",       F_REF,    0,          0,    "image", "The image to boot, by UID or name; stored as UID"),
+	FIELD_ENUM("boot_style", F_ENUM,   0,          0,    boot_styles, "rwram (default), roram, iscsi, next, disked, sanboot or live"),
+	FIELD_REF("repo",        F_REF,    0,          0,    "repo", "A software repository, by UID or name; stored as UID"),
+	FIELD("kickstart",       F_NAME,   0,          253,  "The kickstart file (in the kickstarts directory) for disked installs"),
+	FIELD("kernel",          F_STRING, F_READONLY, 0,    "The kernel file; uploaded through its own endpoint"),
+	FIELD("initramfs",       F_STRING, F_READONLY, 0,    "The initramfs file; uploaded through its own endpoint"),
 };
 
 /* cmdline goes to the kernel verbatim: one line. */

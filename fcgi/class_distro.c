@@ -6,11 +6,11 @@
 static const char *const packagings[] = { "rpm", "deb", "apk", NULL };
 
 static const struct field distro_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name of the distribution"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD_REF("repos", F_REF_LIST, 0, 64, "repo", "Software repositories holding its packages, by UID or name; stored as UIDs"),
-	FIELD_ENUM("packaging", 0, packagings, "rpm (default), deb or apk"),
-	FIELD("release", F_STRING, 0, 64, "The name of the release"),
+	FIELD("name",           F_NAME,     F_REQUIRED, 63,   "The name of the distribution"),
+	FIELD("description",    F_TEXT,     0,          4096, "A text string with descriptive information"),
+	FIELD_REF("repos",      F_REF_LIST, 0,          64,   "repo", "Software repositories holding its packages, by UID or name; stored as UIDs"),
+	FIELD_ENUM("packaging", F_ENUM,     0,          0,    packagings, "rpm (default), deb or apk"),
+	FIELD("release",        F_STRING,   0,          64,   "The name of the release"),
 };
 
 /* The reference: "rpm" is assumed when nothing else says. */

@@ -10,10 +10,10 @@
 #include "extern.h"
 
 static const struct field dyngroup_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Dynamic Group"),
-	FIELD("selector", F_STRING, F_REQUIRED, SEL_TEXT_MAX, "A node-selector, e.g. h[ram_total] > 100GB (grammar in README)"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("parsed", F_STRING, F_READONLY, 0, "The selector as the server understood it"),
+	FIELD("name",        F_NAME,   F_REQUIRED, 63,           "The name for the Dynamic Group"),
+	FIELD("selector",    F_STRING, F_REQUIRED, SEL_TEXT_MAX, "A node-selector, e.g. h[ram_total] > 100GB (grammar in README)"),
+	FIELD("description", F_TEXT,   0,          4096,         "A text string with descriptive information"),
+	FIELD("parsed",      F_STRING, F_READONLY, 0,            "The selector as the server understood it"),
 };
 
 /* A bad selector is a 400 pointing at the position. */

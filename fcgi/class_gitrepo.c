@@ -9,13 +9,13 @@
 #include "extern.h"
 
 static const struct field gitrepo_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name of the repository"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("public", F_BOOL, 0, 0, "Whether nodes may read it without a token"),
-	FIELD("url", F_STRING, 0, 2048, "URL it is synchronized with (either url or upstream)"),
-	FIELD("upstream", F_STRING, 0, 2048, "URL of an upstream it is synchronized from (either url or upstream)"),
-	FIELD("branch_map", F_ANY, 0, 0, "Local-to-remote branch mappings: an object of branch names"),
-	FIELD("sync_period", F_ANY, 0, 0, "Seconds between synchronizations, or \"10m\", \"2h\", \"1d\""),
+	FIELD("name",        F_NAME,   F_REQUIRED, 63,   "The name of the repository"),
+	FIELD("description", F_TEXT,   0,          4096, "A text string with descriptive information"),
+	FIELD("public",      F_BOOL,   0,          0,    "Whether nodes may read it without a token"),
+	FIELD("url",         F_STRING, 0,          2048, "URL it is synchronized with (either url or upstream)"),
+	FIELD("upstream",    F_STRING, 0,          2048, "URL of an upstream it is synchronized from (either url or upstream)"),
+	FIELD("branch_map",  F_ANY,    0,          0,    "Local-to-remote branch mappings: an object of branch names"),
+	FIELD("sync_period", F_ANY,    0,          0,    "Seconds between synchronizations, or \"10m\", \"2h\", \"1d\""),
 };
 
 /* Whether h is host[:port] made of name or address characters only. */

@@ -11,11 +11,11 @@
 #define PEM_MAX		65536
 
 static const struct field head_fields[] = {
-	FIELD("uid", F_STRING, 0, UID_LEN, "The head's own UID (32 hex); made up if not sent"),
-	FIELD("name", F_NAME, F_REQUIRED, 253, "The head's host name"),
-	FIELD("ssh_public", F_STRING, F_REQUIRED, 16384, "The SSH public key of this head"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("ca_pem", F_ANY, 0, PEM_MAX, "The head's CA certificate, PEM"),
+	FIELD("uid",         F_STRING, 0,          UID_LEN, "The head's own UID (32 hex); made up if not sent"),
+	FIELD("name",        F_NAME,   F_REQUIRED, 253,     "The head's host name"),
+	FIELD("ssh_public",  F_STRING, F_REQUIRED, 16384,   "The SSH public key of this head"),
+	FIELD("description", F_TEXT,   0,          4096,    "A text string with descriptive information"),
+	FIELD("ca_pem",      F_ANY,    0,          PEM_MAX, "The head's CA certificate, PEM"),
 };
 
 /* Whether s is PEM-shaped: BEGIN/END armour, printable lines. */

@@ -11,18 +11,18 @@ static const char *const rtypes[] = { "arec", "aaaarec", "srvrec", NULL };
 static const char *const protos[] = { "tcp", "udp", NULL };
 
 static const struct field hostname_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the host"),
-	FIELD_ENUM("type", 0, rtypes, "arec (IPv4), aaaarec (IPv6) or srvrec (service); default from ip"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("ip", F_IP, 0, 0, "Required for arec and aaaarec: the address"),
-	FIELD("mac", F_MAC, F_UNIQUE, 0, "Optional for arec and aaaarec: the MAC DHCP answers"),
-	FIELD("target", F_STRING, 0, 253, "Required for srvrec: the server running the service"),
-	FIELD("port", F_INT, 0, 65535, "Required for srvrec: the service's port"),
-	FIELD("service", F_NAME, 0, 63, "Optional for srvrec: the service name (default: the record's name)"),
-	FIELD_ENUM("proto", 0, protos, "Optional for srvrec: tcp or udp"),
-	FIELD("weight", F_INT, 0, 65535, "Optional for srvrec: weight among records of one target"),
-	FIELD("priority", F_INT, 0, 65535, "Optional for srvrec: priority among records of one target"),
-	FIELD("domain", F_STRING, 0, 253, "Optional for srvrec: the domain part of the FQDN"),
+	FIELD("name",        F_NAME,   F_REQUIRED, 63,    "The name for the host"),
+	FIELD_ENUM("type",   F_ENUM,   0,          0,     rtypes, "arec (IPv4), aaaarec (IPv6) or srvrec (service); default from ip"),
+	FIELD("description", F_TEXT,   0,          4096,  "A text string with descriptive information"),
+	FIELD("ip",          F_IP,     0,          0,     "Required for arec and aaaarec: the address"),
+	FIELD("mac",         F_MAC,    F_UNIQUE,   0,     "Optional for arec and aaaarec: the MAC DHCP answers"),
+	FIELD("target",      F_STRING, 0,          253,   "Required for srvrec: the server running the service"),
+	FIELD("port",        F_INT,    0,          65535, "Required for srvrec: the service's port"),
+	FIELD("service",     F_NAME,   0,          63,    "Optional for srvrec: the service name (default: the record's name)"),
+	FIELD_ENUM("proto",  F_ENUM,   0,          0,     protos, "Optional for srvrec: tcp or udp"),
+	FIELD("weight",      F_INT,    0,          65535, "Optional for srvrec: weight among records of one target"),
+	FIELD("priority",    F_INT,    0,          65535, "Optional for srvrec: priority among records of one target"),
+	FIELD("domain",      F_STRING, 0,          253,   "Optional for srvrec: the domain part of the FQDN"),
 };
 
 static const char *const a_only[] = { "ip", "mac", NULL };

@@ -5,11 +5,11 @@
 #include "extern.h"
 
 static const struct field image_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the image"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("frozen", F_BOOL, 0, 0, "When true, every change but unfreezing is refused"),
-	FIELD_REF("parent", F_REF, 0, 0, "image", "The image this one was derived from (informational); stored as UID"),
-	FIELD_REF("distro", F_REF, 0, 0, "distro", "The software distribution of the image; stored as UID"),
+	FIELD("name",        F_NAME, F_REQUIRED, 63,   "The name for the image"),
+	FIELD("description", F_TEXT, 0,          4096, "A text string with descriptive information"),
+	FIELD("frozen",      F_BOOL, 0,          0,    "When true, every change but unfreezing is refused"),
+	FIELD_REF("parent",  F_REF,  0,          0,    "image", "The image this one was derived from (informational); stored as UID"),
+	FIELD_REF("distro",  F_REF,  0,          0,    "distro", "The software distribution of the image; stored as UID"),
 };
 
 const struct objclass image_class = {

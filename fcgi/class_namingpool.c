@@ -12,15 +12,15 @@
 #include "extern.h"
 
 static const struct field namingpool_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name for the Naming Pool"),
-	FIELD("pattern", F_STRING, F_REQUIRED, 128, "The naming pattern: n{} or gpu{:03d}"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("first_index", F_INT, 0, NAMING_INDEX_MAX, "The first index of nodes added to the pool (default 0)"),
-	FIELD("ip_base", F_IP, 0, 0, "The address of the pool's first node"),
-	FIELD("ip_offset", F_INT, 0, 16777216, "Offset of the first node's address in its network"),
-	FIELD_REF("network", F_REF, 0, 0, "net", "The network addresses come from; stored as UID"),
-	FIELD_REF("group", F_REF, 0, 0, "attrib", "An attribute group every node of the pool joins; stored as UID"),
-	FIELD_REF("parent", F_REF, 0, 0, "namingpool", "A parent naming pool; stored as UID"),
+	FIELD("name",        F_NAME,   F_REQUIRED, 63,               "The name for the Naming Pool"),
+	FIELD("pattern",     F_STRING, F_REQUIRED, 128,              "The naming pattern: n{} or gpu{:03d}"),
+	FIELD("description", F_TEXT,   0,          4096,             "A text string with descriptive information"),
+	FIELD("first_index", F_INT,    0,          NAMING_INDEX_MAX, "The first index of nodes added to the pool (default 0)"),
+	FIELD("ip_base",     F_IP,     0,          0,                "The address of the pool's first node"),
+	FIELD("ip_offset",   F_INT,    0,          16777216,         "Offset of the first node's address in its network"),
+	FIELD_REF("network", F_REF,    0,          0,                "net", "The network addresses come from; stored as UID"),
+	FIELD_REF("group",   F_REF,    0,          0,                "attrib", "An attribute group every node of the pool joins; stored as UID"),
+	FIELD_REF("parent",  F_REF,    0,          0,                "namingpool", "A parent naming pool; stored as UID"),
 };
 
 static enum apierr

@@ -11,16 +11,16 @@
 #include "extern.h"
 
 static const struct field net_fields[] = {
-	FIELD("name", F_NAME, 0, 63, "The network's name (default: its first_ip)"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("first_ip", F_IP, F_REQUIRED, 0, "The starting IP address for this network"),
-	FIELD("ip_count", F_INT, F_REQUIRED, 16777216, "How many addresses may be assigned"),
-	FIELD("mask_bits", F_INT, F_REQUIRED, 128, "Bits of the network mask"),
-	FIELD("first_index", F_INT, 0, 999999999, "The first index of the nodes in this network"),
-	FIELD("router_ip", F_IP, 0, 0, "The router on this network"),
-	FIELD("gateway_ip", F_IP, 0, 0, "The gateway on this network"),
-	FIELD("domain", F_STRING, 0, 253, "The DNS domain of this network"),
-	FIELD("node_iface", F_NAME, 0, 15, "The interface nodes boot from"),
+	FIELD("name",        F_NAME,   0,          63,        "The network's name (default: its first_ip)"),
+	FIELD("description", F_TEXT,   0,          4096,      "A text string with descriptive information"),
+	FIELD("first_ip",    F_IP,     F_REQUIRED, 0,         "The starting IP address for this network"),
+	FIELD("ip_count",    F_INT,    F_REQUIRED, 16777216,  "How many addresses may be assigned"),
+	FIELD("mask_bits",   F_INT,    F_REQUIRED, 128,       "Bits of the network mask"),
+	FIELD("first_index", F_INT,    0,          999999999, "The first index of the nodes in this network"),
+	FIELD("router_ip",   F_IP,     0,          0,         "The router on this network"),
+	FIELD("gateway_ip",  F_IP,     0,          0,         "The gateway on this network"),
+	FIELD("domain",      F_STRING, 0,          253,       "The DNS domain of this network"),
+	FIELD("node_iface",  F_NAME,   0,          15,        "The interface nodes boot from"),
 };
 
 /*

@@ -23,20 +23,20 @@ static const char *const node_types[] = {
 };
 
 static const struct field node_fields[] = {
-	FIELD("name", F_NAME, F_READONLY, NAMING_LABEL_MAX, "Assigned: the naming pool's pattern applied to the index"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD_ENUM("type", 0, node_types, "compute (default), unknown, head or simulated"),
-	FIELD("mac", F_MAC, F_REQUIRED | F_UNIQUE, 0, "Every node must have a MAC address"),
-	FIELD("attributes", F_ATTRS, 0, 65536, "The node's own key-value pairs; GET /node/<ID>/attributes adds its groups'"),
-	FIELD_REF("groups", F_REF_LIST, 0, 64, "attrib", "Ordered attribute groups; later ones override earlier ones"),
-	FIELD_REF("naming_pool", F_REF, 0, 0, "namingpool", "The naming pool (default: the tenant's naming pattern); stored as UID"),
-	FIELD("index", F_INT, 0, NAMING_INDEX_MAX, "Assigned from the naming pool unless sent"),
-	FIELD("ip", F_IP, F_UNIQUE, 0, "Assigned from the network unless sent"),
-	FIELD("power_uri", F_STRING, 0, URI_MAX_LEN, "The BMC's URI; <attribute> references are substituted"),
-	FIELD("redfish_uri", F_STRING, 0, URI_MAX_LEN, "The Redfish endpoint of the BMC"),
-	FIELD("hardware", F_OBJECT, F_READONLY, 0, "What the node reported of its hardware (putstatus)"),
-	FIELD("hostname", F_STRING, F_READONLY, 0, "The node's host name: its name"),
-	FIELD("domain", F_STRING, F_READONLY, 0, "The DNS domain of the node's network"),
+	FIELD("name",            F_NAME,     F_READONLY,            NAMING_LABEL_MAX, "Assigned: the naming pool's pattern applied to the index"),
+	FIELD("description",     F_TEXT,     0,                     4096,             "A text string with descriptive information"),
+	FIELD_ENUM("type",       F_ENUM,     0,                     0,                node_types, "compute (default), unknown, head or simulated"),
+	FIELD("mac",             F_MAC,      F_REQUIRED | F_UNIQUE, 0,                "Every node must have a MAC address"),
+	FIELD("attributes",      F_ATTRS,    0,                     65536,            "The node's own key-value pairs; GET /node/<ID>/attributes adds its groups'"),
+	FIELD_REF("groups",      F_REF_LIST, 0,                     64,               "attrib", "Ordered attribute groups; later ones override earlier ones"),
+	FIELD_REF("naming_pool", F_REF,      0,                     0,                "namingpool", "The naming pool (default: the tenant's naming pattern); stored as UID"),
+	FIELD("index",           F_INT,      0,                     NAMING_INDEX_MAX, "Assigned from the naming pool unless sent"),
+	FIELD("ip",              F_IP,       F_UNIQUE,              0,                "Assigned from the network unless sent"),
+	FIELD("power_uri",       F_STRING,   0,                     URI_MAX_LEN,      "The BMC's URI; <attribute> references are substituted"),
+	FIELD("redfish_uri",     F_STRING,   0,                     URI_MAX_LEN,      "The Redfish endpoint of the BMC"),
+	FIELD("hardware",        F_OBJECT,   F_READONLY,            0,                "What the node reported of its hardware (putstatus)"),
+	FIELD("hostname",        F_STRING,   F_READONLY,            0,                "The node's host name: its name"),
+	FIELD("domain",          F_STRING,   F_READONLY,            0,                "The DNS domain of the node's network"),
 };
 
 /*

@@ -7,15 +7,15 @@
 #include "extern.h"
 
 static const struct field repo_fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 63, "The name of the repository"),
-	FIELD("description", F_TEXT, 0, 4096, "A text string with descriptive information"),
-	FIELD("full_name", F_TEXT, 0, 256, "A text string identifying the repository"),
-	FIELD("urls", F_ARRAY_STR, 0, 32, "URLs of the repository"),
-	FIELD("mirrors", F_ARRAY_STR, 0, 32, "Mirror URLs"),
-	FIELD("disable", F_ANY, 0, 0, "A list of true/false flags, one per URL"),
-	FIELD("keys", F_ARRAY_STR, 0, 32, "Signing keys (URLs or key text), one per URL"),
-	FIELD("check", F_BOOL, 0, 0, "Whether package signatures are checked"),
-	FIELD("rhel_entitlement", F_STRING, 0, 256, "RedHat license entitlement key"),
+	FIELD("name",             F_NAME,      F_REQUIRED, 63,   "The name of the repository"),
+	FIELD("description",      F_TEXT,      0,          4096, "A text string with descriptive information"),
+	FIELD("full_name",        F_TEXT,      0,          256,  "A text string identifying the repository"),
+	FIELD("urls",             F_ARRAY_STR, 0,          32,   "URLs of the repository"),
+	FIELD("mirrors",          F_ARRAY_STR, 0,          32,   "Mirror URLs"),
+	FIELD("disable",          F_ANY,       0,          0,    "A list of true/false flags, one per URL"),
+	FIELD("keys",             F_ARRAY_STR, 0,          32,   "Signing keys (URLs or key text), one per URL"),
+	FIELD("check",            F_BOOL,      0,          0,    "Whether package signatures are checked"),
+	FIELD("rhel_entitlement", F_STRING,    0,          256,  "RedHat license entitlement key"),
 };
 
 /* URLs reach package managers on nodes: a scheme, no blanks. */

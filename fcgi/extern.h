@@ -377,12 +377,14 @@ struct field {
 
 /*
  * A field table's rows: FIELD(name, type, flags, max, summary), and for
- * the types that need more, a reference's class or an enum's choices.
+ * the types that need more, a reference's class or an enum's choices
+ * before the summary.
  */
 #define FIELD(n, t, fl, mx, sum)	{ (n), (t), (fl), (mx), (sum), NULL, NULL }
 #define FIELD_REF(n, t, fl, mx, cls, sum) \
 	{ (n), (t), (fl), (mx), (sum), (cls), NULL }
-#define FIELD_ENUM(n, fl, ch, sum)	{ (n), F_ENUM, (fl), 0, (sum), NULL, (ch) }
+#define FIELD_ENUM(n, t, fl, mx, ch, sum) \
+	{ (n), (t), (fl), (mx), (sum), NULL, (ch) }
 
 struct bodyspec {
 	const struct field	*fields;

@@ -21,14 +21,14 @@
 #define S_SECRET	0x200u	/* masked for all but the superadministrator */
 
 static const struct field cluster_fields[] = {
-	FIELD("default_group", F_STRING, S_TENANT, NAME_MAX_LEN, "The attribute group every node of the tenant joins first (per tenant)"),
-	FIELD("naming", F_STRING, S_TENANT, 64, "The default naming pattern, n{} unless set (per tenant)"),
-	FIELD("default_distro", F_STRING, S_TENANT, NAME_MAX_LEN, "The default distro (per tenant)"),
-	FIELD("accept_new_nodes", F_BOOL, 0, 0, "Whether unknown nodes are booted"),
-	FIELD("influx_token", F_STRING, S_SECRET, 256, "Token of the monitoring system"),
-	FIELD("cluster_name", F_STRING, 0, 63, "The name of the cluster"),
-	FIELD("cluster_id", F_STRING, 0, 64, "The vendor's cluster ID"),
-	FIELD("auth_config", F_OBJECT, S_SECRET, 8192, "Settings of the authentication system"),
+	FIELD("default_group",    F_STRING, S_TENANT, NAME_MAX_LEN, "The attribute group every node of the tenant joins first (per tenant)"),
+	FIELD("naming",           F_STRING, S_TENANT, 64,           "The default naming pattern, n{} unless set (per tenant)"),
+	FIELD("default_distro",   F_STRING, S_TENANT, NAME_MAX_LEN, "The default distro (per tenant)"),
+	FIELD("accept_new_nodes", F_BOOL,   0,        0,            "Whether unknown nodes are booted"),
+	FIELD("influx_token",     F_STRING, S_SECRET, 256,          "Token of the monitoring system"),
+	FIELD("cluster_name",     F_STRING, 0,        63,           "The name of the cluster"),
+	FIELD("cluster_id",       F_STRING, 0,        64,           "The vendor's cluster ID"),
+	FIELD("auth_config",      F_OBJECT, S_SECRET, 8192,         "Settings of the authentication system"),
 };
 
 const struct bodyspec b_cluster = FIELDS(cluster_fields);

@@ -24,14 +24,14 @@ static const char *const invalid_names[] = {
 };
 
 static const struct field fields[] = {
-	FIELD("name", F_NAME, F_REQUIRED, 32, ""),
-	FIELD("count", F_INT, 0, 10, ""),
-	FIELD("on", F_BOOL, 0, 0, ""),
-	FIELD("desc", F_TEXT, 0, 16, ""),
-	FIELD("list", F_ARRAY_STR, 0, 2, ""),
-	FIELD("roles", F_ROLES, 0, 0, ""),
-	FIELD("uid", F_STRING, F_READONLY, 32, ""),
-	FIELD("attrs", F_ATTRS, 0, 256, ""),
+	FIELD("name",  F_NAME,      F_REQUIRED, 32,  ""),
+	FIELD("count", F_INT,       0,          10,  ""),
+	FIELD("on",    F_BOOL,      0,          0,   ""),
+	FIELD("desc",  F_TEXT,      0,          16,  ""),
+	FIELD("list",  F_ARRAY_STR, 0,          2,   ""),
+	FIELD("roles", F_ROLES,     0,          0,   ""),
+	FIELD("uid",   F_STRING,    F_READONLY, 32,  ""),
+	FIELD("attrs", F_ATTRS,     0,          256, ""),
 };
 static const struct bodyspec spec = FIELDS(fields);
 

@@ -60,8 +60,8 @@ static const char *const hostile[] = {
 };
 
 static const struct field fields[] = {
-	FIELD("name", F_NAME, 0, 32, ""),
-	FIELD("roles", F_ROLES, 0, 0, ""),
+	FIELD("name",       F_NAME,  0, 32,    ""),
+	FIELD("roles",      F_ROLES, 0, 0,     ""),
 	FIELD("attributes", F_ATTRS, 0, 65536, ""),
 };
 static const struct bodyspec spec = FIELDS(fields);
