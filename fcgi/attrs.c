@@ -294,15 +294,6 @@ attrview_load(struct ctx *c, long long tid, int clear, struct attrview *v)
 	return rc;
 }
 
-static void
-merge_group(json_t *out, const struct attrview *v, const char *uid)
-{
-	json_t	*a;
-
-	if (uid != NULL && (a = json_object_get(v->groups, uid)) != NULL)
-		json_object_update(out, a);
-}
-
 /*
  * The attributes node doc sees (new reference), its own being own (its
  * "attributes", perhaps unsealed; NULL for none): see the top of the file.
@@ -310,20 +301,31 @@ merge_group(json_t *out, const struct attrview *v, const char *uid)
 json_t *
 attrs_merged(const struct attrview *v, const json_t *doc, const json_t *own)
 {
-	json_t	*out = json_object(), *groups, *g;
-	size_t	 i;
+	json_t		*out, *groups, *g, *from[66];
+	const char	*uid;
+	size_t		 i, n = 0;
 
-	if (v->default_group != NULL)
-		merge_group(out, v, json_string_value(json_object_get(v->byname,
-		    v->default_group)));
+	if (v->default_group != NULL && (uid = json_string_value(
+	    json_object_get(v->byname, v->default_group))) != NULL &&
+	    (g = json_object_get(v->groups, uid)) != NULL)
+		from[n++] = g;
 	groups = json_object_get(doc, "groups");
-	if (json_array_size(groups) > 0)
+	if (json_array_size(groups) > 0) {
 		json_array_foreach(groups, i, g)
-			merge_group(out, v, json_string_value(g));
-	else
-		merge_group(out, v, json_string_value(json_object_get(
-		    v->pool_group, json_string_value(json_object_get(doc,
-		    "naming_pool")))));
+			if (n < nitems(from) - 1 && (g = json_object_get(v->groups,
+			    json_string_value(g))) != NULL)
+				from[n++] = g;
+	} else if ((uid = json_string_value(json_object_get(v->pool_group,
+	    json_string_value(json_object_get(doc, "naming_pool"))))) != NULL &&
+	    (g = json_object_get(v->groups, uid)) != NULL)
+		from[n++] = g;
+	/* Most nodes inherit nothing: their own attributes are the view. */
+	if (n == 0)
+		return json_is_object(own) ? json_incref((json_t *)(uintptr_t)own) :
+		    json_object();
+	out = json_object();
+	for (i = 0; i < n; i++)
+		json_object_update(out, from[i]);
 	if (json_is_object(own))
 		json_object_update(out, (json_t *)(uintptr_t)own);
 	return out;

@@ -85,8 +85,8 @@ api_dyngroup_nodes(struct req *r)
 	out = json_array();
 	while ((drc = db_next(r->ctx.db, SQL_NODE_SCAN, "sss", &uid, &doc,
 	    &status)) == DB_OK) {
-		if ((node = json_loads(doc, 0, NULL)) != NULL)
-			json_drop_nulls(node);
+		/* Stored nulls read as absent keys do: no need to drop them. */
+		node = json_loads(doc, 0, NULL);
 		st = status != NULL ? json_loads(status, 0, NULL) : NULL;
 		attrs = (uses & SEL_USES_ATTRIBUTES) && node != NULL ?
 		    attrs_merged(&v, node, json_object_get(node, "attributes")) :

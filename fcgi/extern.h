@@ -432,7 +432,7 @@ struct outbuf {
 void		 out_add(struct outbuf *, const char *, size_t);
 void		 out_str(struct outbuf *, const char *);
 void		 out_jstr(struct outbuf *, const char *);
-void		 out_double(struct outbuf *, double);
+void		 out_seconds(struct outbuf *, double);
 void		 out_free(struct outbuf *);
 
 /* ------------------------------------------------------------------ obj.c */

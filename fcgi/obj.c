@@ -300,7 +300,7 @@ out_obj(const struct objclass *cls, struct outbuf *b, struct objrow *o,
 		out_add(b, doc + 1, n - 2);
 	}
 	out_str(b, ", \"last_modified\": ");
-	out_double(b, o->last_modified);
+	out_seconds(b, o->last_modified);
 	out_str(b, ", \"last_modified_on\": ");
 	out_jstr(b, o->last_modified_on);
 	out_str(b, ", \"last_modified_by\": ");
