@@ -17,16 +17,17 @@ CREATE TABLE object_secrets (
 -- Seal what earlier versions stored in the clear under the default
 -- secret keys.
 INSERT INTO object_secrets (uid, k, v)
-SELECT uid, 'ipmi_pass', JSON_EXTRACT(doc, '$.attributes.ipmi_pass')
-FROM objects WHERE JSON_EXTRACT(doc, '$.attributes.ipmi_pass') IS NOT NULL;
-INSERT INTO object_secrets (uid, k, v)
-SELECT uid, 'redfish_pass', JSON_EXTRACT(doc, '$.attributes.redfish_pass')
-FROM objects WHERE JSON_EXTRACT(doc, '$.attributes.redfish_pass') IS NOT NULL;
-INSERT INTO object_secrets (uid, k, v)
-SELECT uid, 'bmc_pass', JSON_EXTRACT(doc, '$.attributes.bmc_pass')
-FROM objects WHERE JSON_EXTRACT(doc, '$.attributes.bmc_pass') IS NOT NULL;
-UPDATE objects o JOIN object_secrets s ON s.uid = o.uid
-SET o.doc = JSON_SET(o.doc, CONCAT('$.attributes.', s.k), '********');
+SELECT o.uid, d.k, JSON_EXTRACT(o.doc, CONCAT('$.attributes.', d.k))
+FROM objects o
+JOIN (SELECT 'ipmi_pass' AS k UNION ALL SELECT 'redfish_pass'
+      UNION ALL SELECT 'bmc_pass') d
+WHERE JSON_EXTRACT(o.doc, CONCAT('$.attributes.', d.k)) IS NOT NULL;
+-- JSON_REPLACE leaves paths a document does not have alone; one UPDATE
+-- per object (a join would set only one key of an object with several).
+UPDATE objects
+SET doc = JSON_REPLACE(doc, '$.attributes.ipmi_pass', '********',
+    '$.attributes.redfish_pass', '********', '$.attributes.bmc_pass', '********')
+WHERE uid IN (SELECT uid FROM object_secrets);
 
 -- Settings naming a tenant's own objects (its default group, naming
 -- pattern and distro) are one per tenant; the rest of cluster_settings
