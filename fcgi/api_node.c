@@ -30,10 +30,13 @@ node_attrs(struct ctx *c, const struct objrow *o, json_t **out)
 	enum apierr	 rc;
 
 	*out = NULL;
+	/* Unsealing writes into them: a copy, then, else the stored ones. */
 	own = json_object_get(o->doc, "attributes");
-	own = json_is_object(own) ? json_deep_copy(own) : json_object();
-	if ((clear && (rc = attrs_unseal(c, o->uid, own)) != API_OK) ||
-	    (rc = attrview_load(c, o->tenant_id, clear, &v)) != API_OK) {
+	own = clear && json_is_object(own) ? json_deep_copy(own) :
+	    json_incref(own);
+	if ((clear && own != NULL && (rc = attrs_unseal(c, o->uid, own)) !=
+	    API_OK) || (rc = attrview_load(c, o->tenant_id, clear, &v)) !=
+	    API_OK) {
 		json_decref(own);
 		return rc;
 	}

@@ -88,8 +88,7 @@ static enum apierr
 admin_check_extras(struct ctx *c, json_t *doc)
 {
 	json_t	*keys, *uniq, *e, *g;
-	char	*dump;
-	size_t	 i, len;
+	size_t	 i;
 
 	if ((keys = json_object_get(doc, "keys")) != NULL) {
 		if (!json_is_array(keys) || json_array_size(keys) > KEYS_MAX)
@@ -108,10 +107,7 @@ admin_check_extras(struct ctx *c, json_t *doc)
 		json_object_set_new(doc, "keys", uniq);
 	}
 	if ((g = json_object_get(doc, "gui_settings")) != NULL) {
-		dump = json_dumps(g, JSON_COMPACT | JSON_ENCODE_ANY);
-		len = dump == NULL ? 0 : strlen(dump);
-		free(dump);
-		if (!json_is_object(g) || len > GUI_MAX)
+		if (!json_is_object(g) || json_size(g) > GUI_MAX)
 			return ctx_fail(c, API_BAD_REQUEST, "Field gui_settings "
 			    "must be an object of at most %d bytes", GUI_MAX);
 	}

@@ -417,6 +417,7 @@ int		 json_list_has(const json_t *list, const char *s);
 int		 valid_url(const char *);
 int		 valid_branch(const char *);
 void		 json_drop_nulls(json_t *obj);
+size_t		 json_size(const json_t *);
 
 /* ------------------------------------------------------------------ out.c */
 

@@ -178,7 +178,7 @@ enum_list(const char *const *choices, char *buf, size_t sz)
 }
 
 /* The size of v as compact JSON, in bytes. */
-static size_t
+size_t
 json_size(const json_t *v)
 {
 	char	*dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -235,19 +235,13 @@ json_check_field(const struct field *f, const json_t *v, char *why,
 			break;
 		return API_OK;
 	case F_OBJECT:
-		if (!json_is_object(v))
-			break;
-		if (f->max && json_size(v) > f->max)
-			return why_fail(why, whysz, "Field %s is larger than "
-			    "%zu bytes", f->name, f->max);
-		return API_OK;
 	case F_ATTRS:
 		if (!json_is_object(v))
 			break;
 		if (f->max && json_size(v) > f->max)
 			return why_fail(why, whysz, "Field %s is larger than "
 			    "%zu bytes", f->name, f->max);
-		return attrs_check(v, why, whysz);
+		return f->type == F_ATTRS ? attrs_check(v, why, whysz) : API_OK;
 	case F_ARRAY_STR:
 		if (!json_is_array(v))
 			break;
