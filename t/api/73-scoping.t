@@ -28,20 +28,10 @@ my $HEX32 = qr/^[0-9a-f]{32}$/;
 
 # ---------------------------------------------------------------- helpers
 
-# The data of a call that must succeed; set-up dies, a check gets undef.
-sub must {
-	my ($tok, $m, $path, $body) = @_;
-	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
-	die "$m $path: $st $raw\n" unless $st == 200 && ref $j eq 'HASH' && $j->{success};
-	return $j->{data};
-}
-sub data_of {
-	my ($tok, $m, $path, $body) = @_;
-	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
-	return $j->{data} if $st == 200 && ref $j eq 'HASH' && $j->{success};
-	diag("$m $path: $st $raw");
-	return undef;
-}
+# The data of a call that must succeed (set-up dies), or of a check
+# (undef and a diagnostic when it fails): CorralTest's, on this stack.
+sub must { return must_call($s, @_) }
+sub data_of { return call_data($s, @_) }
 
 # One check: the call fails with this status and a reason matching re.
 sub fails {

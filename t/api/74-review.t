@@ -41,22 +41,10 @@ my $JS = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub sq { my $v = shift; $v =~ s/'/''/g; return "'$v'" }
 
-# The data of a set-up call that must succeed (dies otherwise).
-sub must {
-	my ($tok, $m, $path, $body) = @_;
-	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
-	die "$m $path: $st $raw\n" unless $st == 200 && ref $j eq 'HASH' && $j->{success};
-	return $j->{data};
-}
-
-# The data of a call, or undef (with a diagnostic) if it did not succeed.
-sub data_of {
-	my ($tok, $m, $path, $body) = @_;
-	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
-	return $j->{data} if $st == 200 && ref $j eq 'HASH' && $j->{success};
-	diag("$m $path: $st $raw");
-	return undef;
-}
+# The data of a call that must succeed (set-up dies), or of a check
+# (undef and a diagnostic when it fails): CorralTest's, on this stack.
+sub must { return must_call($s, @_) }
+sub data_of { return call_data($s, @_) }
 
 my %pass;
 # An admin NAME with ROLES in TENANT (undef: the management tenant) who
@@ -377,20 +365,17 @@ ok_call($s, $T2OP, POST => '/node/putattribs', { uid => $sn, slot => 7 }, '5: an
 # POST /node/putattribs needs role.operator (route table, README); an
 # admin that is also role.configadmin may write the protected keys, and so
 # may a role.fulladmin.
-for my $p (@protected) {
-	ok_call($s, $T2OPCFG, POST => '/node/putattribs', { uid => $sn, $p->[0] => "cfg-$p->[0]" },
-	    "5: an operator and configadmin POSTs $p->[0]");
+for my $who ([$T2OPCFG, 'cfg', 'an operator and configadmin'],
+    [$T2FULL, 'full', 'a fulladmin']) {
+	my ($tok, $tag, $name) = @$who;
+	for my $p (@protected) {
+		ok_call($s, $tok, POST => '/node/putattribs', { uid => $sn, $p->[0] => "$tag-$p->[0]" },
+		    "5: $name POSTs $p->[0]");
+	}
+	is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"),
+	    { (map { $_->[0] => "$tag-$_->[0]" } @protected), rack => 'r1', slot => 7 },
+	    "5: $name: the values are stored");
 }
-is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"),
-    { (map { $_->[0] => "cfg-$_->[0]" } @protected), rack => 'r1', slot => 7 },
-    '5: the operator and configadmin\'s values are stored');
-for my $p (@protected) {
-	ok_call($s, $T2FULL, POST => '/node/putattribs', { uid => $sn, $p->[0] => "full-$p->[0]" },
-	    "5: a fulladmin POSTs $p->[0]");
-}
-is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"),
-    { (map { $_->[0] => "full-$_->[0]" } @protected), rack => 'r1', slot => 7 },
-    '5: the fulladmin\'s values are stored');
 
 # ================================================================ 6. every field of every class
 

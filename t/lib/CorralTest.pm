@@ -8,7 +8,7 @@ use Exporter 'import';
 use Test::More;
 use Time::HiRes ();
 
-our @EXPORT = qw(is_fail ok_call wait_for);
+our @EXPORT = qw(is_fail ok_call must_call call_data wait_for);
 
 # is_fail(status, json, raw, want_status, reason_regex, name): the answer
 # is want_status with the failure envelope, and its reason matches.
@@ -31,6 +31,25 @@ sub ok_call {
 	is($st, 200, "$name: 200") or diag($raw);
 	ok(ref $j eq 'HASH' && $j->{success}, "$name: success") or diag($raw);
 	return ref $j eq 'HASH' ? $j->{data} : undef;
+}
+
+# must_call(stack, token, method, path, body): the data of a set-up call
+# that must succeed; dies (failing the test file) otherwise.
+sub must_call {
+	my ($s, $tok, $m, $path, $body) = @_;
+	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
+	die "$m $path: $st $raw\n" unless $st == 200 && ref $j eq 'HASH' && $j->{success};
+	return $j->{data};
+}
+
+# call_data(stack, token, method, path, body): the data of a call, or
+# undef (with a diagnostic) if it did not succeed.
+sub call_data {
+	my ($s, $tok, $m, $path, $body) = @_;
+	my ($st, $j, $raw) = $s->call($m => $path, $body, $tok);
+	return $j->{data} if $st == 200 && ref $j eq 'HASH' && $j->{success};
+	diag("$m $path: $st $raw");
+	return undef;
 }
 
 # wait_for(seconds, code): code's value once it is true, else its last value.

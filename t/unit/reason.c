@@ -66,11 +66,26 @@ static const struct field fields[] = {
 };
 static const struct bodyspec spec = FIELDS(fields);
 
+/*
+ * body (consumed) is refused by the body check, and the reason it gets
+ * encodes: what, from hostile string i.
+ */
+static void
+refused_encodes(json_t *body, const char *what, size_t i)
+{
+	char	 why[REASON_MAX] = "";
+
+	is_int(json_check_object(&spec, body, 1, why, sizeof(why)),
+	    API_BAD_REQUEST, "%s from hostile #%zu: 400", what, i);
+	ok(encodes(why), "%s from hostile #%zu: the reason encodes", what, i);
+	json_decref(body);
+}
+
 int
 main(void)
 {
 	struct ctx	 c;
-	char		 buf[256], why[REASON_MAX], *p;
+	char		 buf[256], *p;
 	json_t		*body;
 	size_t		 i, cut, len;
 	int		 all;
@@ -116,31 +131,16 @@ main(void)
 			utf8_clean(key);	/* jansson keys are valid UTF-8 */
 			json_object_set_new(body, key, json_true());
 		}
-		why[0] = '\0';
-		is_int(json_check_object(&spec, body, 1, why, sizeof(why)),
-		    API_BAD_REQUEST, "unknown keys from hostile #%zu: 400", i);
-		ok(encodes(why), "unknown keys from hostile #%zu: the reason "
-		    "encodes", i);
-		json_decref(body);
+		refused_encodes(body, "unknown keys", i);
 
 		/* Unknown roles: "Unknown role: %.64s" */
 		snprintf(buf, sizeof(buf), "%s", hostile[i]);
 		utf8_clean(buf);
-		body = json_pack("{s:[s]}", "roles", buf);
-		why[0] = '\0';
-		is_int(json_check_object(&spec, body, 1, why, sizeof(why)),
-		    API_BAD_REQUEST, "role from hostile #%zu: 400", i);
-		ok(encodes(why), "role from hostile #%zu: the reason encodes", i);
-		json_decref(body);
+		refused_encodes(json_pack("{s:[s]}", "roles", buf), "role", i);
 
 		/* Attribute keys: "Attribute key %.64s must be ..." */
-		body = json_pack("{s:{s:i}}", "attributes", buf, 1);
-		why[0] = '\0';
-		is_int(json_check_object(&spec, body, 1, why, sizeof(why)),
-		    API_BAD_REQUEST, "attribute key from hostile #%zu: 400", i);
-		ok(encodes(why), "attribute key from hostile #%zu: the reason "
-		    "encodes", i);
-		json_decref(body);
+		refused_encodes(json_pack("{s:{s:i}}", "attributes", buf, 1),
+		    "attribute key", i);
 	}
 	return done_testing();
 }
