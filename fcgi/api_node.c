@@ -21,7 +21,7 @@
  * groups, with the secrets in the clear only for a scope that may see
  * them (role.configadmin and above of the node's tenant).
  */
-static enum apierr
+enum apierr
 node_attrs(struct ctx *c, const struct objrow *o, json_t **out)
 {
 	struct attrview	 v;
@@ -421,6 +421,62 @@ uri_var(const char *name, void *arg)
 }
 
 /*
+ * Node o's power_uri with its <attribute> references substituted (*uri,
+ * malloc'd) and parsed (*parsed, new reference; may be NULL if not
+ * wanted).  Secret attributes are filled in the clear when the context's
+ * scope may see them (configadmin and above of the node's tenant, and
+ * corral-jobd), masked otherwise.  Both NULL, API_OK, when the node has
+ * no power_uri.  A template that does not expand or parse is a 400.
+ */
+enum apierr
+node_power_uri(struct ctx *c, const struct objrow *o, char **uri,
+    json_t **parsed)
+{
+	struct uri_vars	 uv;
+	const char	*tmpl;
+	char		 err[256];
+	json_t		*p = NULL;
+	enum apierr	 rc;
+
+	*uri = NULL;
+	if (parsed != NULL)
+		*parsed = NULL;
+	memset(&uv, 0, sizeof(uv));
+	if ((tmpl = json_string_value(json_object_get(o->doc, "power_uri"))) ==
+	    NULL)
+		return API_OK;
+	if ((rc = node_attrs(c, o, &uv.from[0])) != API_OK)
+		goto out;
+	uv.from[1] = json_incref(json_object_get(o->doc, "hardware"));
+	if ((uv.from[2] = status_load(c, o->uid, &rc)) == NULL)
+		goto out;
+	uv.text = json_array();
+	if (tmpl_expand(tmpl, uri_var, &uv, URI_MAX_LEN, uri, err,
+	    sizeof(err)) == -1) {
+		rc = ctx_fail(c, API_BAD_REQUEST, "power_uri of %s: %s", o->name,
+		    err);
+		goto out;
+	}
+	if ((p = uri_parse_power(*uri, err, sizeof(err))) == NULL) {
+		rc = ctx_fail(c, API_BAD_REQUEST, "power_uri of %s: %s", o->name,
+		    err);
+		free(*uri);
+		*uri = NULL;
+		goto out;
+	}
+	if (parsed != NULL)
+		*parsed = p;
+	else
+		json_decref(p);
+out:
+	json_decref(uv.from[0]);
+	json_decref(uv.from[1]);
+	json_decref(uv.from[2]);
+	json_decref(uv.text);
+	return rc;
+}
+
+/*
  * GET /node/:id/power_uri: the URI with its <attribute> references
  * substituted ("unparsed") and parsed as the reference shows; both null
  * when the node has none.  Secret attributes are filled in the clear for
@@ -430,42 +486,17 @@ enum apierr
 api_node_power_uri(struct req *r)
 {
 	struct objrow	 o;
-	struct uri_vars	 uv;
-	const char	*tmpl;
-	char		*uri = NULL, err[256];
-	json_t		*parsed;
+	char		*uri = NULL;
+	json_t		*parsed = NULL;
 	enum apierr	 rc;
 
-	memset(&uv, 0, sizeof(uv));
 	if ((rc = obj_find(&r->ctx, &node_class, req_param(r, "id"), 0, &o)) !=
 	    API_OK)
 		return rc;
-	if ((tmpl = json_string_value(json_object_get(o.doc, "power_uri"))) ==
-	    NULL) {
-		r->data = json_pack("{s:n, s:n}", "unparsed", "parsed");
-		goto out;
-	}
-	if ((rc = node_attrs(&r->ctx, &o, &uv.from[0])) != API_OK)
-		goto out;
-	uv.from[1] = json_incref(json_object_get(o.doc, "hardware"));
-	if ((uv.from[2] = status_load(&r->ctx, o.uid, &rc)) == NULL)
-		goto out;
-	uv.text = json_array();
-	if (tmpl_expand(tmpl, uri_var, &uv, URI_MAX_LEN, &uri, err,
-	    sizeof(err)) == -1) {
-		rc = req_fail(r, API_BAD_REQUEST, "power_uri of %s: %s", o.name, err);
-		goto out;
-	}
-	if ((parsed = uri_parse_power(uri, err, sizeof(err))) == NULL) {
-		rc = req_fail(r, API_BAD_REQUEST, "power_uri of %s: %s", o.name, err);
-		goto out;
-	}
-	r->data = json_pack("{s:s, s:o}", "unparsed", uri, "parsed", parsed);
-out:
-	json_decref(uv.from[0]);
-	json_decref(uv.from[1]);
-	json_decref(uv.from[2]);
-	json_decref(uv.text);
+	if ((rc = node_power_uri(&r->ctx, &o, &uri, &parsed)) == API_OK)
+		r->data = uri == NULL ? json_pack("{s:n, s:n}", "unparsed",
+		    "parsed") : json_pack("{s:s, s:o}", "unparsed", uri,
+		    "parsed", parsed);
 	free(uri);
 	objrow_free(&o);
 	return rc;

@@ -43,74 +43,98 @@ const struct objclass dyngroup_class = {
 };
 
 /*
- * GET /dyngroup/:id/nodes: the UIDs of the nodes of the group's tenant
- * its selector picks, by name.  Only what the selector reads is merged or
- * fetched (status only for s[...]).
+ * The UIDs of tenant tid's nodes that sel selects (0: every tenant's), in
+ * name order, into *out (new reference).  Selectors that read status see
+ * two keys corral adds to what the node reported: "power", the state its
+ * BMC last reported ("on", "off", "unknown"; absent if never asked), and
+ * "stale", true when the node has not reported for [status] stale_after
+ * seconds (or never has).
  */
 enum apierr
-api_dyngroup_nodes(struct req *r)
+sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 {
-	struct objrow	 g;
 	struct attrview	 v;
-	struct sel	*sel = NULL;
-	const char	*text;
-	char		*uid, *doc, *status, err[256];
-	json_t		*node, *st, *attrs, *out;
-	long long	 tid;
-	unsigned int	 uses;
-	enum apierr	 rc;
+	char		*uid, *doc, *status, *power;
+	json_t		*node, *st, *attrs;
+	double		 reported, stale_before;
+	unsigned int	 uses = sel_uses(sel);
+	enum apierr	 rc = API_OK;
 	enum dbrc	 drc;
 
+	*out = NULL;
 	memset(&v, 0, sizeof(v));
-	if ((rc = obj_find(&r->ctx, &dyngroup_class, req_param(r, "id"), 0,
-	    &g)) != API_OK)
-		return rc;
-	text = json_string_value(json_object_get(g.doc, "selector"));
-	if (text == NULL || (sel = sel_parse(text, NULL, err, sizeof(err))) == NULL) {
-		rc = ctx_internal(&r->ctx, "dyngroup %s: stored selector does "
-		    "not parse: %s", g.uid, text == NULL ? "(none)" : err);
-		goto out;
-	}
-	/* A group selects among its own tenant's nodes, whoever asks. */
-	tid = g.tenant_id;
-	uses = sel_uses(sel);
 	if ((uses & SEL_USES_ATTRIBUTES) &&
-	    (rc = attrview_load(&r->ctx, tid, 0, &v)) != API_OK)
-		goto out;
-	if ((drc = db_run(r->ctx.db, SQL_NODE_SCAN, "iii",
+	    (rc = attrview_load(c, tid, 0, &v)) != API_OK)
+		return rc;
+	if ((drc = db_run(c->db, SQL_NODE_SCAN, "iii",
 	    (long long)((uses & SEL_USES_STATUS) != 0), tid, tid)) != DB_OK) {
-		rc = ctx_dbfail(&r->ctx, drc);
-		goto out;
+		db_done(c->db, SQL_NODE_SCAN);
+		attrview_free(&v);
+		return ctx_dbfail(c, drc);
 	}
-	out = json_array();
-	while ((drc = db_next(r->ctx.db, SQL_NODE_SCAN, "sss", &uid, &doc,
-	    &status)) == DB_OK) {
+	stale_before = time_now() - c->conf->status_stale_after;
+	*out = json_array();
+	while ((drc = db_next(c->db, SQL_NODE_SCAN, "sssds", &uid, &doc,
+	    &status, &reported, &power)) == DB_OK) {
 		/* Stored nulls read as absent keys do: no need to drop them. */
 		node = json_loads(doc, 0, NULL);
-		st = status != NULL ? json_loads(status, 0, NULL) : NULL;
+		st = NULL;
+		if (uses & SEL_USES_STATUS) {
+			st = status != NULL ? json_loads(status, 0, NULL) : NULL;
+			if (!json_is_object(st)) {
+				json_decref(st);
+				st = json_object();
+			}
+			json_object_set_new(st, "stale",
+			    json_boolean(reported < stale_before));
+			if (power != NULL)
+				json_object_set_new(st, "power", json_string(power));
+		}
 		attrs = (uses & SEL_USES_ATTRIBUTES) && node != NULL ?
 		    attrs_merged(&v, node, json_object_get(node, "attributes")) :
 		    NULL;
 		if (node != NULL && sel_eval(sel, attrs,
 		    json_object_get(node, "hardware"), st))
-			json_array_append_new(out, json_string(uid));
+			json_array_append_new(*out, json_string(uid));
 		json_decref(attrs);
 		json_decref(st);
 		json_decref(node);
 		free(uid);
 		free(doc);
 		free(status);
+		free(power);
 	}
-	db_done(r->ctx.db, SQL_NODE_SCAN);
-	if (drc != DB_DONE) {
-		json_decref(out);
-		rc = ctx_dbfail(&r->ctx, drc);
-		goto out;
-	}
-	r->data = out;
-out:
-	sel_free(sel);
+	db_done(c->db, SQL_NODE_SCAN);
 	attrview_free(&v);
+	if (drc != DB_DONE) {
+		json_decref(*out);
+		*out = NULL;
+		return ctx_dbfail(c, drc);
+	}
+	return API_OK;
+}
+
+/* GET /dyngroup/:id/nodes: the UIDs of the nodes the group selects. */
+enum apierr
+api_dyngroup_nodes(struct req *r)
+{
+	struct objrow	 g;
+	struct sel	*sel = NULL;
+	const char	*text;
+	char		 err[256];
+	enum apierr	 rc;
+
+	if ((rc = obj_find(&r->ctx, &dyngroup_class, req_param(r, "id"), 0,
+	    &g)) != API_OK)
+		return rc;
+	text = json_string_value(json_object_get(g.doc, "selector"));
+	if (text == NULL || (sel = sel_parse(text, NULL, err, sizeof(err))) == NULL)
+		rc = ctx_internal(&r->ctx, "dyngroup %s: stored selector does "
+		    "not parse: %s", g.uid, text == NULL ? "(none)" : err);
+	else
+		/* A group selects among its own tenant's nodes, whoever asks. */
+		rc = sel_nodes(&r->ctx, g.tenant_id, sel, &r->data);
+	sel_free(sel);
 	objrow_free(&g);
 	return rc;
 }

@@ -50,9 +50,34 @@ static const struct ckey ckeys[] = {
 	S("attributes", "secret_keys",	attr_secret_keys, "ipmi_pass redfish_pass bmc_pass"),
 	S("attributes", "node_protected", attr_node_protected, ""),
 	S("jobd", "socket",		jobd_socket,	"/run/corral/jobd.sock"),
-	I("jobd", "workers",		jobd_workers,	"4", 1, 1024),
+	I("jobd", "workers",		jobd_workers,	"32", 1, 1024),
 	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),
 	S("jobd", "log",		jobd_log,	NULL),
+	I("jobd", "lease",		jobd_lease,	"15", 3, 3600),
+	S("jobd", "wait_socket",	jobd_wait_socket, "/run/corral/jobwait.sock"),
+	S("jobd", "spool",		jobd_spool,	"/var/spool/corral"),
+	I("jobd", "spool_keep",		jobd_spool_keep, "3600", 60, 86400 * 30),
+	I("power", "timeout_ms",	power_timeout_ms, "5000", 100, 120000),
+	I("power", "retries",		power_retries,	"1", 0, 10),
+	I("power", "ipmi_version",	power_ipmi_version, "20", 15, 20),
+	I("power", "ipmi_cipher",	power_ipmi_cipher, "3", 0, 17),
+	S("power", "ipmi_priv",		power_ipmi_priv, "operator"),
+	S("power", "ipmi_workarounds",	power_ipmi_workarounds, NULL),
+	S("power", "ca_bundle",		power_ca_bundle, NULL),
+	I("power", "tls_verify",	power_tls_verify, "1", 0, 1),
+	I("power", "wait",		power_wait,	"60", 1, 3600),
+	I("power", "off_wait",		power_off_wait,	"30", 0, 3600),
+	S("power", "ssh_command",	power_ssh_command, "poweroff"),
+	I("power", "per_bmc",		power_per_bmc,	"4", 1, 1024),
+	I("power", "stagger_ms",	power_stagger_ms, "0", 0, 600000),
+	S("power", "busy",		power_busy,	"wait"),
+	S("exec", "user",		exec_user,	"root"),
+	I("exec", "port",		exec_port,	"22", 1, 65535),
+	S("exec", "key",		exec_key,	"/var/lib/corral/ssh/id_ed25519"),
+	I("exec", "time_limit",		exec_time_limit, "300", 1, 86400),
+	Z("exec", "max_output",		exec_max_output, "1073741824", 0, 1LL << 40),
+	I("exec", "connect_timeout",	exec_connect_timeout, "5", 1, 300),
+	I("status", "stale_after",	status_stale_after, "300", 5, 86400 * 30),
 };
 
 static int
@@ -165,6 +190,16 @@ conf_load(struct conf *c, const char *path)
 		if (conf_set(c, &ckeys[i], *val == '\0' &&
 		    ckeys[i].type == C_STR && ckeys[i].def == NULL ? NULL : val) == -1)
 			goto out;
+	}
+	if (strcmp(c->power_busy, "wait") != 0 &&
+	    strcmp(c->power_busy, "refuse") != 0) {
+		log_err("config %s: [power] busy must be wait or refuse", path);
+		goto out;
+	}
+	if (c->power_ipmi_cipher == 0) {
+		log_err("config %s: [power] ipmi_cipher 0 sends passwords "
+		    "unprotected; refused", path);
+		goto out;
 	}
 	rc = 0;
 out:

@@ -103,27 +103,114 @@ static const char *const sqls[] = {
 	 * first's row.
 	 */
 	"INSERT INTO jobs (uid, tenant_id, kind, target, params, created_by, "
-	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-	"ON DUPLICATE KEY UPDATE uid = uid",
+	"created_at, node_uid, batch_id, bmc_host, head, not_before, "
+	"expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, "
+	"NULLIF(?, 0)) ON DUPLICATE KEY UPDATE uid = uid",
 	/* SQL_JOB_GET */
-	"SELECT uid, tenant_id, kind, target, params, state, attempts, result, "
-	"created_by, created_at + 0e0, started_at + 0e0, finished_at + 0e0 "
-	"FROM jobs WHERE uid = ?",
+	"SELECT j.uid, j.tenant_id, j.kind, j.target, j.params, j.state, "
+	"j.attempts, j.result, j.created_by, j.created_at + 0e0, "
+	"j.started_at + 0e0, j.finished_at + 0e0, b.uid FROM jobs j "
+	"LEFT JOIN batches b ON b.id = j.batch_id WHERE j.uid = ?",
 	/* SQL_JOB_LOAD */
-	"SELECT kind, params FROM jobs WHERE id = ?",
+	"SELECT uid, tenant_id, kind, target, params, node_uid FROM jobs "
+	"WHERE id = ?",
 	/*
-	 * SQL_JOB_FINISH: * The second clause matches the row this statement
-	 * already wrote (same state, same time), so a second run after a lost
-	 * answer finds it (CLIENT_FOUND_ROWS) and reports it written.
+	 * SQL_JOB_FINISH: Only the lease holder writes the result.  The last
+	 * clause matches the row this statement already wrote (same state,
+	 * same time), so a second run after a lost answer finds it
+	 * (CLIENT_FOUND_ROWS) and reports it written.
 	 */
 	"UPDATE jobs SET state = ?, result = ?, finished_at = ? "
-	"WHERE id = ? AND (state = 'running' OR "
+	"WHERE id = ? AND claimed_by = ? AND (state = 'running' OR "
 	"(state = ? AND finished_at = ?))",
-	/* SQL_JOB_UNFINISHED */
-	"SELECT id, state, COALESCE(claimed_at, 0) + 0e0 FROM jobs "
+	/*
+	 * SQL_JOB_BEAT: A runner renews its lease; 0 rows means it lost it.
+	 * Lease times are the database's clock, the same for every head.
+	 */
+	"UPDATE jobs SET heartbeat_at = UNIX_TIMESTAMP(NOW(6)) "
+	"WHERE id = ? AND claimed_by = ? AND state IN ('claimed', 'running')",
+	/*
+	 * SQL_JOB_FAIL_ORPHANS: A running job whose lease ran out: its runner
+	 * died, and what it did cannot be known, so it is not run again.
+	 */
+	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
+	"WHERE state = 'running' AND heartbeat_at < UNIX_TIMESTAMP(NOW(6)) - ?",
+	/*
+	 * SQL_JOB_REQUEUE_ORPHANS: A claimed job whose lease ran out never
+	 * started: queue it again; it runs exactly once later.
+	 */
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+	"heartbeat_at = NULL, slot = NULL "
+	"WHERE state = 'claimed' AND heartbeat_at < UNIX_TIMESTAMP(NOW(6)) - ?",
+	/* SQL_JOB_EXPIRE: Queued jobs nobody waits for any more. */
+	"UPDATE jobs SET state = 'cancelled', result = ?, finished_at = ? "
+	"WHERE state = 'queued' AND expires_at IS NOT NULL AND expires_at < ?",
+	/* SQL_JOB_CANCEL */
+	"UPDATE jobs SET state = 'cancelled', result = ?, finished_at = ? "
+	"WHERE uid = ? AND state = 'queued'",
+	/* SQL_JOB_ACTIVE: What the claim limits count. */
+	"SELECT tenant_id, COALESCE(slot, -1), bmc_host FROM jobs "
 	"WHERE state IN ('claimed', 'running')",
-	/* SQL_JOB_LOCK_FREE */
-	"SELECT IS_FREE_LOCK(?)",
+	/* SQL_TENANT_WORKERS: Who is capped by its workers, and at what. */
+	"SELECT id, workers, name = '" MGMT_TENANT "' FROM tenants",
+	/*
+	 * SQL_JOB_ENDED: Which of the waited-for jobs (a JSON array of UIDs)
+	 * have ended.
+	 */
+	"SELECT j.uid FROM JSON_TABLE(?, '$[*]' COLUMNS (u CHAR(32) PATH '$')) "
+	"AS w JOIN jobs j ON j.uid = w.u "
+	"WHERE j.state IN ('done', 'failed', 'cancelled')",
+	/*
+	 * SQL_JOB_LIST: A page of jobs, newest first, in scope (0: all),
+	 * filtered by state, kind, node and batch (NULL/0: any).
+	 */
+	"SELECT j.uid, j.kind, j.target, j.state, j.attempts, j.result, "
+	"j.created_by, j.created_at + 0e0, j.started_at + 0e0, "
+	"j.finished_at + 0e0, b.uid, j.id FROM jobs j "
+	"LEFT JOIN batches b ON b.id = j.batch_id "
+	"WHERE (? = 0 OR j.tenant_id = ?) AND (? IS NULL OR j.state = ?) "
+	"AND (? IS NULL OR j.kind = ?) AND (? IS NULL OR j.node_uid = ?) "
+	"AND (? = 0 OR j.batch_id = ?) AND j.id < ? ORDER BY j.id DESC LIMIT ?",
+	/* SQL_JOB_STATS: Queued and active jobs per tenant in scope. */
+	"SELECT t.name, t.workers, COALESCE(SUM(j.state = 'queued'), 0), "
+	"COALESCE(SUM(j.state IN ('claimed', 'running')), 0) FROM tenants t "
+	"LEFT JOIN jobs j ON j.tenant_id = t.id "
+	"AND j.state IN ('queued', 'claimed', 'running') "
+	"WHERE (? = 0 OR t.id = ?) GROUP BY t.id ORDER BY t.name",
+	/* SQL_JOB_NODE_BUSY: Whether a node has a job not yet ended. */
+	"SELECT COUNT(*) FROM jobs WHERE node_uid = ? "
+	"AND state IN ('queued', 'claimed', 'running')",
+	/*
+	 * SQL_BATCH_INSERT: uid is random and unique: a second run finds the
+	 * first's row, and LAST_INSERT_ID(id) hands back its id.
+	 */
+	"INSERT INTO batches (uid, tenant_id, kind, params, total, created_by, "
+	"created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)",
+	/* SQL_BATCH_GET */
+	"SELECT id, uid, tenant_id, kind, params, total, created_by, "
+	"created_at + 0e0 FROM batches WHERE uid = ?",
+	/* SQL_BATCH_JOBS: A batch's jobs with their node's name. */
+	"SELECT j.uid, j.node_uid, o.name, j.state, j.result, "
+	"j.started_at + 0e0, j.finished_at + 0e0 FROM jobs j "
+	"LEFT JOIN objects o ON o.uid = j.node_uid "
+	"WHERE j.batch_id = ? ORDER BY j.id",
+	/* SQL_POWER_PUT: What the BMC last said. */
+	"INSERT INTO node_power (uid, state, checked_at, error) "
+	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE state = VALUES(state), "
+	"checked_at = VALUES(checked_at), error = VALUES(error)",
+	/* SQL_POWER_GET */
+	"SELECT state, checked_at + 0e0, error FROM node_power WHERE uid = ?",
+	/* SQL_HOSTKEY_GET */
+	"SELECT hostkey FROM node_hostkeys WHERE uid = ?",
+	/*
+	 * SQL_HOSTKEY_PUT: First contact only: a key already recorded (by
+	 * another head, say) wins.
+	 */
+	"INSERT IGNORE INTO node_hostkeys (uid, hostkey, learned_at) "
+	"VALUES (?, ?, ?)",
+	/* SQL_HOSTKEY_DELETE */
+	"DELETE FROM node_hostkeys WHERE uid = ?",
 	/* SQL_STATUS_GET */
 	"SELECT status, updated_at + 0e0 FROM node_status WHERE uid = ?",
 	/* SQL_STATUS_PUT */
@@ -134,8 +221,10 @@ static const char *const sqls[] = {
 	 * SQL_NODE_SCAN: * What selectors read, for every node in scope (0:
 	 * all); the status only when asked for, as it is the bulk of it.
 	 */
-	"SELECT o.uid, o.doc, IF(?, s.status, NULL) FROM objects o "
+	"SELECT o.uid, o.doc, IF(?, s.status, NULL), "
+	"COALESCE(s.updated_at, 0) + 0e0, p.state FROM objects o "
 	"LEFT JOIN node_status s ON s.uid = o.uid "
+	"LEFT JOIN node_power p ON p.uid = o.uid "
 	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
 	/*
 	 * SQL_OBJ_UIDS: Every object in scope (0: all), for /cluster/summary.
@@ -179,30 +268,28 @@ static const char *const sqls[] = {
 	/* SQL_REFRESH_USE */
 	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0",
 	/*
-	 * SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue.
+	 * SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue;
+	 * a job pinned to a head runs only there.
 	 */
-	"SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT ? "
+	"SELECT id, tenant_id, node_uid, bmc_host FROM jobs "
+	"WHERE state = 'queued' AND not_before <= ? "
+	"AND (head IS NULL OR head = ?) ORDER BY id LIMIT ? "
 	"FOR UPDATE SKIP LOCKED",
-	/* SQL_JOB_CLAIM */
-	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
-	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
 	/*
-	 * SQL_JOB_LOCK: Held by the runner for as long as the job runs: its
-	 * connection's.
+	 * SQL_JOB_CLAIM: Takes the lease.  The unique keys on busy_node and
+	 * (tenant_id, busy_slot) refuse a second job on a busy node or a
+	 * slot in use (DB_DUP); slot -1 is none.
 	 */
-	"SELECT GET_LOCK(?, 0)",
+	"UPDATE jobs SET state = 'claimed', claimed_by = ?, claimed_at = ?, "
+	"heartbeat_at = UNIX_TIMESTAMP(NOW(6)), slot = NULLIF(?, -1), "
+	"attempts = attempts + 1 WHERE id = ? AND state = 'queued'",
 	/*
 	 * SQL_JOB_START: Whether it moved the row is the answer: never run
 	 * twice.
 	 */
-	"UPDATE jobs SET state = 'running', started_at = ? "
-	"WHERE id = ? AND state = 'claimed'",
-	/* SQL_JOB_FAIL_ORPHAN */
-	"UPDATE jobs SET state = 'failed', result = ?, finished_at = ? "
-	"WHERE id = ? AND state = 'running'",
-	/* SQL_JOB_REQUEUE_ORPHAN */
-	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL "
-	"WHERE id = ? AND state = 'claimed'",
+	"UPDATE jobs SET state = 'running', started_at = ?, "
+	"heartbeat_at = UNIX_TIMESTAMP(NOW(6)) "
+	"WHERE id = ? AND state = 'claimed' AND claimed_by = ?",
 	/*
 	 * SQL_TENANT_LOCK: Serializes assignment from a tenant's default pool.
 	 */
@@ -222,7 +309,7 @@ static const char *const sqls[] = {
 
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");
 
-#define DB_MAX_PARAMS	12
+#define DB_MAX_PARAMS	16
 #define DB_MAX_COLS	16
 
 struct db {
@@ -232,6 +319,8 @@ struct db {
 	int			 broken;	/* reconnect before next use */
 	int			 in_tx;
 };
+
+static MYSQL_STMT	*db_stmt(struct db *, enum sql);
 
 /*
  * Test faults.  CORRAL_TEST_DB_FAULTS names a file holding one word; the
@@ -292,7 +381,6 @@ db_connect(struct db *db)
 	const struct conf	*c = db->conf;
 	unsigned int		 timeout = 5;
 	my_bool			 off = 0;
-	size_t			 i;
 
 	db_disconnect(db);
 	if ((db->my = mysql_init(NULL)) == NULL)
@@ -310,15 +398,6 @@ db_connect(struct db *db)
 	    c->db_host != NULL ? NULL : c->db_socket, CLIENT_FOUND_ROWS) == NULL) {
 		log_err("database connect: %s", mysql_error(db->my));
 		goto fail;
-	}
-	for (i = 0; i < SQL__MAX; i++) {
-		if ((db->stmt[i] = mysql_stmt_init(db->my)) == NULL ||
-		    mysql_stmt_prepare(db->stmt[i], sqls[i], strlen(sqls[i])) != 0) {
-			log_err("prepare statement %zu: %s", i,
-			    db->stmt[i] != NULL ? mysql_stmt_error(db->stmt[i]) :
-			    mysql_error(db->my));
-			goto fail;
-		}
 	}
 	db->broken = 0;
 	db->in_tx = 0;
@@ -358,6 +437,24 @@ db_open(const struct conf *c)
 		return NULL;
 	}
 	return db;
+}
+
+/*
+ * Prepare every statement now, so a statement the server refuses is
+ * found at start rather than on first use.  corral-jobd does this once;
+ * every test stack starts one.  Returns 0 or -1 (logged).
+ */
+int
+db_prepare_all(struct db *db)
+{
+	size_t	 i;
+
+	if (db_ready(db) == -1)
+		return -1;
+	for (i = 0; i < SQL__MAX; i++)
+		if (db_stmt(db, (enum sql)i) == NULL)
+			return -1;
+	return 0;
 }
 
 /* Close the connection and free the handle. */
@@ -418,6 +515,33 @@ db_errcode(struct db *db, unsigned int err, const char *what, const char *msg)
 	}
 }
 
+/*
+ * The prepared statement id, prepared now if this connection has not yet
+ * used it.  Lazily: a jobd runner lives for one job and uses a handful of
+ * the statements, and preparing all of them would cost it more than the
+ * job's own queries.  NULL when the server refuses (logged).
+ */
+static MYSQL_STMT *
+db_stmt(struct db *db, enum sql id)
+{
+	MYSQL_STMT	*st;
+
+	if (db->stmt[id] != NULL)
+		return db->stmt[id];
+	if ((st = mysql_stmt_init(db->my)) == NULL) {
+		log_err("statement %d: out of memory", (int)id);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sqls[id], strlen(sqls[id])) != 0) {
+		(void)db_errcode(db, mysql_stmt_errno(st), "prepare",
+		    mysql_stmt_error(st));
+		log_err("statement %d could not be prepared", (int)id);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	return db->stmt[id] = st;
+}
+
 static enum dbrc
 db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
 {
@@ -426,10 +550,12 @@ db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
 	double		 dbls[DB_MAX_PARAMS];
 	unsigned long	 lens[DB_MAX_PARAMS];
 	my_bool		 nulls[DB_MAX_PARAMS];
-	MYSQL_STMT	*st = db->stmt[id];
+	MYSQL_STMT	*st;
 	const char	*s;
 	size_t		 i, n = strlen(fmt);
 
+	if ((st = db_stmt(db, id)) == NULL)
+		return db->broken ? DB_GONE : DB_ERROR;
 	if (n > DB_MAX_PARAMS || n != mysql_stmt_param_count(st)) {
 		log_err("statement %d: %zu parameters bound, %lu expected",
 		    (int)id, n, mysql_stmt_param_count(st));

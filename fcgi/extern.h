@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		4
+#define SCHEMA_VERSION		5
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -63,6 +63,34 @@ struct conf {
 	int		 jobd_workers;	/* jobs run at once */
 	int		 jobd_poll_ms;	/* fallback poll when no wake-up came */
 	char		*jobd_log;
+	int		 jobd_lease;	/* s a job's heartbeat stays good */
+	char		*jobd_wait_socket; /* where nginx hands waiting requests */
+	char		*jobd_spool;	/* exec output files */
+	int		 jobd_spool_keep; /* s an output file is kept */
+	/* [power] */
+	int		 power_timeout_ms;	/* one BMC operation */
+	int		 power_retries;
+	int		 power_ipmi_version;	/* 15 or 20 */
+	int		 power_ipmi_cipher;
+	char		*power_ipmi_priv;
+	char		*power_ipmi_workarounds;
+	char		*power_ca_bundle;
+	int		 power_tls_verify;
+	int		 power_wait;		/* s a synchronous call waits */
+	int		 power_off_wait;	/* s a graceful off may take */
+	char		*power_ssh_command;	/* what "ssh" off steps run */
+	int		 power_per_bmc;		/* jobs at once per BMC host */
+	int		 power_stagger_ms;	/* between a batch's power-ons */
+	char		*power_busy;		/* "wait" or "refuse" */
+	/* [exec] */
+	char		*exec_user;
+	int		 exec_port;
+	char		*exec_key;		/* the head's ed25519 key */
+	int		 exec_time_limit;	/* s */
+	size_t		 exec_max_output;	/* bytes; 0 none */
+	int		 exec_connect_timeout;	/* s */
+	/* [status] */
+	int		 status_stale_after;	/* s of silence that make a node stale */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -75,6 +103,8 @@ void		*xmalloc(size_t);
 void		*xcalloc(size_t, size_t);
 void		*xrealloc(void *, size_t);
 char		*xstrdup(const char *);
+char		*xstrndup(const char *, size_t);
+void		 wipe(void *, size_t);
 int		 xasprintf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 uid_new(char out[UID_LEN + 1]);
@@ -160,8 +190,25 @@ enum sql {
 	SQL_JOB_GET,
 	SQL_JOB_LOAD,
 	SQL_JOB_FINISH,
-	SQL_JOB_UNFINISHED,
-	SQL_JOB_LOCK_FREE,
+	SQL_JOB_BEAT,
+	SQL_JOB_FAIL_ORPHANS,
+	SQL_JOB_REQUEUE_ORPHANS,
+	SQL_JOB_EXPIRE,
+	SQL_JOB_CANCEL,
+	SQL_JOB_ACTIVE,
+	SQL_TENANT_WORKERS,
+	SQL_JOB_ENDED,
+	SQL_JOB_LIST,
+	SQL_JOB_STATS,
+	SQL_JOB_NODE_BUSY,
+	SQL_BATCH_INSERT,
+	SQL_BATCH_GET,
+	SQL_BATCH_JOBS,
+	SQL_POWER_PUT,
+	SQL_POWER_GET,
+	SQL_HOSTKEY_GET,
+	SQL_HOSTKEY_PUT,
+	SQL_HOSTKEY_DELETE,
 	SQL_STATUS_GET,
 	SQL_STATUS_PUT,
 	SQL_NODE_SCAN,
@@ -182,10 +229,7 @@ enum sql {
 	SQL_REFRESH_USE,
 	SQL_JOB_CLAIMABLE,
 	SQL_JOB_CLAIM,
-	SQL_JOB_LOCK,
 	SQL_JOB_START,
-	SQL_JOB_FAIL_ORPHAN,
-	SQL_JOB_REQUEUE_ORPHAN,
 	SQL_TENANT_LOCK,
 	SQL_KEY_VALUES,
 	SQL_SECRET_PUT,
@@ -211,6 +255,7 @@ int		 db_ready(struct db *);	/* reconnect if needed; 0 = usable */
 enum dbrc	 db_run(struct db *, enum sql, const char *fmt, ...);
 enum dbrc	 db_next(struct db *, enum sql, const char *fmt, ...);
 void		 db_done(struct db *, enum sql);
+int		 db_prepare_all(struct db *);
 long long	 db_affected(struct db *, enum sql);
 long long	 db_insert_id(struct db *, enum sql);
 enum dbrc	 db_begin(struct db *);
@@ -289,7 +334,9 @@ enum apierr {
 	API_TOO_LARGE,		/* 413 */
 	API_BAD_MEDIA,		/* 415 */
 	API_INTERNAL,		/* 500 */
+	API_BAD_GATEWAY,	/* 502: a BMC or node failed or refused */
 	API_UNAVAILABLE,	/* 503 */
+	API_TIMEOUT,		/* 504: a job did not end within the wait */
 	API__MAX
 };
 
@@ -732,6 +779,13 @@ struct req {
 	struct ctx		 ctx;		/* the caller's scope; the reason */
 	json_t			*data;		/* "data" of a success */
 	int			 raw;		/* handler wrote its own output */
+	/*
+	 * nginx brought the request here by X-Accel-Redirect (the waiter's
+	 * hand-back), or normalized its path: the path it has is not the
+	 * one the client sent.  A redirected request still carries the
+	 * original's body, which a GET route ignores rather than refuses.
+	 */
+	int			 redirected;
 };
 
 int		 req_init(void);
@@ -742,6 +796,7 @@ void		 req_finish(struct req *);
 enum apierr	 req_read_body(struct req *, size_t max);
 const char	*req_param(const struct req *, const char *name);
 const char	*req_id(const struct req *);
+const char	*req_header(const struct req *, const char *cgi_name);
 const char	*req_query(const struct req *, const char *key, char *buf, size_t bufsz);
 enum apierr	 req_fail(struct req *, enum apierr, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -749,6 +804,7 @@ void		 resp_send(struct req *, enum apierr);
 void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);
 void		 resp_out(struct req *, struct outbuf *);
+void		 resp_redirect(struct req *, const char *uri);
 int		 resp_status(enum apierr);
 
 /* ------------------------------------------------------------------ route.c */
@@ -834,6 +890,8 @@ enum apierr	 api_bootconfig_errors(struct req *);
 enum apierr	 api_bootconfigs_errors(struct req *);
 enum apierr	 api_gitrepo_url(struct req *);
 enum apierr	 api_dyngroup_nodes(struct req *);
+enum apierr	 sel_nodes(struct ctx *, long long tenant, const struct sel *,
+		    json_t **uids);
 enum apierr	 api_namingpools_info(struct req *);
 enum apierr	 api_namingpool_push(struct req *);
 
@@ -846,6 +904,9 @@ enum apierr	 api_node_putstatus_put(struct req *);
 enum apierr	 api_node_putattribs_post(struct req *);
 enum apierr	 api_node_putattribs_put(struct req *);
 enum apierr	 api_node_power_uri(struct req *);
+enum apierr	 node_attrs(struct ctx *, const struct objrow *, json_t **out);
+enum apierr	 node_power_uri(struct ctx *, const struct objrow *, char **uri,
+		    json_t **parsed);
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 
@@ -861,10 +922,43 @@ enum apierr	 api_cluster_cabundle(struct req *);
 enum apierr	 api_cluster_license(struct req *);
 enum apierr	 api_cluster_head(struct req *);
 
-/* api_job.c */
-extern const struct bodyspec b_job;
+/* api_job.c api_power.c */
+extern const struct bodyspec b_job, b_power, b_exec, b_bulk_power, b_bulk_exec;
+
+/* What job_queue() inserts. */
+struct jobspec {
+	const struct jobkind	*kind;
+	const json_t		*params;
+	const char		*target;	/* shown: the node's name */
+	const char		*node_uid;	/* the node it acts on, or NULL */
+	long long		 batch;		/* batch id, or 0 */
+	const char		*bmc_host;	/* for [power] per_bmc, or NULL */
+	const char		*head;		/* only this head runs it, or NULL */
+	double			 not_before;	/* epoch s, or 0 */
+	double			 expires_at;	/* cancelled if still queued then; 0 never */
+};
+
+enum apierr	 job_queue(struct req *, const struct jobspec *,
+		    char uid[UID_LEN + 1]);
+enum apierr	 job_wait(struct req *, const char *uid, long long secs,
+		    int result);
+enum apierr	 batch_find(struct req *, const char *id, long long *bid,
+		    json_t **out);
+int		 job_state_ended(const char *state);
 enum apierr	 api_job_post(struct req *);
 enum apierr	 api_job_get(struct req *);
+enum apierr	 api_job_result(struct req *);
+enum apierr	 api_job_delete(struct req *);
+enum apierr	 api_jobs_list(struct req *);
+enum apierr	 api_jobs_stats(struct req *);
+enum apierr	 api_node_power_get(struct req *);
+enum apierr	 api_node_power_put(struct req *);
+enum apierr	 api_node_exec(struct req *);
+enum apierr	 api_node_hostkey_delete(struct req *);
+enum apierr	 api_nodes_power(struct req *);
+enum apierr	 api_nodes_exec(struct req *);
+enum apierr	 api_batch_get(struct req *);
+enum apierr	 api_batch_output(struct req *);
 void		 jobd_wake(const struct conf *);
 
 /* ------------------------------------------------------------------ worker.c */
@@ -874,20 +968,136 @@ void		 jobd_wake(const struct conf *);
 
 int		 worker_main(const struct conf *, int listenfd, int max_requests);
 
-/* ------------------------------------------------------------------ job_*.c */
+/* ------------------------------------------------------------------ job*.c */
 
 /*
- * A job kind: runs in a child of corral-jobd with the job's parameters and
- * returns its result (new reference) or NULL with *err set.  check
- * validates the parameters before a job row exists (the API's 400).
+ * A job kind as the API sees it: its name and the check of its
+ * parameters before a job row exists (the API's 400).  No runner code:
+ * corral-api links this, and must link no BMC, ssh or curl code.
+ * Kinds that are not generic are queued only by their own endpoints
+ * (power, exec), which check the caller may act on the node.
  */
 struct jobkind {
 	const char	*name;
-	json_t		*(*run)(const json_t *params, char *err, size_t errsz);
+	int		 generic;	/* POST /jobs may queue it */
 	int		 (*check)(const json_t *params, char *why, size_t whysz);
 };
 
-extern const struct jobkind job_noop;
+extern const struct jobkind job_noop, job_power, job_exec;
 const struct jobkind *jobkind_find(const char *name);
+int		 noop_params(const json_t *, char *why, size_t whysz,
+		    double *sleep, int *fail);
+
+/* Power job parameters: "op", "force", "steps" (see job.c). */
+#define POWER_STEPS_MAX	8
+enum power_step { STEP_SSH, STEP_SOFT, STEP_HARD };
+struct power_plan {
+	const char	*op;		/* on, off, cycle, reset, soft, status */
+	size_t		 nsteps;	/* off only */
+	enum power_step	 step[POWER_STEPS_MAX];
+	int		 wait[POWER_STEPS_MAX];	/* s to wait for "off" after it */
+};
+int		 power_plan_parse(const json_t *params, const struct conf *,
+		    struct power_plan *, char *why, size_t whysz);
+
+/* ------------------------------------------------------ jobd.c run*.c */
+
+/* One job being run by its runner (run.c). */
+struct jobrun {
+	const struct conf	*conf;
+	struct ctx		 ctx;		/* database; scope over all */
+	long long		 id;
+	const char		*claimed_by;	/* the lease holder */
+	char			*uid;
+	long long		 tenant;
+	char			*kind;
+	char			*target;
+	char			*node;		/* node UID, or NULL */
+	json_t			*params;
+	void			*priv;		/* the kind's, between steps */
+};
+
+/*
+ * A kind as corral-jobd runs it.  prepare (may be NULL) and record (may
+ * be NULL) use the database; run does the slow part without it, and
+ * returns the result (new reference) or NULL with err set.  record sees
+ * the result (NULL when run failed, err then says why).  cleanup (may be
+ * NULL) frees priv.
+ */
+struct runkind {
+	const char	*name;
+	int		 (*prepare)(struct jobrun *, char *err, size_t errsz);
+	json_t		*(*run)(struct jobrun *, char *err, size_t errsz);
+	void		 (*record)(struct jobrun *, const json_t *result,
+			    const char *err);
+	void		 (*cleanup)(struct jobrun *);
+};
+
+extern const struct runkind run_noop, run_power, run_exec;
+void		 runner_main(const struct conf *, long long id,
+		    const char *claimed_by) __attribute__((noreturn));
+void		 jobd_wake_waiters(const struct conf *);
+int		 jobwait_main(const struct conf *);
+
+/* ------------------------------------------------- ipmi.c redfish.c (jobd) */
+enum power_op	 { POWER_STAT, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_RESET, POWER_SOFT };
+enum power_state { POWER_UNKNOWN, POWER_IS_ON, POWER_IS_OFF };
+
+/* One BMC, as parsed from a node's expanded power_uri.  Borrowed strings. */
+struct bmc {
+	const char	*scheme;	/* "ipmi", "redfish" or "redfish+http" */
+	const char	*host;		/* name or address, no port */
+	int		 port;		/* 0: the scheme's default (623, 443, 80) */
+	const char	*user;
+	const char	*pass;
+	const char	*path;		/* redfish: a system's path, or NULL to find it */
+};
+
+/* How to talk to BMCs: from corral.conf [power]. */
+struct power_opts {
+	int		 timeout_ms;	/* whole operation, per BMC */
+	int		 retries;
+	int		 ipmi_version;	/* 15 or 20 */
+	int		 ipmi_cipher;	/* cipher suite id; 0 is refused */
+	const char	*ipmi_priv;	/* "user", "operator" (default) or "admin" */
+	const char	*ipmi_workarounds; /* freeipmi names, e.g. "opensesspriv", space separated, or NULL */
+	const char	*ca_bundle;	/* redfish: CA file, NULL = system store */
+	int		 tls_verify;	/* redfish: 0 only when configured off */
+};
+
+int	 ipmi_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
+
+/* ----------------------------------------------------------- ssh.c (jobd) */
+enum ssh_stderr { SSH_STDERR_MERGE, SSH_STDERR_DISCARD };
+
+struct ssh_target {
+	const char	*host;		/* address to connect to */
+	int		 port;		/* 0: 22 */
+	const char	*user;
+	const char	*alias;		/* HostKeyAlias: the node's UID */
+	const char	*known;		/* known_hosts line(s) for alias, or NULL */
+};
+
+struct ssh_opts {
+	const char	*key;		/* private key file (ed25519) */
+	int		 connect_timeout;	/* s */
+	double		 time_limit;	/* s the command may run; 0 none */
+	long long	 max_output;	/* bytes written to out_fd; 0 none */
+	enum ssh_stderr	 stderr_mode;
+};
+
+struct ssh_result {
+	int		 exit_status;	/* the command's; -1 if it has none */
+	long long	 out_bytes;
+	int		 timed_out;	/* time_limit ended it */
+	int		 truncated;	/* max_output ended it */
+	char		*learned;	/* host key line learned now (malloc'd), or NULL */
+};
+
+int	 ssh_exec(const struct ssh_target *, const struct ssh_opts *, const char *cmd, const char *in, size_t inlen, int out_fd, struct ssh_result *, char *err, size_t errsz);
+void	 ssh_result_free(struct ssh_result *);
+int	 ssh_key_ensure(const char *path, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */

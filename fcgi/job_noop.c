@@ -8,13 +8,12 @@
  *   "sleep"  number of seconds, 0 to 3600, fractions allowed
  *   "echo"   any JSON value, handed back in the result
  *   "fail"   boolean; true makes the job fail (after sleeping)
- * Result: {"echo": <echo or null>, "slept": <seconds>}.
+ * Result: {"echo": <echo or null>, "slept": <seconds>}.  The runner is
+ * run_noop.c.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "extern.h"
 
@@ -25,7 +24,7 @@
  * -1 with a reason naming the key and the rule in why.  NULL params means
  * none were given and is fine.
  */
-static int
+int
 noop_params(const json_t *params, char *why, size_t whysz,
     double *sleep_out, int *fail_out)
 {
@@ -81,42 +80,4 @@ noop_params_ok(const json_t *params, char *why, size_t whysz)
 	return noop_params(params, why, whysz, &secs, &fail);
 }
 
-/* Sleep secs seconds, going on with the remainder when a signal cuts in. */
-static void
-noop_sleep(double secs)
-{
-	struct timespec	 want, left;
-
-	want.tv_sec = (time_t)secs;
-	want.tv_nsec = (long)((secs - (double)want.tv_sec) * 1e9);
-	if (want.tv_nsec >= 1000000000L)
-		want.tv_nsec = 999999999L;
-	while (nanosleep(&want, &left) == -1 && errno == EINTR)
-		want = left;
-}
-
-/*
- * Run a noop job.  Returns {"echo": ..., "slept": ...} (new reference),
- * or NULL with err set when the parameters are bad or "fail" was asked.
- */
-static json_t *
-noop_run(const json_t *params, char *err, size_t errsz)
-{
-	json_t		*echo;
-	double		 secs;
-	int		 fail;
-
-	/* The API checked these, but a runner trusts no row it did not write. */
-	if (noop_params(params, err, errsz, &secs, &fail) == -1)
-		return NULL;
-	if (secs > 0)
-		noop_sleep(secs);
-	if (fail) {
-		snprintf(err, errsz, "asked to fail");
-		return NULL;
-	}
-	echo = params != NULL ? json_object_get(params, "echo") : NULL;
-	return json_pack("{s:O?, s:f}", "echo", echo, "slept", secs);
-}
-
-const struct jobkind job_noop = { "noop", noop_run, noop_params_ok };
+const struct jobkind job_noop = { "noop", 1, noop_params_ok };

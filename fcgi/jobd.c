@@ -3,27 +3,35 @@
  *
  * The API inserts a row into jobs (state 'queued'), commits, and sends a
  * one-byte datagram to jobd's wake-up socket.  jobd claims queued rows in
- * one transaction ('claimed', claimed_by = "<head>:<pid>", attempts + 1)
- * and forks one runner per claimed job, never more than [jobd] workers at
- * once.  A runner opens its own database connection, takes the advisory
- * lock corral-job-<id>, moves the row to 'running', runs the job kind and
- * writes 'done' or 'failed' with the result.  It holds the lock for the
- * whole run; the server releases it when the runner's connection closes,
- * which is when the runner exits, however it exits.
+ * one transaction and forks one runner per claimed job (run.c), never more
+ * than [jobd] workers at once.  A runner moves its row to 'running', runs
+ * the job and writes 'done' or 'failed' with the result.
  *
- * That lock is how jobs survive jobd's death without being lost or run
- * twice.  The reaper (in jobd, at start and about once a second) looks at
- * every unfinished row that is not one of its own live runners:
- *   - 'running' with the lock free: the runner died mid-job.  What it did
- *     cannot be known, so the job is failed, not retried.
- *   - 'claimed' for more than JOBD_CLAIM_STALE seconds with the lock free:
- *     its runner never started it (jobd died between claim and fork, or
- *     the runner could not reach the database).  Nothing ran, so the row
- *     goes back to 'queued' and will run exactly once later.  A runner that
- *     was merely slow finds the row no longer 'claimed' and steps back.
- * A runner whose jobd is killed keeps running (see runner_detach), writes
- * its own result, and holds its lock meanwhile, so the next jobd's reaper
- * leaves it alone.
+ * Claims are leases, not locks: claimed_by = "<head>:<pid>" and
+ * heartbeat_at, taken by one conditional UPDATE (SQL_JOB_CLAIM) and
+ * renewed by another (SQL_JOB_BEAT by the runner while the job runs,
+ * SQL_JOB_BEAT_CLAIMED by jobd for rows whose runner has not started).
+ * Galera replicates rows, so every head sees every lease; it does not
+ * replicate GET_LOCK, which corral therefore does not use.  Every jobd,
+ * on every head, about once a second:
+ *   - fails 'running' jobs whose lease ran out: the runner died mid-job,
+ *     what it did cannot be known, so the job is not run again;
+ *   - requeues 'claimed' jobs whose lease ran out: their runner never
+ *     started, nothing ran, so the job will run exactly once later;
+ *   - cancels queued jobs past their deadline (nobody waits for them).
+ * A runner whose jobd is killed keeps running (see runner_detach), renews
+ * its own lease and writes its own result, so the next jobd leaves it
+ * alone.  A runner killed with its head is failed after one lease.
+ *
+ * What may run at once is decided at claim time, by the database where
+ * it must hold across heads: one job per node and at most `workers` jobs
+ * per tenant are unique keys on generated columns of jobs (see sql/0005),
+ * so a second claim is refused by the database itself.  The per-BMC limit
+ * ([power] per_bmc) is counted by each jobd over every head's running
+ * jobs.
+ *
+ * jobd also starts and restarts the waiter (jobwait.c), the process that
+ * holds the HTTP connections of synchronous calls until their job ends.
  *
  * The wake-up socket only makes jobs start at once; a lost datagram costs
  * at most [jobd] poll_ms, the fallback poll interval.
@@ -36,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,9 +53,7 @@
 
 #include "extern.h"
 
-#define JOB_LOCK_FMT		"corral-job-%lld"
-#define JOBD_CLAIM_STALE	10.0	/* s a 'claimed' row may wait for its runner */
-#define JOBD_REAP_EVERY		1.0	/* s between reaper passes */
+#define JOBD_REAP_EVERY		1.0	/* s between lease passes */
 /*
  * How long SIGTERM waits for running jobs.  Under 30 s because
  * scripts/corral-run sends SIGKILL after 30 s, and exiting by ourselves
@@ -54,11 +61,14 @@
  */
 #define JOBD_DRAIN_SECS		25
 #define JOBD_BACKOFF_MAX_MS	10000	/* longest wait between reconnects */
-#define RUNNER_FINISH_TRIES	30	/* writing a result while the db is gone */
-#define RUNNER_FINISH_WAIT	2	/* s between those tries */
+#define JOBD_CLAIM_SCAN		4	/* queued rows looked at per free slot */
+#define WAITER_RESPAWN_SECS	1.0	/* least time between waiter starts */
 
 /* The orphan's result: what a reader of GET /job/<id> sees. */
-#define ORPHAN_RESULT	"{\"error\":\"runner died before finishing; not retried\"}"
+#define ORPHAN_RESULT	"{\"error\":\"runner died before finishing (its " \
+			"lease ran out); not retried\"}"
+#define EXPIRED_RESULT	"{\"error\":\"not started before its deadline; " \
+			"nobody waits for it any more\"}"
 
 /* One runner child.  pid 0 marks a free slot. */
 struct runner {
@@ -74,10 +84,13 @@ struct jobd {
 	int			 wakefd;
 	struct runner		*runners;	/* conf->jobd_workers slots */
 	size_t			 nslots;
+	pid_t			 waiter;	/* jobwait.c's process, or 0 */
+	double			 waiter_started;
 	int			 db_down;	/* logged as unreachable */
 	int			 backoff_ms;
 	double			 next_db_try;
 	double			 next_reap;
+	double			 next_spool_clean;
 };
 
 static volatile sig_atomic_t	 got_stop;	/* SIGTERM/SIGINT count */
@@ -215,17 +228,6 @@ runners_live(const struct jobd *j)
 	return n;
 }
 
-static int
-runner_is_ours(const struct jobd *j, long long id)
-{
-	size_t	 i;
-
-	for (i = 0; i < j->nslots; i++)
-		if (j->runners[i].pid != 0 && j->runners[i].id == id)
-			return 1;
-	return 0;
-}
-
 /* Collect exited runners and free their slots. */
 static void
 runners_reap(struct jobd *j)
@@ -236,6 +238,13 @@ runners_reap(struct jobd *j)
 	int		 st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == j->waiter) {
+			log_warn("waiter %ld exited (%s %d); restarting it",
+			    (long)pid, WIFSIGNALED(st) ? "signal" : "status",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			j->waiter = 0;
+			continue;
+		}
 		for (i = 0, r = NULL; i < j->nslots; i++)
 			if (j->runners[i].pid == pid)
 				r = &j->runners[i];
@@ -323,133 +332,6 @@ runner_detach(const sigset_t *oldmask)
 }
 
 /*
- * Write the job's outcome.  A result in hand is worth waiting for, so a
- * lost database connection is retried for a while before giving up.
- */
-static void
-runner_finish(struct db *db, long long id, const char *state, const char *result)
-{
-	enum dbrc	 rc;
-	double		 at = time_now();
-	int		 tries;
-
-	/* The same time each try: a second run must match the first's row. */
-	for (tries = 1; ; tries++) {
-		rc = db_run(db, SQL_JOB_FINISH, "ssdisd", state, result, at, id,
-		    state, at);
-		if (rc != DB_GONE || tries == RUNNER_FINISH_TRIES)
-			break;
-		sleep(RUNNER_FINISH_WAIT);
-	}
-	if (rc != DB_OK)
-		log_err("job %lld: could not write its result (%s); the reaper "
-		    "will mark it failed", id, state);
-	else if (db_affected(db, SQL_JOB_FINISH) == 0)
-		log_warn("job %lld: no longer running (declared orphaned while "
-		    "the database was away); result %s discarded", id, state);
-}
-
-/*
- * The runner child: run job id and exit.  Never returns.  Exit status 0
- * when the job was run or rightly left alone, 1 when the database did
- * not let it get that far (the row then stays 'claimed' and the reaper
- * requeues it).
- */
-static void __attribute__((noreturn))
-runner_main(const struct conf *conf, long long id, const sigset_t *oldmask)
-{
-	const struct jobkind	*kind;
-	struct db		*db = NULL;
-	json_t			*params = NULL, *result = NULL, *fail = NULL;
-	json_error_t		 jerr;
-	char			 lock[64], err[512];
-	char			*kname = NULL, *ptext = NULL, *rtext = NULL;
-	const char		*state;
-	long long		 got = 0;
-	double			 t0;
-	int			 status = 1;
-
-	runner_detach(oldmask);
-	/* Our own connection: the lock lives exactly as long as it does. */
-	if ((db = db_open(conf)) == NULL || db_ready(db) == -1) {
-		log_warn("job %lld: no database; left claimed for the reaper", id);
-		goto out;
-	}
-	snprintf(lock, sizeof(lock), JOB_LOCK_FMT, id);
-	if (db_run(db, SQL_JOB_LOCK, "s", lock) != DB_OK ||
-	    db_next(db, SQL_JOB_LOCK, "i", &got) != DB_OK) {
-		db_done(db, SQL_JOB_LOCK);
-		goto out;
-	}
-	db_done(db, SQL_JOB_LOCK);
-	status = 0;
-	if (got != 1) {
-		log_warn("job %lld: %s is held by another runner; leaving it",
-		    id, lock);
-		goto out;
-	}
-	if (db_run(db, SQL_JOB_START, "di", time_now(), id) != DB_OK) {
-		status = 1;
-		goto out;
-	}
-	if (db_affected(db, SQL_JOB_START) == 0) {
-		log_warn("job %lld: no longer claimed (requeued); leaving it", id);
-		goto out;
-	}
-	t0 = time_now();
-	/* From here the row is 'running': leaving early means 'failed'. */
-	if (db_run(db, SQL_JOB_LOAD, "i", id) != DB_OK ||
-	    db_next(db, SQL_JOB_LOAD, "ss", &kname, &ptext) != DB_OK) {
-		db_done(db, SQL_JOB_LOAD);
-		status = 1;
-		goto out;
-	}
-	db_done(db, SQL_JOB_LOAD);
-	log_info("job %lld (%s) started", id, kname);
-
-	err[0] = '\0';
-	if ((kind = jobkind_find(kname)) == NULL)
-		snprintf(err, sizeof(err), "unknown job kind");
-	else if ((params = json_loads(ptext, JSON_DECODE_ANY |
-	    JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		snprintf(err, sizeof(err), "parameters are not valid JSON");
-	/*
-	 * 16 significant digits: epoch seconds keep their microseconds, and
-	 * 0.2 reads 0.2 rather than jansson's default 0.20000000000000001.
-	 */
-	else if ((result = kind->run(params, err, sizeof(err))) != NULL &&
-	    (rtext = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY |
-	    JSON_REAL_PRECISION(16))) == NULL)
-		snprintf(err, sizeof(err), "result could not be encoded");
-
-	if (rtext != NULL)
-		state = "done";
-	else {
-		state = "failed";
-		if (err[0] == '\0')
-			snprintf(err, sizeof(err), "failed without a reason");
-		fail = json_pack("{s:s}", "error", err);
-		rtext = fail != NULL ? json_dumps(fail, JSON_COMPACT) : NULL;
-		if (rtext == NULL)
-			rtext = xstrdup("{\"error\":\"unrepresentable error\"}");
-	}
-	runner_finish(db, id, state, rtext);
-	log_info("job %lld (%s) %s in %.3f s%s%s", id, kname, state,
-	    time_now() - t0, *state == 'f' ? ": " : "", *state == 'f' ? err : "");
-out:
-	json_decref(params);
-	json_decref(result);
-	json_decref(fail);
-	free(rtext);
-	free(kname);
-	free(ptext);
-	/* Ends the connection and with it the lock. */
-	db_close(db);
-	/* Nothing of jobd's (atexit handlers, stdio buffers) may run here. */
-	_exit(status);
-}
-
-/*
  * Fork a runner for job id into a free slot.  On failure the row stays
  * 'claimed' and the reaper requeues it.
  */
@@ -475,8 +357,10 @@ runner_start(struct jobd *j, long long id)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
-	if (pid == 0)
-		runner_main(j->conf, id, &old);
+	if (pid == 0) {
+		runner_detach(&old);
+		runner_main(j->conf, id, j->ident);
+	}
 	/* Also here, so a Ctrl-C right after fork(2) cannot reach the child. */
 	(void)setpgid(pid, pid);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -485,48 +369,202 @@ runner_start(struct jobd *j, long long id)
 	j->runners[i].forked_at = time_now();
 }
 
+/* What limits a claim pass: tenants' worker slots and BMC hosts' jobs. */
+struct tenant_slots {
+	long long	 id;
+	int		 workers;
+	int		 exempt;	/* the management tenant: jobd's slots only */
+	unsigned char	*used;		/* workers entries */
+};
+
+struct bmc_count {
+	char		*host;
+	int		 n;
+};
+
+struct limits {
+	struct tenant_slots	*t;
+	size_t			 nt;
+	struct bmc_count	*b;
+	size_t			 nb;
+};
+
+static void
+limits_free(struct limits *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nt; i++)
+		free(l->t[i].used);
+	for (i = 0; i < l->nb; i++)
+		free(l->b[i].host);
+	free(l->t);
+	free(l->b);
+	memset(l, 0, sizeof(*l));
+}
+
+static struct tenant_slots *
+limits_tenant(struct limits *l, long long id)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nt; i++)
+		if (l->t[i].id == id)
+			return &l->t[i];
+	return NULL;
+}
+
+static struct bmc_count *
+limits_bmc(struct limits *l, const char *host, int add)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nb; i++)
+		if (strcmp(l->b[i].host, host) == 0)
+			return &l->b[i];
+	if (!add)
+		return NULL;
+	l->b = xrealloc(l->b, (l->nb + 1) * sizeof(*l->b));
+	l->b[l->nb].host = xstrdup(host);
+	l->b[l->nb].n = 0;
+	return &l->b[l->nb++];
+}
+
+/*
+ * Load the tenants' worker caps and what every head runs now.  Inside the
+ * claim transaction, so it is as fresh as the rows being claimed; the
+ * database's unique keys settle any race with another head's claim.
+ */
+static int
+limits_load(struct jobd *j, struct limits *l)
+{
+	struct tenant_slots	*t;
+	struct bmc_count	*b;
+	long long		 id, workers, exempt, slot;
+	char			*host = NULL;
+
+	memset(l, 0, sizeof(*l));
+	if (db_run(j->db, SQL_TENANT_WORKERS, "") != DB_OK) {
+		db_done(j->db, SQL_TENANT_WORKERS);
+		return -1;
+	}
+	while (db_next(j->db, SQL_TENANT_WORKERS, "iii", &id, &workers,
+	    &exempt) == DB_OK) {
+		l->t = xrealloc(l->t, (l->nt + 1) * sizeof(*l->t));
+		t = &l->t[l->nt++];
+		t->id = id;
+		t->workers = workers < 0 ? 0 : workers > 4096 ? 4096 : (int)workers;
+		t->exempt = exempt != 0;
+		t->used = xcalloc((size_t)t->workers + 1, 1);
+	}
+	db_done(j->db, SQL_TENANT_WORKERS);
+	if (db_run(j->db, SQL_JOB_ACTIVE, "") != DB_OK) {
+		db_done(j->db, SQL_JOB_ACTIVE);
+		return -1;
+	}
+	while (db_next(j->db, SQL_JOB_ACTIVE, "iis", &id, &slot, &host) ==
+	    DB_OK) {
+		if ((t = limits_tenant(l, id)) != NULL && slot >= 0 &&
+		    slot < t->workers)
+			t->used[slot] = 1;
+		if (host != NULL && (b = limits_bmc(l, host, 1)) != NULL)
+			b->n++;
+		free(host);
+		host = NULL;
+	}
+	db_done(j->db, SQL_JOB_ACTIVE);
+	return 0;
+}
+
+/*
+ * The worker slot a job of tenant t may take: -1 for none needed (an
+ * exempt tenant), -2 when every slot is in use.
+ */
+static int
+limits_slot(const struct tenant_slots *t)
+{
+	int	 i;
+
+	if (t == NULL || t->exempt)
+		return -1;
+	for (i = 0; i < t->workers; i++)
+		if (!t->used[i])
+			return i;
+	return -2;
+}
+
 /*
  * Claim as many queued jobs as there are free slots, in one transaction,
- * then start a runner for each.
+ * then start a runner for each.  A job whose tenant has no free worker,
+ * whose BMC host is at its limit or whose node is busy stays queued for
+ * a later pass; a few more rows than slots are looked at so such jobs do
+ * not hold up the others.
  */
 static void
 jobd_claim(struct jobd *j)
 {
-	long long	*ids = NULL, id;
-	size_t		 nfree, n = 0, i, k;
-	double		 now = time_now();
+	struct candidate {
+		long long	 id, tenant;
+		char		*node, *host;
+	}			*c = NULL;
+	struct limits		 l;
+	struct tenant_slots	*t;
+	struct bmc_count	*b;
+	long long		*ids = NULL;
+	size_t			 nfree, want, n = 0, i, k = 0;
+	double			 now = time_now();
+	enum dbrc		 rc;
+	int			 slot;
 
+	memset(&l, 0, sizeof(l));
 	if ((nfree = j->nslots - runners_live(j)) == 0)
 		return;
+	want = nfree * JOBD_CLAIM_SCAN;
+	c = xcalloc(want, sizeof(*c));
 	ids = xcalloc(nfree, sizeof(*ids));
 	if (db_begin(j->db) != DB_OK)
 		goto out;
-	if (db_run(j->db, SQL_JOB_CLAIMABLE, "i", (long long)nfree) != DB_OK) {
+	if (db_run(j->db, SQL_JOB_CLAIMABLE, "dsi", now, j->conf->head_name,
+	    (long long)want) != DB_OK) {
 		db_done(j->db, SQL_JOB_CLAIMABLE);
 		goto fail;
 	}
-	while (n < nfree &&
-	    db_next(j->db, SQL_JOB_CLAIMABLE, "i", &id) == DB_OK)
-		ids[n++] = id;
+	while (n < want && db_next(j->db, SQL_JOB_CLAIMABLE, "iiss", &c[n].id,
+	    &c[n].tenant, &c[n].node, &c[n].host) == DB_OK)
+		n++;
 	db_done(j->db, SQL_JOB_CLAIMABLE);
-	if (n == 0) {
-		db_rollback(j->db);
-		goto out;
-	}
-	for (i = k = 0; i < n; i++) {
-		if (db_run(j->db, SQL_JOB_CLAIM, "sdi", j->ident, now,
-		    ids[i]) != DB_OK)
+	if (n == 0 || limits_load(j, &l) == -1)
+		goto fail;
+	for (i = 0; i < n && k < nfree; i++) {
+		t = limits_tenant(&l, c[i].tenant);
+		if ((slot = limits_slot(t)) == -2)
+			continue;
+		b = c[i].host != NULL ? limits_bmc(&l, c[i].host, 1) : NULL;
+		if (b != NULL && b->n >= j->conf->power_per_bmc)
+			continue;
+		rc = db_run(j->db, SQL_JOB_CLAIM, "sdii", j->ident, now,
+		    (long long)slot, c[i].id);
+		if (rc == DB_DUP)
+			continue;	/* its node is busy, or the slot was taken */
+		if (rc != DB_OK)
 			goto fail;
-		/* The row is locked FOR UPDATE, so this should not happen. */
-		if (db_affected(j->db, SQL_JOB_CLAIM) == 1)
-			ids[k++] = ids[i];
+		if (db_affected(j->db, SQL_JOB_CLAIM) != 1)
+			continue;
+		if (slot >= 0)
+			t->used[slot] = 1;
+		if (b != NULL)
+			b->n++;
+		ids[k++] = c[i].id;
 	}
+	if (k == 0)
+		goto fail;
 	if (db_commit(j->db) != DB_OK) {
 		/*
 		 * The commit may have happened all the same; then the rows
-		 * are 'claimed' without a runner and the reaper requeues them.
+		 * are 'claimed' without a runner and are requeued when their
+		 * lease runs out.
 		 */
-		goto fail;
+		goto out;
 	}
 	for (i = 0; i < k; i++)
 		runner_start(j, ids[i]);
@@ -534,82 +572,98 @@ jobd_claim(struct jobd *j)
 fail:
 	db_rollback(j->db);
 out:
+	for (i = 0; i < n; i++) {
+		free(c[i].node);
+		free(c[i].host);
+	}
+	limits_free(&l);
+	free(c);
 	free(ids);
 }
 
 /*
- * Mend what dead runners left behind: fail 'running' jobs whose runner is
- * gone, requeue 'claimed' jobs no runner ever started.  See the top of
- * this file for why each is safe.
+ * Mend what dead runners and jobds left behind, on any head: fail running
+ * jobs and requeue claimed ones whose lease ran out, cancel queued jobs
+ * past their deadline.  See the top of this file for why each is safe.
  */
 static void
-jobd_reap_orphans(struct jobd *j)
+jobd_leases(struct jobd *j)
 {
-	struct orphan {
-		long long	 id;
-		int		 running;
-		double		 claimed_at;
-	}		*rows = NULL;
-	size_t		 n = 0, cap = 0, i;
-	long long	 id, isfree;
-	double		 claimed_at, now;
-	char		*state = NULL, lock[64];
+	double		 now = time_now();
+	long long	 lease = j->conf->jobd_lease, n;
 
-	if (db_run(j->db, SQL_JOB_UNFINISHED, "") != DB_OK) {
-		db_done(j->db, SQL_JOB_UNFINISHED);
+	if (db_run(j->db, SQL_JOB_FAIL_ORPHANS, "sdi", ORPHAN_RESULT, now,
+	    lease) == DB_OK && (n = db_affected(j->db, SQL_JOB_FAIL_ORPHANS)) > 0) {
+		log_warn("%lld running job(s) failed: their runner stopped "
+		    "renewing its lease %lld s ago", n, lease);
+		jobd_wake_waiters(j->conf);
+	}
+	if (db_run(j->db, SQL_JOB_REQUEUE_ORPHANS, "i", lease) == DB_OK &&
+	    (n = db_affected(j->db, SQL_JOB_REQUEUE_ORPHANS)) > 0)
+		log_warn("%lld claimed job(s) requeued: claimed over %lld s ago "
+		    "and never started", n, lease);
+	if (db_run(j->db, SQL_JOB_EXPIRE, "sdd", EXPIRED_RESULT, now, now) ==
+	    DB_OK && (n = db_affected(j->db, SQL_JOB_EXPIRE)) > 0) {
+		log_info("%lld queued job(s) cancelled: past their deadline", n);
+		jobd_wake_waiters(j->conf);
+	}
+}
+
+/*
+ * Remove exec output files older than [jobd] spool_keep.  Their jobs
+ * stay; GET /batch/<ID>/output/<node> then says the output is gone.
+ */
+static void
+jobd_spool_clean(const struct conf *conf)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	double		 cut = time_now() - conf->jobd_spool_keep;
+
+	if (conf->jobd_spool == NULL || (d = opendir(conf->jobd_spool)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && (double)st.st_mtime < cut)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+/*
+ * Start the waiter (jobwait.c) unless it runs.  It dies with jobd
+ * (PR_SET_PDEATHSIG), so a restarted jobd never finds its socket taken;
+ * the requests it held then get a 502 from nginx, and their jobs go on.
+ */
+static void
+waiter_start(struct jobd *j)
+{
+	sigset_t	 all, old;
+	pid_t		 pid;
+
+	if (j->waiter != 0 || time_now() - j->waiter_started <
+	    WAITER_RESPAWN_SECS)
+		return;
+	j->waiter_started = time_now();
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == -1) {
+		log_err("fork for the waiter: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return;
 	}
-	while (db_next(j->db, SQL_JOB_UNFINISHED, "isd", &id, &state,
-	    &claimed_at) == DB_OK) {
-		if (!runner_is_ours(j, id) && state != NULL) {
-			if (n == cap) {
-				struct orphan	*grown;
-
-				cap = cap == 0 ? 16 : cap * 2;
-				grown = xcalloc(cap, sizeof(*grown));
-				if (n > 0)
-					memcpy(grown, rows, n * sizeof(*rows));
-				free(rows);
-				rows = grown;
-			}
-			rows[n].id = id;
-			rows[n].running = strcmp(state, "running") == 0;
-			rows[n].claimed_at = claimed_at;
-			n++;
-		}
-		free(state);
-		state = NULL;
+	if (pid == 0) {
+		runner_detach(&old);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);	/* jobd died before the line above */
+		_exit(jobwait_main(j->conf) == 0 ? 0 : 1);
 	}
-	db_done(j->db, SQL_JOB_UNFINISHED);
-
-	now = time_now();
-	for (i = 0; i < n; i++) {
-		if (!rows[i].running && now - rows[i].claimed_at < JOBD_CLAIM_STALE)
-			continue;
-		snprintf(lock, sizeof(lock), JOB_LOCK_FMT, rows[i].id);
-		isfree = 0;
-		if (db_run(j->db, SQL_JOB_LOCK_FREE, "s", lock) != DB_OK ||
-		    db_next(j->db, SQL_JOB_LOCK_FREE, "i", &isfree) != DB_OK)
-			isfree = 0;
-		db_done(j->db, SQL_JOB_LOCK_FREE);
-		if (isfree != 1)
-			continue;
-		if (rows[i].running) {
-			if (db_run(j->db, SQL_JOB_FAIL_ORPHAN, "sdi", ORPHAN_RESULT,
-			    now, rows[i].id) == DB_OK &&
-			    db_affected(j->db, SQL_JOB_FAIL_ORPHAN) == 1)
-				log_warn("job %lld failed: its runner died before "
-				    "finishing", rows[i].id);
-		} else {
-			if (db_run(j->db, SQL_JOB_REQUEUE_ORPHAN, "i",
-			    rows[i].id) == DB_OK &&
-			    db_affected(j->db, SQL_JOB_REQUEUE_ORPHAN) == 1)
-				log_warn("job %lld requeued: claimed %.0f s ago "
-				    "and never started", rows[i].id,
-				    now - rows[i].claimed_at);
-		}
-	}
-	free(rows);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	j->waiter = pid;
 }
 
 /*
@@ -642,8 +696,12 @@ jobd_cycle(struct jobd *j)
 		j->next_reap = 0;
 	}
 	if (now >= j->next_reap) {
-		jobd_reap_orphans(j);
+		jobd_leases(j);
 		j->next_reap = now + JOBD_REAP_EVERY;
+	}
+	if (now >= j->next_spool_clean) {
+		jobd_spool_clean(j->conf);
+		j->next_spool_clean = now + 60;
 	}
 	jobd_claim(j);
 	return j->conf->jobd_poll_ms;
@@ -662,6 +720,7 @@ jobd_loop(struct jobd *j)
 			    "only at start");
 		}
 		runners_reap(j);
+		waiter_start(j);
 		timeout = jobd_cycle(j);
 		pfd[0].fd = j->wakefd;
 		pfd[0].events = POLLIN;
@@ -709,7 +768,9 @@ jobd_drain(struct jobd *j)
 	}
 	if ((n = runners_live(j)) > 0)
 		log_warn("leaving %zu runner(s) to finish by themselves; each "
-		    "holds its job's lock and writes its own result", n);
+		    "renews its job's lease and writes its own result", n);
+	if (j->waiter != 0)
+		(void)kill(j->waiter, SIGTERM);
 	log_info("stopped");
 }
 
@@ -760,8 +821,17 @@ main(int argc, char *argv[])
 	/* NULL only for a schema of another version (logged); no retry mends it. */
 	if ((j.db = db_open(&conf)) == NULL)
 		goto out;
-	log_info("started as %s: %zu workers, wake-up socket %s, poll %d ms",
-	    j.ident, j.nslots, conf.jobd_socket, conf.jobd_poll_ms);
+	/* A statement the server refuses is found now, not mid-job. */
+	if (db_ready(j.db) == 0 && db_prepare_all(j.db) == -1)
+		goto out;
+	if (conf.jobd_spool != NULL && mkdir(conf.jobd_spool, 0750) == -1 &&
+	    errno != EEXIST) {
+		log_err("%s: %s", conf.jobd_spool, strerror(errno));
+		goto out;
+	}
+	log_info("started as %s: %zu workers, wake-up socket %s, poll %d ms, "
+	    "lease %d s", j.ident, j.nslots, conf.jobd_socket,
+	    conf.jobd_poll_ms, conf.jobd_lease);
 	jobd_loop(&j);
 	jobd_drain(&j);
 	rc = 0;

@@ -97,7 +97,7 @@ int
 req_accept(struct req *r, int fd, const sigset_t *stopsigs,
     volatile sig_atomic_t *stop)
 {
-	const char	*uri;
+	const char	*uri, *orig;
 	int		 cfd, err;
 
 	if (fcgx_fd != fd) {
@@ -135,6 +135,9 @@ req_accept(struct req *r, int fd, const sigset_t *stopsigs,
 	uri = FCGX_GetParam("DOCUMENT_URI", fcgx.envp);
 	if (uri == NULL)
 		uri = "";
+	orig = FCGX_GetParam("REQUEST_URI", fcgx.envp);
+	r->redirected = orig != NULL && (strncmp(orig, uri, strlen(uri)) != 0 ||
+	    (orig[strlen(uri)] != '\0' && orig[strlen(uri)] != '?'));
 	/* nginx has decoded and normalized the path; only the prefix goes. */
 	if (strncmp(uri, API_PREFIX, sizeof(API_PREFIX) - 1) == 0)
 		uri += sizeof(API_PREFIX) - 1;
@@ -250,6 +253,19 @@ const char *
 req_id(const struct req *r)
 {
 	return r->request_id != NULL ? r->request_id : "-";
+}
+
+/*
+ * A request header by its CGI name ("HTTP_X_STDERR"), or NULL.  nginx
+ * blanks the identity headers (fastcgi.conf), so none of those can be
+ * forged through here.
+ */
+const char *
+req_header(const struct req *r, const char *cgi_name)
+{
+	const FCGX_Request	*f = r->fcgx;
+
+	return FCGX_GetParam(cgi_name, f->envp);
 }
 
 /* Finish the request with libfcgi and free everything it owned. */

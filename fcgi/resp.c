@@ -27,8 +27,11 @@ static const struct {
 	[API_BAD_MEDIA] =	{ 415, "Unsupported Media Type", "Send JSON" },
 	[API_INTERNAL] =	{ 500, "Internal Server Error",
 				  "Internal error; see the server log" },
+	[API_BAD_GATEWAY] =	{ 502, "Bad Gateway", "The BMC or node failed" },
 	[API_UNAVAILABLE] =	{ 503, "Service Unavailable",
 				  "Database unavailable; try again" },
+	[API_TIMEOUT] =		{ 504, "Gateway Timeout",
+				  "The job did not end in time" },
 };
 
 /* The HTTP status of an outcome. */
@@ -60,6 +63,26 @@ resp_raw(struct req *r, int status, const char *ctype, const char *body,
 		FCGX_PutStr(head, n, f->out);
 	if (len > 0)
 		FCGX_PutStr(body, (int)len, f->out);
+	r->raw = 1;
+}
+
+/*
+ * Hand the request on to nginx's location uri (X-Accel-Redirect): the
+ * waiter for a synchronous job, the spool for exec output.  nginx turns
+ * the request into a GET of uri and drops this answer's body.
+ */
+void
+resp_redirect(struct req *r, const char *uri)
+{
+	FCGX_Request	*f = r->fcgx;
+	char		 head[512];
+	int		 n;
+
+	n = snprintf(head, sizeof(head), "Status: 200 OK\r\n"
+	    "X-Accel-Redirect: %s\r\nCache-Control: no-store\r\n"
+	    "Content-Length: 0\r\n\r\n", uri);
+	if (n > 0 && (size_t)n < sizeof(head))
+		FCGX_PutStr(head, n, f->out);
 	r->raw = 1;
 }
 

@@ -73,7 +73,13 @@ static const struct route routes[] = {
 	{ M_GET,    "/whereami",                api_whereami,             NEED_READ,     NULL,              NULL,             NULL },
 
 	{ M_POST,   "/jobs",                    api_job_post,             NEED_OPERATOR, &b_job,            NULL,             NULL },
+	{ M_GET,    "/jobs",                    api_jobs_list,            NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/jobs/stats",              api_jobs_stats,           NEED_READ,     NULL,              NULL,             NULL },
 	{ M_GET,    "/job/:id",                 api_job_get,              NEED_READ,     NULL,              NULL,             NULL },
+	{ M_DELETE, "/job/:id",                 api_job_delete,           NEED_OPERATOR, NULL,              NULL,             NULL },
+	{ M_GET,    "/job/:id/result",          api_job_result,           NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/batch/:id",               api_batch_get,            NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/batch/:id/output/:node",  api_batch_output,         NEED_OPERATOR, NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(attrib, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/attrib/:id/attributes",   api_attrs_get,            NEED_READ,     NULL,              &attrib_class,    NULL },
@@ -126,6 +132,12 @@ static const struct route routes[] = {
 	{ M_DELETE, "/node/:id/groups",         api_node_groups,          NEED_CONFIG,   &b_any,            NULL,             NULL },
 	{ M_GET,    "/node/:id/status",         api_node_status_get,      NEED_READ,     NULL,              NULL,             NULL },
 	{ M_GET,    "/node/:id/power_uri",      api_node_power_uri,       NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/node/:id/power_state",    api_node_power_get,       NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PUT,    "/node/:id/power_state",    api_node_power_put,       NEED_OPERATOR, &b_power,          NULL,             NULL },
+	{ M_PUT,    "/node/:id/exec",           api_node_exec,            NEED_OPERATOR, &b_exec,           NULL,             NULL },
+	{ M_DELETE, "/node/:id/hostkey",        api_node_hostkey_delete,  NEED_CONFIG,   NULL,              NULL,             NULL },
+	{ M_PUT,    "/nodes/power_state",       api_nodes_power,          NEED_OPERATOR, &b_bulk_power,     NULL,             NULL },
+	{ M_PUT,    "/nodes/exec",              api_nodes_exec,           NEED_OPERATOR, &b_bulk_exec,      NULL,             NULL },
 };
 
 /* How many routes the table holds. */
@@ -411,7 +423,7 @@ route_dispatch(struct req *r)
 			return req_fail(r, API_BAD_REQUEST, "%s", err);
 		if ((rc = route_check_body(r, rt)) != API_OK)
 			return rc;
-	} else if (rt->body == NULL && r->bodylen > 0)
+	} else if (rt->body == NULL && r->bodylen > 0 && !r->redirected)
 		return req_fail(r, API_BAD_REQUEST,
 		    "This endpoint takes no request body");
 	return rt->handler(r);

@@ -69,6 +69,29 @@ xstrdup(const char *s)
 	return p;
 }
 
+/* The first n bytes of s (fewer if s is shorter), as a new string. */
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+
+	n = strnlen(s, n);
+	p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Overwrite a secret before its memory is freed (not optimized away). */
+void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char	*v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
 /* asprintf into a new allocation; returns the length. */
 int
 xasprintf(char **out, const char *fmt, ...)

@@ -16,8 +16,10 @@ use Time::HiRes qw(time sleep);
 use Corral;
 use CorralTest;
 
-my $WORKERS = 4;	# corral-run gives jobd as many workers as the API
-my $s = Corral->start(workers => $WORKERS);
+my $WORKERS = 4;
+# A short lease, so a runner killed mid-job is found within seconds.
+my $LEASE = 3;
+my $s = Corral->start(jobd_workers => $WORKERS, conf => "[jobd]\nlease = $LEASE\n");
 my $tok = $s->admin_token;
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -69,9 +71,11 @@ sub wait_state {	# (uid, seconds, states...): the row once in one of states
 	return wait_for($secs, sub { my $r = row($uid); $r && $w{$r->{state}} ? $r : undef });
 }
 
-sub jobd_children {	# live runner processes of the current jobd
+sub jobd_children {	# live runner processes of the current jobd (not its waiter)
 	my $p = $s->jobd_pid or return ();
-	return grep { /^\d+$/ && $s->alive($_) } split /\s+/, `pgrep -P $p 2>/dev/null`;
+	my $w = $s->waiter_pid // 0;
+	return grep { /^\d+$/ && $_ != $w && $s->alive($_) } split /\s+/,
+	    `pgrep -P $p 2>/dev/null`;
 }
 
 sub hd { my $d = shift; ref $d eq 'HASH' ? $d : {} }
@@ -177,7 +181,7 @@ my @bad = (
 	[ 'unknown kind',   { kind => 'nosuch' },                              qr/^Unknown job kind/ ],
 	[ 'kind missing',   { params => {} },                                  qr/^Missing required field: kind/ ],
 	[ 'unknown field',  { kind => 'noop', bogus => 1 },                    qr/^Unhandled parameter\(s\): bogus/ ],
-	[ 'wait 301',       { kind => 'noop', wait => 301 },                   qr/^Field wait must be/ ],
+	[ 'wait 3601',      { kind => 'noop', wait => 3601 },                  qr/^Field wait must be/ ],
 );
 for my $c (@bad) {
 	my ($name, $body, $re) = @$c;
@@ -310,7 +314,7 @@ for my $c (@bad) {
 	ok(wait_for(10, sub { !grep { $s->alive($_) } $old, @runners }),
 	    'jobd and its runner are gone');
 	ok($s->start_jobd, 'jobd started again');
-	my $r = wait_state($uid, 10, 'done', 'failed', 'queued');
+	my $r = wait_state($uid, $LEASE + 10, 'done', 'failed', 'queued');
 	is($r && $r->{state}, 'failed', 'the job ended failed (its runner died)')
 	    or diag(explain($r), $s->log_tail(10));
 	is($r && $r->{attempts}, 1, 'attempts 1: not retried');

@@ -113,6 +113,8 @@ sub _write {
 #   workers     => corral-api workers (default 4)
 #   login_rate, login_burst, api_rate, api_burst => nginx rate limits
 #   env         => { NAME => value } extra environment for corral-run
+#   jobd_workers => jobs corral-jobd runs at once (default 32)
+#   conf        => text appended to corral.conf (later keys win)
 sub start {
 	my ($class, %o) = @_;
 	my $keep = $ENV{CORRAL_KEEP};
@@ -148,6 +150,8 @@ sub start {
 		CORRAL_SKIP_DEPS   => 1,
 		CORRAL_SKIP_BUILD  => 1,
 		CORRAL_API_WORKERS => $o{workers} // 4,
+		CORRAL_JOBD_WORKERS => $o{jobd_workers} // 32,
+		CORRAL_CONF_EXTRA  => $o{conf} // '',
 		CORRAL_LOGIN_RATE  => $o{login_rate} // '1000r/s',
 		CORRAL_LOGIN_BURST => $o{login_burst} // 1000,
 		CORRAL_API_RATE    => $o{api_rate} // '10000r/s',
@@ -312,6 +316,17 @@ sub _pidfile {
 
 sub api_master_pid { $_[0]->_pidfile('api') }
 sub jobd_pid       { $_[0]->_pidfile('jobd') }
+
+# The pid of corral-jobd's waiter (jobwait.c), from the last line it
+# logged on start, if it still runs.
+sub waiter_pid {
+	my $self = shift;
+	open my $fh, '<', "$self->{home}/log/jobd.log" or return undef;
+	my $pid;
+	while (<$fh>) { $pid = $1 if /corral-jobd\[(\d+)\] info: waiter listening/ }
+	close $fh;
+	return defined $pid && _alive($pid) ? $pid : undef;
+}
 sub nginx_pid      { $_[0]->_pidfile('nginx') }
 sub db_pid         { $_[0]->_pidfile('mariadb') }
 
