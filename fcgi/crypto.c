@@ -277,6 +277,8 @@ master_read(struct ctx *c, const char *id, unsigned char key[KEY_LEN])
 
 	if (!uid_valid(id))
 		return ctx_internal(c, "master key id %.40s is not 32 hex digits", id);
+	if (c->conf->secrets_key_dir == NULL || *c->conf->secrets_key_dir == '\0')
+		return ctx_internal(c, "no [secrets] key_dir configured");
 	master_path(c, id, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)

@@ -4,7 +4,8 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, freeipmi to ipmi.c (corral-jobd only).
+ * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c
+ * (corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H

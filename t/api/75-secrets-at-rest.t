@@ -306,7 +306,7 @@ like(`cat ${\ $s->home}/log/api.log`, qr/sealed 2 values stored in the clear/, '
 is_deeply(data_of($MCFG, GET => "/node/$n4/attributes"),
     { ipmi_user => 'root', redfish_pass => $LEGACY, bmc_pass => $LEGACY2 }, '5: and they open');
 my @before = $s->sql("SELECT uid, k, v FROM object_secrets ORDER BY uid, k");
-my $cmd = join ' ', map { "'$_'" } $s->{build} . '/corral-api', '-c', $s->conf_file, 'seal';
+my $cmd = join ' ', map { "'$_'" } Corral::builddir() . '/corral-api', '-c', $s->conf_file, 'seal';
 my $out = `$cmd 2>&1`;
 is($?, 0, '5: corral-api seal succeeds') or diag($out);
 is_deeply([ $s->sql("SELECT uid, k, v FROM object_secrets ORDER BY uid, k") ], \@before,
