@@ -260,3 +260,24 @@ api_cluster_head(struct req *r)
 	objrow_free(&o);
 	return API_OK;
 }
+
+/*
+ * POST /cluster/rekey (superadministrator): a new master key, every
+ * tenant's data key re-wrapped under it in one transaction, the old key
+ * files removed after the commit (crypto.c).  Answers the new key's id
+ * and how many data keys were re-wrapped.  Other heads need the new file
+ * copied to their key_dir (README, "Secrets at rest").
+ */
+enum apierr
+api_cluster_rekey(struct req *r)
+{
+	char		 id[UID_LEN + 1];
+	long long	 n;
+	enum apierr	 rc;
+
+	if ((rc = crypto_rekey(&r->ctx, id, &n)) != API_OK)
+		return rc;
+	r->data = json_pack("{s:s, s:I}", "master_key", id, "rewrapped",
+	    (json_int_t)n);
+	return API_OK;
+}

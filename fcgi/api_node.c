@@ -16,36 +16,6 @@
 
 #define STATUS_MAX	(256 * 1024)	/* bytes of one status report */
 
-/*
- * The attributes node o sees (new reference in *out): merged from its
- * groups, with the secrets in the clear only for a scope that may see
- * them (role.configadmin and above of the node's tenant).
- */
-enum apierr
-node_attrs(struct ctx *c, const struct objrow *o, json_t **out)
-{
-	struct attrview	 v;
-	json_t		*own;
-	int		 clear = scope_sees_secrets(&c->scope, o->tenant_id);
-	enum apierr	 rc;
-
-	*out = NULL;
-	/* Unsealing writes into them: a copy, then, else the stored ones. */
-	own = json_object_get(o->doc, "attributes");
-	own = clear && json_is_object(own) ? json_deep_copy(own) :
-	    json_incref(own);
-	if ((clear && own != NULL && (rc = attrs_unseal(c, o->uid, own)) !=
-	    API_OK) || (rc = attrview_load(c, o->tenant_id, clear, &v)) !=
-	    API_OK) {
-		json_decref(own);
-		return rc;
-	}
-	*out = attrs_merged(&v, o->doc, own);
-	attrview_free(&v);
-	json_decref(own);
-	return API_OK;
-}
-
 /* GET /node/:id/attributes: the merged view (attrs.c). */
 enum apierr
 api_node_attrs_get(struct req *r)
@@ -56,7 +26,8 @@ api_node_attrs_get(struct req *r)
 	if ((rc = obj_find(&r->ctx, &node_class, req_param(r, "id"), 0, &o)) !=
 	    API_OK)
 		return rc;
-	rc = node_attrs(&r->ctx, &o, &r->data);
+	rc = attrs_node_view(&r->ctx, &o, scope_sees_secrets(&r->ctx.scope,
+	    o.tenant_id), &r->data);
 	objrow_free(&o);
 	return rc;
 }
@@ -445,7 +416,8 @@ node_power_uri(struct ctx *c, const struct objrow *o, char **uri,
 	if ((tmpl = json_string_value(json_object_get(o->doc, "power_uri"))) ==
 	    NULL)
 		return API_OK;
-	if ((rc = node_attrs(c, o, &uv.from[0])) != API_OK)
+	if ((rc = attrs_node_view(c, o, scope_sees_secrets(&c->scope,
+	    o->tenant_id), &uv.from[0])) != API_OK)
 		goto out;
 	uv.from[1] = json_incref(json_object_get(o->doc, "hardware"));
 	if ((uv.from[2] = status_load(c, o->uid, &rc)) == NULL)

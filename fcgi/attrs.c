@@ -14,8 +14,15 @@
  * from the stored text, shows the mask and nothing else.  Only the
  * endpoints where the reference shows them (/<class>/:id/attributes and
  * /node/:id/power_uri) unseal them, and only for role.configadmin and
- * above of the owning tenant.  Writing "********" back keeps the stored
- * value, so a client may PUT what it read.
+ * above of the owning tenant, and for corral-jobd (attrs_node_view).
+ * Writing "********" back keeps the stored value, so a client may PUT
+ * what it read.
+ *
+ * At rest a secret is sealed (crypto.c): object_secrets.v holds the
+ * JSON string "cs1:<data key id>:<base64>", bound to the object and the
+ * key.  A value stored before that (migration 0004) is {"clear": value}
+ * after migration 0006, or the bare value if written by hand; the
+ * corral-api master seals those when it starts (attrs_seal_stored).
  *
  * Merging, later keys overriding earlier ones: the tenant's default_group
  * (the group of that name in the node's tenant), the node's groups in
@@ -133,10 +140,83 @@ secrets_load(struct ctx *c, const char *uid, json_t **out)
 	return rc == DB_DONE ? API_OK : ctx_dbfail(c, rc);
 }
 
+/* Whether v, a stored secret decoded, is a sealed value. */
+static int
+is_sealed(const json_t *v)
+{
+	return json_is_string(v) && strncmp(json_string_value(v), SEAL_PREFIX,
+	    strlen(SEAL_PREFIX)) == 0;
+}
+
+/*
+ * Seal value v of object uid's (of tenant) attribute k: the JSON text to
+ * store (new reference, a JSON string) into *out.
+ */
+static enum apierr
+seal_value(struct ctx *c, long long tenant, const char *uid, const char *k,
+    const json_t *v, json_t **out)
+{
+	char		*clear, *sealed, *text;
+	json_t		*s;
+	enum apierr	 rc;
+
+	*out = NULL;
+	if ((clear = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		return ctx_internal(c, "attribute %s cannot be encoded", k);
+	rc = crypto_seal(c, tenant, uid, k, clear, &sealed);
+	crypto_clear_free(clear);
+	if (rc != API_OK)
+		return rc;
+	s = json_string(sealed);
+	text = json_dumps(s, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(s);
+	free(sealed);
+	*out = json_string(text);
+	free(text);
+	return API_OK;
+}
+
+/*
+ * The clear value (new reference) of object uid's secret k, stored as
+ * text: sealed, or still clear as migration 0006 left it ({"clear": v})
+ * or as 0004 stored it (v).  A stored text that is not JSON is a 500.
+ */
+static enum apierr
+secret_open(struct ctx *c, const char *uid, const char *k, const char *text,
+    json_t **out)
+{
+	json_t		*v;
+	char		*clear;
+	enum apierr	 rc;
+
+	*out = NULL;
+	if ((v = json_loads(text, JSON_DECODE_ANY, NULL)) == NULL)
+		return ctx_internal(c, "secret %s of %s: stored text is not JSON",
+		    k, uid);
+	if (!is_sealed(v)) {
+		if (json_is_object(v) && json_object_get(v, "clear") != NULL)
+			*out = json_incref(json_object_get(v, "clear"));
+		else
+			*out = json_incref(v);
+		json_decref(v);
+		return API_OK;
+	}
+	rc = crypto_unseal(c, uid, k, json_string_value(v), &clear);
+	json_decref(v);
+	if (rc != API_OK)
+		return rc;
+	*out = json_loads(clear, JSON_DECODE_ANY, NULL);
+	crypto_clear_free(clear);
+	if (*out == NULL)
+		return ctx_internal(c, "secret %s of %s: sealed text is not JSON",
+		    k, uid);
+	return API_OK;
+}
+
 /*
  * Seal the secrets of object o (class cls), before its document is
  * written: each new secret value moves from the document (which keeps
- * the mask) to *sealed (key -> JSON text; new reference); "********"
+ * the mask) to *sealed (key -> JSON text, sealed; new reference); "********"
  * keeps the stored value (a 400 when none is stored); a stored secret
  * whose key is gone, or no longer holds the mask, is marked for deletion
  * (key -> null).  attrs_seal_write stores that once the row exists.
@@ -147,8 +227,7 @@ attrs_seal(struct ctx *c, const struct objclass *cls, struct objrow *o,
 {
 	const struct field	*f = attrs_field(cls);
 	const char		*k;
-	json_t			*attrs, *stored = NULL, *v;
-	char			*text;
+	json_t			*attrs, *stored = NULL, *v, *text;
 	enum apierr		 rc = API_OK;
 
 	*sealed = json_object();
@@ -172,9 +251,10 @@ attrs_seal(struct ctx *c, const struct objclass *cls, struct objrow *o,
 			}
 			continue;
 		}
-		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_object_set_new(*sealed, k, json_string(text));
-		free(text);
+		if ((rc = seal_value(c, o->tenant_id, o->uid, k, v, &text)) !=
+		    API_OK)
+			goto out;
+		json_object_set_new(*sealed, k, text);
 		json_object_set_new(attrs, k, json_string(SECRET_MASK));
 	}
 out:
@@ -203,9 +283,10 @@ attrs_seal_write(struct ctx *c, const char *uid, const json_t *sealed)
 }
 
 /*
- * Put the stored values of object uid's secrets in place of their masks
- * in attrs (its attributes, changed in place).  Only for a scope that
- * scope_sees_secrets allows; the caller decides.
+ * Put the stored values of object uid's secrets, decrypted, in place of
+ * their masks in attrs (its attributes, changed in place).  Only for a
+ * scope that scope_sees_secrets allows, or corral-jobd; the caller
+ * decides.  A value that does not decrypt is a 409 naming it (crypto.c).
  */
 enum apierr
 attrs_unseal(struct ctx *c, const char *uid, json_t *attrs)
@@ -221,12 +302,101 @@ attrs_unseal(struct ctx *c, const char *uid, json_t *attrs)
 	json_object_foreach(stored, k, v) {
 		if (!is_mask(json_object_get(attrs, k)))
 			continue;
-		clear = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
-		if (clear != NULL)
-			json_object_set_new(attrs, k, clear);
+		if ((rc = secret_open(c, uid, k, json_string_value(v), &clear)) !=
+		    API_OK)
+			break;
+		json_object_set_new(attrs, k, clear);
 	}
 	json_decref(stored);
+	return rc;
+}
+
+/* One transaction of attrs_seal_stored. */
+static enum apierr
+seal_stored_once(struct ctx *c, long long *count)
+{
+	const char	*cuid, *ck, *cv;
+	char		*uid, *k, *v;
+	long long	 tid;
+	json_t		*rows, *row, *clear, *text;
+	size_t		 i;
+	enum dbrc	 rc;
+	enum apierr	 arc = API_OK;
+
+	*count = 0;
+	rows = json_array();
+	if ((rc = db_begin(c->db)) != DB_OK ||
+	    (rc = db_run(c->db, SQL_SECRET_CLEAR_LOCK, "")) != DB_OK) {
+		json_decref(rows);
+		return ctx_dbfail(c, rc);
+	}
+	while ((rc = db_next(c->db, SQL_SECRET_CLEAR_LOCK, "sssi", &uid, &k, &v,
+	    &tid)) == DB_OK) {
+		json_array_append_new(rows, json_pack("[s, s, s, I]", uid, k, v,
+		    (json_int_t)tid));
+		free(uid);
+		free(k);
+		free(v);
+	}
+	db_done(c->db, SQL_SECRET_CLEAR_LOCK);
+	if (rc != DB_DONE)
+		arc = ctx_dbfail(c, rc);
+	json_array_foreach(rows, i, row) {
+		if (arc != API_OK)
+			break;
+		cuid = json_string_value(json_array_get(row, 0));
+		ck = json_string_value(json_array_get(row, 1));
+		cv = json_string_value(json_array_get(row, 2));
+		clear = json_loads(cv, JSON_DECODE_ANY, NULL);
+		/* Sealed, but spelt otherwise than corral writes it. */
+		if (clear != NULL && is_sealed(clear)) {
+			json_decref(clear);
+			continue;
+		}
+		json_decref(clear);
+		if ((arc = secret_open(c, cuid, ck, cv, &clear)) != API_OK)
+			break;
+		arc = seal_value(c, json_integer_value(json_array_get(row, 3)),
+		    cuid, ck, clear, &text);
+		json_decref(clear);
+		if (arc != API_OK)
+			break;
+		if ((rc = db_run(c->db, SQL_SECRET_PUT, "sss", cuid, ck,
+		    json_string_value(text))) != DB_OK)
+			arc = ctx_dbfail(c, rc);
+		json_decref(text);
+		(*count)++;
+	}
+	json_decref(rows);
+	if (arc != API_OK) {
+		db_rollback(c->db);
+		*count = 0;
+		return arc;
+	}
+	if ((rc = db_commit(c->db)) != DB_OK) {
+		*count = 0;
+		return ctx_dbfail(c, rc);
+	}
 	return API_OK;
+}
+
+/*
+ * Seal every secret value still stored in the clear (from before
+ * migration 0006, or written by hand), in one transaction; *sealed says
+ * how many.  Idempotent, and safe with several heads doing it at once:
+ * the rows are locked, and a transaction that loses to another head's
+ * (a conflict) is tried again and then finds nothing left to do.
+ */
+enum apierr
+attrs_seal_stored(struct ctx *c, long long *sealed)
+{
+	enum apierr	 rc = API_OK;
+	int		 tries;
+
+	for (tries = 0; tries < 3; tries++)
+		if ((rc = seal_stored_once(c, sealed)) != API_CONFLICT)
+			break;
+	return rc;
 }
 
 void
@@ -329,6 +499,36 @@ attrs_merged(const struct attrview *v, const json_t *doc, const json_t *own)
 	if (json_is_object(own))
 		json_object_update(out, (json_t *)(uintptr_t)own);
 	return out;
+}
+
+/*
+ * The attributes node sees (new reference in *out): merged from its
+ * groups; with clear, the secrets decrypted (the caller decides: a scope
+ * that scope_sees_secrets allows, or corral-jobd filling a power URI).
+ */
+enum apierr
+attrs_node_view(struct ctx *c, const struct objrow *node, int clear,
+    json_t **out)
+{
+	struct attrview	 v;
+	json_t		*own;
+	enum apierr	 rc;
+
+	*out = NULL;
+	/* Unsealing writes into them: a copy, then, else the stored ones. */
+	own = json_object_get(node->doc, "attributes");
+	own = clear && json_is_object(own) ? json_deep_copy(own) :
+	    json_incref(own);
+	if ((clear && own != NULL && (rc = attrs_unseal(c, node->uid, own)) !=
+	    API_OK) || (rc = attrview_load(c, node->tenant_id, clear, &v)) !=
+	    API_OK) {
+		json_decref(own);
+		return rc;
+	}
+	*out = attrs_merged(&v, node->doc, own);
+	attrview_free(&v);
+	json_decref(own);
+	return API_OK;
 }
 
 /* A tmpl_lookup that records each <name> a template refers to. */

@@ -49,6 +49,7 @@ static const struct ckey ckeys[] = {
 	I("auth", "leeway",		auth_leeway,	"5", 0, 300),
 	S("attributes", "secret_keys",	attr_secret_keys, "ipmi_pass redfish_pass bmc_pass"),
 	S("attributes", "node_protected", attr_node_protected, ""),
+	S("secrets", "key_dir",		secrets_key_dir, "/var/lib/corral/keys"),
 	S("jobd", "socket",		jobd_socket,	"/run/corral/jobd.sock"),
 	I("jobd", "workers",		jobd_workers,	"32", 1, 1024),
 	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),

@@ -238,6 +238,28 @@ static const char *const sqls[] = {
 	 * documents.
 	 */
 	"SELECT k, v FROM object_secrets WHERE uid = ? ORDER BY k",
+	/*
+	 * SQL_MASTER_CURRENT: The master key new tenant keys are wrapped
+	 * under.  A locking read: in a transaction it sees the newest commit,
+	 * not the snapshot, so a rekey that retired a key is noticed.
+	 */
+	"SELECT id FROM master_keys ORDER BY created_at DESC, id LIMIT 1 "
+	"LOCK IN SHARE MODE",
+	/* SQL_TENANT_KEY_OF: A tenant's data key, the newest commit. */
+	"SELECT id FROM tenant_keys WHERE tenant_id = ? LOCK IN SHARE MODE",
+	/*
+	 * SQL_TENANT_KEY_GET: A data key and the master key it is wrapped
+	 * under, the newest commit (a rekey may have just re-wrapped it).
+	 */
+	"SELECT tenant_id, master_id, wrapped FROM tenant_keys WHERE id = ? "
+	"LOCK IN SHARE MODE",
+	/*
+	 * SQL_TENANT_KEY_INSERT: One per tenant: the first writer's wins, the
+	 * others read it back.  id is random and unique: a second run finds
+	 * the first's row.
+	 */
+	"INSERT INTO tenant_keys (id, tenant_id, master_id, wrapped, created_at) "
+	"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a
@@ -305,6 +327,30 @@ static const char *const sqls[] = {
 	"ON DUPLICATE KEY UPDATE v = VALUES(v)",
 	/* SQL_SECRET_DELETE */
 	"DELETE FROM object_secrets WHERE uid = ? AND k = ?",
+	/*
+	 * SQL_MASTER_FIRST: The first master key, unless there is one: 0 rows
+	 * means another process made it, and this one's file goes.
+	 */
+	"INSERT INTO master_keys (id, created_at, created_on) "
+	"SELECT ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM master_keys)",
+	/* SQL_MASTER_LOCK: A rekey holds every master key row. */
+	"SELECT id FROM master_keys FOR UPDATE",
+	/* SQL_MASTER_ADD */
+	"INSERT INTO master_keys (id, created_at, created_on) VALUES (?, ?, ?)",
+	/* SQL_MASTER_RETIRE: Once every tenant key is wrapped under the new one. */
+	"DELETE FROM master_keys WHERE id <> ?",
+	/* SQL_TENANT_KEYS_LOCK: What a rekey re-wraps. */
+	"SELECT id, tenant_id, master_id, wrapped FROM tenant_keys ORDER BY id "
+	"FOR UPDATE",
+	/* SQL_TENANT_KEY_REWRAP */
+	"UPDATE tenant_keys SET master_id = ?, wrapped = ? WHERE id = ?",
+	/*
+	 * SQL_SECRET_CLEAR_LOCK: Secret values not sealed yet (stored before
+	 * migration 0006, or by hand), with the tenant of their object.
+	 */
+	"SELECT s.uid, s.k, s.v, o.tenant_id FROM object_secrets s "
+	"JOIN objects o ON o.uid = s.uid WHERE s.v NOT LIKE '\"cs1:%' "
+	"ORDER BY s.uid, s.k FOR UPDATE",
 };
 
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");

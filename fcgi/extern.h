@@ -4,7 +4,8 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, freeipmi to ipmi.c (corral-jobd only).
+ * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c
+ * (corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -17,7 +18,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		5
+#define SCHEMA_VERSION		6
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -58,6 +59,8 @@ struct conf {
 	/* [attributes] */
 	char		*attr_secret_keys;	/* shown masked: "ipmi_pass ..." */
 	char		*attr_node_protected;	/* more keys a node may not write */
+	/* [secrets] */
+	char		*secrets_key_dir;	/* master keys, <id>.key, mode 0600 */
 	/* [jobd] */
 	char		*jobd_socket;	/* datagram socket jobd wakes on */
 	int		 jobd_workers;	/* jobs run at once */
@@ -215,6 +218,10 @@ enum sql {
 	SQL_OBJ_UIDS,
 	SQL_REF_FROM,
 	SQL_SECRET_LIST,
+	SQL_MASTER_CURRENT,
+	SQL_TENANT_KEY_OF,
+	SQL_TENANT_KEY_GET,
+	SQL_TENANT_KEY_INSERT,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -234,6 +241,13 @@ enum sql {
 	SQL_KEY_VALUES,
 	SQL_SECRET_PUT,
 	SQL_SECRET_DELETE,
+	SQL_MASTER_FIRST,
+	SQL_MASTER_LOCK,
+	SQL_MASTER_ADD,
+	SQL_MASTER_RETIRE,
+	SQL_TENANT_KEYS_LOCK,
+	SQL_TENANT_KEY_REWRAP,
+	SQL_SECRET_CLEAR_LOCK,
 	SQL__MAX
 };
 
@@ -587,6 +601,25 @@ enum apierr	 obj_lock(struct ctx *, const char *uid);
 long long	 tenant_lookup(struct ctx *, const char *name, enum apierr *);
 enum apierr	 tenant_lock(struct ctx *, long long tid);
 
+/* ------------------------------------------------------------------ crypto.c */
+
+/*
+ * Secret values encrypted at rest (AES-256-GCM under per-tenant data keys
+ * wrapped by the head's master key; see crypto.c).  A sealed value is the
+ * string "cs1:<data key id>:<base64>".
+ */
+#define SEAL_PREFIX	"cs1:"
+
+enum apierr	 crypto_master_ensure(struct ctx *);
+enum apierr	 crypto_seal(struct ctx *, long long tenant, const char *uid,
+		    const char *key, const char *clear, char **sealed);
+enum apierr	 crypto_unseal(struct ctx *, const char *uid, const char *key,
+		    const char *sealed, char **clear);
+enum apierr	 crypto_rekey(struct ctx *, char id[UID_LEN + 1],
+		    long long *rewrapped);
+void		 crypto_clear_free(char *);
+void		 crypto_forget(void);
+
 /* ------------------------------------------------------------------ attrs.c */
 
 #define SECRET_MASK	"********"
@@ -610,6 +643,9 @@ enum apierr	 attrs_seal(struct ctx *, const struct objclass *,
 enum apierr	 attrs_seal_write(struct ctx *, const char *uid,
 		    const json_t *sealed);
 enum apierr	 attrs_unseal(struct ctx *, const char *uid, json_t *attrs);
+enum apierr	 attrs_seal_stored(struct ctx *, long long *sealed);
+enum apierr	 attrs_node_view(struct ctx *, const struct objrow *node,
+		    int clear, json_t **out);
 enum apierr	 attrview_load(struct ctx *, long long tid, int clear,
 		    struct attrview *);
 void		 attrview_free(struct attrview *);
@@ -904,7 +940,6 @@ enum apierr	 api_node_putstatus_put(struct req *);
 enum apierr	 api_node_putattribs_post(struct req *);
 enum apierr	 api_node_putattribs_put(struct req *);
 enum apierr	 api_node_power_uri(struct req *);
-enum apierr	 node_attrs(struct ctx *, const struct objrow *, json_t **out);
 enum apierr	 node_power_uri(struct ctx *, const struct objrow *, char **uri,
 		    json_t **parsed);
 enum apierr	 api_whereami(struct req *);
@@ -921,6 +956,7 @@ enum apierr	 api_cluster_sshkeys(struct req *);
 enum apierr	 api_cluster_cabundle(struct req *);
 enum apierr	 api_cluster_license(struct req *);
 enum apierr	 api_cluster_head(struct req *);
+enum apierr	 api_cluster_rekey(struct req *);
 
 /* api_job.c api_power.c */
 extern const struct bodyspec b_job, b_power, b_exec, b_bulk_power, b_bulk_exec;

@@ -4,6 +4,8 @@
  *   corral-api -c CONF               serve (foreground)
  *   corral-api -c CONF bootstrap NAME create the superadministrator NAME
  *   corral-api -c CONF check          check the config, key and database
+ *   corral-api -c CONF seal           make the first master key if there
+ *                                     is none, seal secrets stored clear
  *   corral-api routes                 list the routes: method, path, role
  *
  * The master opens the FastCGI socket, starts N workers and keeps N
@@ -13,6 +15,9 @@
  * drain: workers finish the request in hand, then exit.  SIGHUP replaces
  * every worker with a freshly exec'd one (a new binary takes effect)
  * while the socket stays open, so nginx sees no gap.
+ *
+ * Before it forks, the master does what `seal` does (secrets_prepare):
+ * a head whose database names a master key it lacks does not start.
  */
 #include <errno.h>
 #include <limits.h>
@@ -51,7 +56,7 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: corral-api -c conf [check | bootstrap name]\n"
+	fprintf(stderr, "usage: corral-api -c conf [check | seal | bootstrap name]\n"
 	    "       corral-api routes\n");
 	exit(1);
 }
@@ -231,6 +236,34 @@ routes_print(void)
 	return 0;
 }
 
+/*
+ * Make sure there is a master key and this head has it (the first is made
+ * here), then seal the secret values still stored in the clear (from
+ * before migration 0006, or written by hand): idempotent, and safe with
+ * several heads starting at once (attrs_seal_stored).  The keys it
+ * loaded are wiped before the master forks.  0, or -1 (logged).
+ */
+static int
+secrets_prepare(const struct conf *c, struct db *db)
+{
+	struct ctx	 x;
+	long long	 n = 0;
+	int		 rc = -1;
+
+	ctx_init(&x, db, c, scope_of_tenant(SCOPE_ALL, 0, "corral-api"));
+	if (crypto_master_ensure(&x) != API_OK ||
+	    attrs_seal_stored(&x, &n) != API_OK) {
+		log_err("secrets: %s", x.reason);
+		goto out;
+	}
+	if (n > 0)
+		log_info("secrets: sealed %lld values stored in the clear", n);
+	rc = 0;
+out:
+	crypto_forget();
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -299,6 +332,15 @@ main(int argc, char *argv[])
 			printf("configuration, key and database are fine\n");
 		return rc;
 	}
+	if (argc == 1 && strcmp(argv[0], "seal") == 0) {
+		rc = (db = db_open(&c)) != NULL && db_ready(db) == 0 &&
+		    secrets_prepare(&c, db) == 0 ? 0 : 1;
+		db_close(db);
+		conf_free(&c);
+		if (rc == 0)
+			printf("master key present, secrets sealed\n");
+		return rc;
+	}
 	if (argc != 0)
 		usage();
 
@@ -314,6 +356,14 @@ main(int argc, char *argv[])
 		self_path[len - 10] = '\0';
 	/* A schema of another version is fatal; a database still starting is not. */
 	if ((db = db_open(&c)) == NULL) {
+		conf_free(&c);
+		return 1;
+	}
+	if (db_ready(db) == -1)
+		log_warn("secrets: database unreachable; stored values are "
+		    "sealed at the next start");
+	else if (secrets_prepare(&c, db) == -1) {
+		db_close(db);
 		conf_free(&c);
 		return 1;
 	}

@@ -70,6 +70,7 @@ static const struct route routes[] = {
 	{ M_GET,    "/cluster/cabundle",        api_cluster_cabundle,     NEED_NONE,     NULL,              NULL,             NULL },
 	{ M_GET,    "/cluster/license",         api_cluster_license,      NEED_READ,     NULL,              NULL,             NULL },
 	{ M_GET,    "/cluster/head/:id",        api_cluster_head,         NEED_READ,     NULL,              NULL,             NULL },
+	{ M_POST,   "/cluster/rekey",           api_cluster_rekey,        NEED_SUPER,    NULL,              NULL,             NULL },
 	{ M_GET,    "/whereami",                api_whereami,             NEED_READ,     NULL,              NULL,             NULL },
 
 	{ M_POST,   "/jobs",                    api_job_post,             NEED_OPERATOR, &b_job,            NULL,             NULL },

@@ -54,7 +54,7 @@ exec_prepare(struct jobrun *jr, char *err, size_t errsz)
 	xj->target.host = xj->ip;
 	xj->target.port = jr->conf->exec_port;
 	/* An admin may move a node's sshd; the node itself may not (_keys). */
-	if (node_attrs(&jr->ctx, &o, &attrs) == API_OK &&
+	if (attrs_node_view(&jr->ctx, &o, 1, &attrs) == API_OK &&
 	    (port = json_string_value(json_object_get(attrs, "_ssh_port"))) !=
 	    NULL) {
 		n = num_parse(port, 1, 65535, &errstr);

@@ -160,7 +160,7 @@ power_prepare(struct jobrun *jr, char *err, size_t errsz)
 
 		pj->node_ip = ip != NULL ? xstrdup(ip) : NULL;
 		pj->ssh_port = jr->conf->exec_port;
-		if (node_attrs(&jr->ctx, &o, &attrs) == API_OK &&
+		if (attrs_node_view(&jr->ctx, &o, 1, &attrs) == API_OK &&
 		    json_string_value(json_object_get(attrs, "_ssh_port")) != NULL) {
 			port = num_parse(json_string_value(json_object_get(attrs,
 			    "_ssh_port")), 1, 65535, &errstr);

@@ -269,8 +269,9 @@ for my $who (@readers, @seers) {
 }
 is($s->sql("SELECT COUNT(*) FROM objects WHERE doc LIKE '%node-secret%' OR doc LIKE '%grp-secret%'"), 0,
     '4: no stored document holds a secret');
-is(secret_of($bn, 'ipmi_pass'), '"node-secret"', '4: the node\'s secret is in object_secrets');
-is(secret_of($grp, 'bmc_pass'), '"grp-secret"', '4: the group\'s secret is in object_secrets');
+my $SEALED = qr/^"cs1:[0-9a-f]{32}:[A-Za-z0-9+\/]+=*"$/;
+like(secret_of($bn, 'ipmi_pass'), $SEALED, '4: the node\'s secret is in object_secrets, sealed');
+like(secret_of($grp, 'bmc_pass'), $SEALED, '4: the group\'s secret is in object_secrets, sealed');
 
 for my $who (@readers) {
 	my ($name, $tok) = @$who;
@@ -312,7 +313,8 @@ ok_call($s, $T2CFG, PATCH => "/node/$bn", { attributes => $shown->{attributes} }
 is(data_of($T2CFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'node-secret', '4: still the secret');
 ok_call($s, $T2CFG, PATCH => "/node/$bn/attributes", { ipmi_pass => 'new-secret' }, '4: PATCH a new secret');
 is(data_of($T2CFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'new-secret', '4: the new secret reads back');
-is(secret_of($bn, 'ipmi_pass'), '"new-secret"', '4: object_secrets holds the new secret');
+like(secret_of($bn, 'ipmi_pass'), $SEALED, '4: object_secrets holds the new secret, sealed');
+is($s->sql("SELECT COUNT(*) FROM object_secrets WHERE v LIKE '%secret%'"), 0, '4: no secret in the clear');
 is($s->sql("SELECT COUNT(*) FROM objects WHERE doc LIKE '%new-secret%'"), 0, '4: no document holds it');
 is(doc_of($bn)->{attributes}{ipmi_pass}, $MASK, '4: the document keeps the mask');
 ok_call($s, $T2CFG, PUT => "/node/$bn/attributes", { ipmi_user => 'x' }, '4: PUT attributes without ipmi_pass');

@@ -362,6 +362,15 @@ sub restart_db {
 	return 1;
 }
 
+# restart_api: stop corral-api and start it again (its master prepares
+# the secrets before it forks); returns once a request is answered.
+sub restart_api {
+	my $self = shift;
+	my ($rc, $out) = $self->_run('restart-api');
+	croak "restart-api failed: $out" if $rc;
+	return 1;
+}
+
 sub restart_jobd {
 	my $self = shift;
 	my ($rc, $out) = $self->_run('restart-jobd');
