@@ -92,6 +92,35 @@ static const struct objclass *const summary_classes[] = {
  * GET /cluster/summary: the UIDs of every object in scope, as lists
  * keyed by class ("nodes", "images", ...), each sorted by name.
  */
+/*
+ * Add to out what corral remembers of the nodes without asking them:
+ * "power" counts by the state each BMC last reported (on, off, unknown;
+ * unchecked: never asked), and "stale" the nodes silent for [status]
+ * stale_after seconds.  DB_DONE when all was read.
+ */
+static enum dbrc
+summary_power(struct req *r, json_t *out)
+{
+	json_t		*power = json_pack("{s:i, s:i, s:i, s:i}", "on", 0, "off",
+			    0, "unknown", 0, "unchecked", 0);
+	char		*state;
+	long long	 tid = r->ctx.scope.tenant, n, silent, stale = 0;
+	enum dbrc	 rc;
+
+	json_object_set_new(out, "power", power);
+	rc = db_run(r->ctx.db, SQL_POWER_COUNTS, "dii", time_now() -
+	    r->conf->status_stale_after, tid, tid);
+	while (rc == DB_OK && (rc = db_next(r->ctx.db, SQL_POWER_COUNTS, "sii",
+	    &state, &n, &silent)) == DB_OK) {
+		json_object_set_new(power, state, json_integer(n));
+		stale += silent;
+		free(state);
+	}
+	db_done(r->ctx.db, SQL_POWER_COUNTS);
+	json_object_set_new(out, "stale", json_integer(stale));
+	return rc;
+}
+
 enum apierr
 api_cluster_summary(struct req *r)
 {
@@ -119,7 +148,7 @@ api_cluster_summary(struct req *r)
 		free(uid);
 	}
 	db_done(r->ctx.db, SQL_OBJ_UIDS);
-	if (rc != DB_DONE) {
+	if (rc != DB_DONE || (rc = summary_power(r, out)) != DB_DONE) {
 		json_decref(out);
 		return ctx_dbfail(&r->ctx, rc);
 	}

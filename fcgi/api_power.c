@@ -245,19 +245,47 @@ power_node(struct req *r, struct objrow *o, char *host, size_t hostsz)
 }
 
 /*
+ * The state the node's BMC last reported, without asking it again:
+ * "unknown" if it was never asked or could not tell.
+ */
+static enum apierr
+power_remembered(struct req *r, const struct objrow *o)
+{
+	char		*state = NULL, *error = NULL;
+	double		 at;
+	enum dbrc	 rc;
+
+	if ((rc = db_run(r->ctx.db, SQL_POWER_GET, "s", o->uid)) == DB_OK)
+		rc = db_next(r->ctx.db, SQL_POWER_GET, "sds", &state, &at, &error);
+	db_done(r->ctx.db, SQL_POWER_GET);
+	if (rc != DB_OK && rc != DB_DONE)
+		return ctx_dbfail(&r->ctx, rc);
+	r->data = json_string(state != NULL ? state : "unknown");
+	free(state);
+	free(error);
+	return API_OK;
+}
+
+/*
  * GET /node/:id/power_state: "on", "off" or "unknown", asked of the BMC
- * now (a job), within [power] wait.
+ * now (a job), within [power] wait.  ?cached=1: what it said last time.
  */
 enum apierr
 api_node_power_get(struct req *r)
 {
 	struct objrow	 o;
-	char		 host[URI_MAX_LEN];
+	char		 host[URI_MAX_LEN], buf[8];
 	json_t		*p;
 	enum apierr	 rc;
 
 	if ((rc = power_node(r, &o, host, sizeof(host))) != API_OK)
 		return rc;
+	if (req_query(r, "cached", buf, sizeof(buf)) != NULL &&
+	    strcmp(buf, "1") == 0) {
+		rc = power_remembered(r, &o);
+		objrow_free(&o);
+		return rc;
+	}
 	p = json_pack("{s:s}", "op", "status");
 	rc = node_job(r, &o, &job_power, p, host, r->conf->power_wait);
 	json_decref(p);
