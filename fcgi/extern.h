@@ -4,7 +4,8 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, freeipmi to ipmi.c (corral-jobd only).
+ * and PAM to auth.c, freeipmi to ipmi.c and ssh(1) to ssh.c (corral-jobd
+ * only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -889,5 +890,44 @@ struct jobkind {
 
 extern const struct jobkind job_noop;
 const struct jobkind *jobkind_find(const char *name);
+
+
+/* ----------------------------------------------------------- ssh.c (jobd) */
+enum ssh_stderr { SSH_STDERR_MERGE, SSH_STDERR_DISCARD };
+
+struct ssh_target {
+	const char	*host;		/* address to connect to */
+	int		 port;		/* 0: 22 */
+	const char	*user;
+	const char	*alias;		/* HostKeyAlias: the node's UID */
+	const char	*known;		/* known_hosts line(s) for alias, or NULL */
+};
+
+struct ssh_opts {
+	const char	*key;		/* private key file (ed25519) */
+	int		 connect_timeout;	/* s */
+	double		 time_limit;	/* s the command may run; 0 none */
+	long long	 max_output;	/* bytes written to out_fd; 0 none */
+	enum ssh_stderr	 stderr_mode;
+};
+
+struct ssh_result {
+	int		 exit_status;	/* the command's; -1 if it has none */
+	long long	 out_bytes;
+	int		 timed_out;	/* time_limit ended it */
+	int		 truncated;	/* max_output ended it */
+	char		*learned;	/* host key line learned now (malloc'd), or NULL */
+};
+
+/*
+ * Run cmd on the target, feeding stdin (may be NULL/0) and writing its
+ * output to out_fd.  Returns 0 when the command ran (whatever its exit
+ * status, timed_out, truncated), -1 with a clear reason in err when it
+ * could not run (unreachable, auth refused, host key changed…).
+ */
+int	 ssh_exec(const struct ssh_target *, const struct ssh_opts *, const char *cmd, const char *in, size_t inlen, int out_fd, struct ssh_result *, char *err, size_t errsz);
+void	 ssh_result_free(struct ssh_result *);
+/* Make an ed25519 key pair at path (+ ".pub") unless it exists (ssh-keygen). 0 or -1 with err. */
+int	 ssh_key_ensure(const char *path, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */
