@@ -283,7 +283,7 @@ main(void)
 	is_int(rc, 0, "first contact: ran");
 	is_int(res.exit_status, 0, "first contact: exit status 0");
 	is_str(out_text(), "corral-42\n", "first contact: output (a shell "
-	    "on the node ran it)");
+	    "on the node ran it), no login banner");
 	is_int(res.out_bytes, 10, "first contact: out_bytes");
 	ok(res.learned != NULL && strncmp(res.learned, ALIAS " ssh-ed25519 ",
 	    strlen(ALIAS) + 13) == 0 && strchr(res.learned, '\n') == NULL,
