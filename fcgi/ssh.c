@@ -560,7 +560,8 @@ struct pump {
 	long long	 max_output;
 	long long	 written;
 	int		 truncated;
-	int		 write_errno;	/* writing to out_fd failed */
+	const char	*fail;		/* what failed here (errno in fail_errno) */
+	int		 fail_errno;
 };
 
 /*
@@ -629,7 +630,8 @@ pump_output(struct pump *p, int *fd, int copy)
 		p->truncated = 1;
 	}
 	if (len > 0 && write_all(p->out_fd, buf, len) == -1) {
-		p->write_errno = errno;
+		p->fail = "cannot write the command's output";
+		p->fail_errno = errno;
 		return -1;
 	}
 	p->written += (long long)len;
@@ -652,8 +654,8 @@ poll_ms(double a, double b)
 
 /*
  * Run ssh until its output ends, the deadline passes (*timed_out), the
- * output cap is passed (p->truncated), out_fd fails, or the command was
- * not sent by login_by (*no_login).  Returns 0 when ssh ended by itself
+ * output cap is passed (p->truncated), something fails here (p->fail), or
+ * the command was not sent by login_by (*no_login).  Returns 0 when ssh ended by itself
  * (its output closed), -1 when it must be killed.
  */
 static int
@@ -680,7 +682,8 @@ pump_run(struct pump *p, double deadline, double login_by, int *timed_out,
 		}
 		r = poll(pfd, n, poll_ms(deadline, login_by));
 		if (r == -1 && errno != EINTR) {
-			log_err("ssh: poll: %s", strerror(errno));
+			p->fail = "cannot wait for ssh";
+			p->fail_errno = errno;
 			return -1;
 		}
 		if (deadline > 0 && mono_now() >= deadline) {
@@ -778,7 +781,8 @@ ssh_args(struct args *a, const struct ssh_target *t, const struct ssh_opts *o,
 /*
  * Run cmd on the target with ssh(1), feeding it in (inlen bytes; none if
  * NULL or 0) and copying its output to out_fd as it comes, never holding
- * it.  The command's stderr is merged into out_fd or dropped, as
+ * it.  cmd is a line for the remote user's shell, as ssh sends it: the
+ * caller quotes whatever it puts in.  The command's stderr is merged into out_fd or dropped, as
  * o->stderr_mode says; ssh's own messages never reach out_fd, nor does
  * what it prints before the command is sent (a server's login banner).
  * Merged output interleaves stdout and stderr as they arrive: SSH carries
@@ -790,7 +794,7 @@ ssh_args(struct args *a, const struct ssh_target *t, const struct ssh_opts *o,
  * then says which), the bytes written and the flags.  Returns -1 when it
  * could not run, with the reason in err: bad arguments, unreachable, login
  * refused, host key changed (nothing was sent to the node), or writing to
- * out_fd failed (the command may have run).
+ * out_fd failed (the command may have run; ssh was stopped).
  *
  * res->learned is the host key line(s) seen on first contact (t->known
  * NULL or empty); it may be set even when -1 is returned (the host was
@@ -936,9 +940,9 @@ ssh_exec(const struct ssh_target *tin, const struct ssh_opts *o,
 	if (t.known == NULL)
 		res->learned = learned_read(kh, t.alias);
 
-	if (p.write_errno != 0) {
-		snprintf(err, errsz, "cannot write the command's output: %s",
-		    strerror(p.write_errno));
+	if (p.fail != NULL) {
+		log_err("ssh: %s: %s", p.fail, strerror(p.fail_errno));
+		snprintf(err, errsz, "%s: %s", p.fail, strerror(p.fail_errno));
 		goto out;
 	}
 	if (killed && !lg.started) {
