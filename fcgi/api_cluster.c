@@ -207,9 +207,33 @@ keys_add(const struct objrow *o, void *arg)
 }
 
 /*
+ * The public half of this head's ssh key (the one corral-jobd logs in to
+ * nodes with, for exec and graceful power off), as a JSON string, or null
+ * before jobd has made it.  Nodes put it in root's authorized_keys.
+ */
+static json_t *
+head_ssh_key(const struct conf *c)
+{
+	char	 path[1024], line[4096];
+	FILE	*f;
+	json_t	*key = NULL;
+
+	snprintf(path, sizeof(path), "%s.pub", c->exec_key);
+	if ((f = fopen(path, "r")) == NULL)
+		return json_null();
+	if (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (valid_text(line, sizeof(line)))
+			key = json_string(line);
+	}
+	fclose(f);
+	return key != NULL ? key : json_null();
+}
+
+/*
  * GET /cluster/sshkeys (public): the keys nodes authorize: the admins'
- * of the tenant (a list), and the heads' own by head UID (they run
- * commands on nodes).
+ * of the tenant (a list), the heads' own by head UID (they run commands
+ * on nodes), and "corral", the key this head's corral-jobd uses.
  */
 enum apierr
 api_cluster_sshkeys(struct req *r)
@@ -230,7 +254,8 @@ api_cluster_sshkeys(struct req *r)
 		json_decref(heads.out);
 		return rc;
 	}
-	r->data = json_pack("{s:o, s:o}", "admins", admins, "heads", heads.out);
+	r->data = json_pack("{s:o, s:o, s:o}", "admins", admins, "heads",
+	    heads.out, "corral", head_ssh_key(r->conf));
 	return API_OK;
 }
 

@@ -4,8 +4,9 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c
- * (corral-jobd only).
+ * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c,
+ * libcurl to redfish.c, libmicrohttpd to jobwait.c and ssh(1) to ssh.c
+ * (the last four corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -1133,8 +1134,15 @@ struct ssh_result {
 	char		*learned;	/* host key line learned now (malloc'd), or NULL */
 };
 
+/*
+ * Run cmd on the target, feeding stdin (may be NULL/0) and writing its
+ * output to out_fd.  Returns 0 when the command ran (whatever its exit
+ * status, timed_out, truncated), -1 with a clear reason in err when it
+ * could not run (unreachable, auth refused, host key changed…).
+ */
 int	 ssh_exec(const struct ssh_target *, const struct ssh_opts *, const char *cmd, const char *in, size_t inlen, int out_fd, struct ssh_result *, char *err, size_t errsz);
 void	 ssh_result_free(struct ssh_result *);
+/* Make an ed25519 key pair at path (+ ".pub") unless it exists (ssh-keygen). 0 or -1 with err. */
 int	 ssh_key_ensure(const char *path, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */

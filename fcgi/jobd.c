@@ -785,7 +785,7 @@ main(int argc, char *argv[])
 	struct conf	 conf;
 	struct jobd	 j;
 	const char	*path = NULL;
-	char		 pid[24];
+	char		 pid[24], err[256];
 	int		 ch, rc = 1, room;
 
 	while ((ch = getopt(argc, argv, "c:h")) != -1)
@@ -829,6 +829,10 @@ main(int argc, char *argv[])
 		log_err("%s: %s", conf.jobd_spool, strerror(errno));
 		goto out;
 	}
+	/* The head's ssh key: exec and graceful power off log in with it. */
+	if (ssh_key_ensure(conf.exec_key, err, sizeof(err)) == -1)
+		log_warn("[exec] key: %s; exec and ssh power steps will fail",
+		    err);
 	log_info("started as %s: %zu workers, wake-up socket %s, poll %d ms, "
 	    "lease %d s", j.ident, j.nslots, conf.jobd_socket,
 	    conf.jobd_poll_ms, conf.jobd_lease);
