@@ -495,7 +495,7 @@ bulk_queue(struct req *r, const struct jobkind *kind, json_t *params,
 		free(ptext);
 		return ctx_dbfail(&r->ctx, drc);
 	}
-	drc = db_run(r->ctx.db, SQL_BATCH_INSERT, "sississd", buid,
+	drc = db_run(r->ctx.db, SQL_BATCH_INSERT, "sissisd", buid,
 	    r->who.tok.tid, kind->name, ptext, (long long)json_array_size(uids),
 	    r->who.tok.name, now);
 	free(ptext);
