@@ -4,7 +4,8 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, freeipmi to ipmi.c (corral-jobd only).
+ * and PAM to auth.c, freeipmi to ipmi.c and libcurl to redfish.c (both
+ * corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -889,5 +890,42 @@ struct jobkind {
 
 extern const struct jobkind job_noop;
 const struct jobkind *jobkind_find(const char *name);
+
+/* ------------------------------------------------- ipmi.c redfish.c (jobd) */
+enum power_op	 { POWER_STAT, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_RESET, POWER_SOFT };
+enum power_state { POWER_UNKNOWN, POWER_IS_ON, POWER_IS_OFF };
+
+/* One BMC, as parsed from a node's expanded power_uri.  Borrowed strings. */
+struct bmc {
+	const char	*scheme;	/* "ipmi", "redfish" or "redfish+http" */
+	const char	*host;		/* name or address, no port */
+	int		 port;		/* 0: the scheme's default (623, 443, 80) */
+	const char	*user;
+	const char	*pass;
+	const char	*path;		/* redfish: a system's path, or NULL to find it */
+};
+
+/* How to talk to BMCs: from corral.conf [power]. */
+struct power_opts {
+	int		 timeout_ms;	/* whole operation, per BMC */
+	int		 retries;
+	int		 ipmi_version;	/* 15 or 20 */
+	int		 ipmi_cipher;	/* cipher suite id; 0 is refused */
+	const char	*ipmi_priv;	/* "user", "operator" (default) or "admin" */
+	const char	*ipmi_workarounds; /* freeipmi names, e.g. "opensesspriv", space separated, or NULL */
+	const char	*ca_bundle;	/* redfish: CA file, NULL = system store */
+	int		 tls_verify;	/* redfish: 0 only when configured off */
+};
+
+/*
+ * Do op on the BMC; for POWER_STAT (and after other ops where the BMC tells) set
+ * *state.  Returns 0, or -1 with a clear, password-free reason in err
+ * ("127.0.1.3: authentication failed (wrong user name or password)",
+ * "127.0.1.9: no answer within 3.0 s", "…: certificate not trusted"…).
+ */
+int	 ipmi_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+/* Whether the workaround names are known (ipmi.c), for start-up checks. */
+int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */
