@@ -59,7 +59,7 @@ static const struct ckey ckeys[] = {
 	S("jobd", "spool",		jobd_spool,	"/var/spool/corral"),
 	I("jobd", "spool_keep",		jobd_spool_keep, "3600", 60, 86400 * 30),
 	I("power", "timeout_ms",	power_timeout_ms, "5000", 100, 120000),
-	I("power", "retries",		power_retries,	"1", 0, 10),
+	I("power", "retries",		power_retries,	"3", 0, 10),
 	I("power", "ipmi_version",	power_ipmi_version, "20", 15, 20),
 	I("power", "ipmi_cipher",	power_ipmi_cipher, "3", 0, 17),
 	S("power", "ipmi_priv",		power_ipmi_priv, "operator"),

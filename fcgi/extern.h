@@ -1077,36 +1077,6 @@ void		 runner_main(const struct conf *, long long id,
 void		 jobd_wake_waiters(const struct conf *);
 int		 jobwait_main(const struct conf *);
 
-/* ------------------------------------------------- ipmi.c redfish.c (jobd) */
-enum power_op	 { POWER_STAT, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_RESET, POWER_SOFT };
-enum power_state { POWER_UNKNOWN, POWER_IS_ON, POWER_IS_OFF };
-
-/* One BMC, as parsed from a node's expanded power_uri.  Borrowed strings. */
-struct bmc {
-	const char	*scheme;	/* "ipmi", "redfish" or "redfish+http" */
-	const char	*host;		/* name or address, no port */
-	int		 port;		/* 0: the scheme's default (623, 443, 80) */
-	const char	*user;
-	const char	*pass;
-	const char	*path;		/* redfish: a system's path, or NULL to find it */
-};
-
-/* How to talk to BMCs: from corral.conf [power]. */
-struct power_opts {
-	int		 timeout_ms;	/* whole operation, per BMC */
-	int		 retries;
-	int		 ipmi_version;	/* 15 or 20 */
-	int		 ipmi_cipher;	/* cipher suite id; 0 is refused */
-	const char	*ipmi_priv;	/* "user", "operator" (default) or "admin" */
-	const char	*ipmi_workarounds; /* freeipmi names, e.g. "opensesspriv", space separated, or NULL */
-	const char	*ca_bundle;	/* redfish: CA file, NULL = system store */
-	int		 tls_verify;	/* redfish: 0 only when configured off */
-};
-
-int	 ipmi_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
-int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
-int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
-
 /* ----------------------------------------------------------- ssh.c (jobd) */
 enum ssh_stderr { SSH_STDERR_MERGE, SSH_STDERR_DISCARD };
 
@@ -1144,5 +1114,42 @@ int	 ssh_exec(const struct ssh_target *, const struct ssh_opts *, const char *cm
 void	 ssh_result_free(struct ssh_result *);
 /* Make an ed25519 key pair at path (+ ".pub") unless it exists (ssh-keygen). 0 or -1 with err. */
 int	 ssh_key_ensure(const char *path, char *err, size_t errsz);
+
+/* ------------------------------------------------- ipmi.c redfish.c (jobd) */
+enum power_op	 { POWER_STAT, POWER_ON, POWER_OFF, POWER_CYCLE, POWER_RESET, POWER_SOFT };
+enum power_state { POWER_UNKNOWN, POWER_IS_ON, POWER_IS_OFF };
+
+/* One BMC, as parsed from a node's expanded power_uri.  Borrowed strings. */
+struct bmc {
+	const char	*scheme;	/* "ipmi", "redfish" or "redfish+http" */
+	const char	*host;		/* name or address, no port */
+	int		 port;		/* 0: the scheme's default (623, 443, 80) */
+	const char	*user;
+	const char	*pass;
+	const char	*path;		/* redfish: a system's path, or NULL to find it */
+};
+
+/* How to talk to BMCs: from corral.conf [power]. */
+struct power_opts {
+	int		 timeout_ms;	/* whole operation, per BMC */
+	int		 retries;
+	int		 ipmi_version;	/* 15 or 20 */
+	int		 ipmi_cipher;	/* cipher suite id; 0 is refused */
+	const char	*ipmi_priv;	/* "user", "operator" (default) or "admin" */
+	const char	*ipmi_workarounds; /* freeipmi names, e.g. "opensesspriv", space separated, or NULL */
+	const char	*ca_bundle;	/* redfish: CA file, NULL = system store */
+	int		 tls_verify;	/* redfish: 0 only when configured off */
+};
+
+/*
+ * Do op on the BMC; for POWER_STAT (and after other ops where the BMC tells) set
+ * *state.  Returns 0, or -1 with a clear, password-free reason in err
+ * ("127.0.1.3: authentication failed (wrong user name or password)",
+ * "127.0.1.9: no answer within 3.0 s", "…: certificate not trusted"…).
+ */
+int	 ipmi_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
+/* Whether the workaround names are known (ipmi.c), for start-up checks. */
+int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */

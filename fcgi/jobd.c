@@ -775,6 +775,30 @@ jobd_drain(struct jobd *j)
 }
 
 /*
+ * Refuse to start with [power] settings the IPMI driver would refuse on
+ * every job (an unknown workaround name, cipher suite 0).
+ */
+static int
+jobd_power_check(const struct conf *c)
+{
+	struct power_opts	 o;
+	char			 err[256];
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = c->power_timeout_ms;
+	o.retries = c->power_retries;
+	o.ipmi_version = c->power_ipmi_version;
+	o.ipmi_cipher = c->power_ipmi_cipher;
+	o.ipmi_priv = c->power_ipmi_priv;
+	o.ipmi_workarounds = c->power_ipmi_workarounds;
+	if (ipmi_opts_check(&o, err, sizeof(err)) == -1) {
+		log_err("[power]: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * corral-jobd -c config: run queued jobs until SIGTERM or SIGINT.
  * Exit 0 after a clean stop, 1 when it cannot start (bad configuration,
  * socket in use, database schema of another version).
@@ -829,6 +853,8 @@ main(int argc, char *argv[])
 		log_err("%s: %s", conf.jobd_spool, strerror(errno));
 		goto out;
 	}
+	if (jobd_power_check(&conf) == -1)
+		goto out;
 	/* The head's ssh key: exec and graceful power off log in with it. */
 	if (ssh_key_ensure(conf.exec_key, err, sizeof(err)) == -1)
 		log_warn("[exec] key: %s; exec and ssh power steps will fail",
