@@ -293,7 +293,7 @@ result_power_state(struct req *r, const struct jobrow *j, const json_t *res)
 		r->data = json_incref(json_object_get(res, "state"));
 		return API_OK;
 	}
-	env = json_pack("{s:b, s:s, s:s+}", "success", 1, "data", "unknown",
+	env = json_pack("{s:b, s:s, s:s++}", "success", 1, "data", "unknown",
 	    "reason", j->target != NULL ? j->target : "node", ": ",
 	    result_error(res));
 	s = env != NULL ? json_dumps(env, JSON_COMPACT) : NULL;
