@@ -93,31 +93,40 @@ static const struct objclass *const summary_classes[] = {
  * keyed by class ("nodes", "images", ...), each sorted by name.
  */
 /*
- * Add to out what corral remembers of the nodes without asking them:
- * "power" counts by the state each BMC last reported (on, off, unknown;
- * unchecked: never asked), and "stale" the nodes silent for [status]
- * stale_after seconds.  DB_DONE when all was read.
+ * Add to out what corral remembers of the nodes without asking them, as
+ * more lists of node UIDs (so the summary stays {name: [UIDs]}):
+ * "power_on", "power_off", "power_unknown" by the state each BMC last
+ * reported (nodes never asked are in none), and "stale", the nodes silent
+ * for [status] stale_after seconds.  DB_DONE when all was read.
  */
 static enum dbrc
 summary_power(struct req *r, json_t *out)
 {
-	json_t		*power = json_pack("{s:i, s:i, s:i, s:i}", "on", 0, "off",
-			    0, "unknown", 0, "unchecked", 0);
-	char		*state;
-	long long	 tid = r->ctx.scope.tenant, n, silent, stale = 0;
+	static const char *const lists[] = {
+		"power_on", "power_off", "power_unknown", "stale"
+	};
+	char		*uid, *state, key[32];
+	long long	 tid = r->ctx.scope.tenant, silent;
+	size_t		 i;
+	json_t		*l;
 	enum dbrc	 rc;
 
-	json_object_set_new(out, "power", power);
-	rc = db_run(r->ctx.db, SQL_POWER_COUNTS, "dii", time_now() -
+	for (i = 0; i < nitems(lists); i++)
+		json_object_set_new(out, lists[i], json_array());
+	rc = db_run(r->ctx.db, SQL_NODE_POWER_LIST, "dii", time_now() -
 	    r->conf->status_stale_after, tid, tid);
-	while (rc == DB_OK && (rc = db_next(r->ctx.db, SQL_POWER_COUNTS, "sii",
-	    &state, &n, &silent)) == DB_OK) {
-		json_object_set_new(power, state, json_integer(n));
-		stale += silent;
+	while (rc == DB_OK && (rc = db_next(r->ctx.db, SQL_NODE_POWER_LIST,
+	    "ssi", &uid, &state, &silent)) == DB_OK) {
+		snprintf(key, sizeof(key), "power_%s", state);
+		if ((l = json_object_get(out, key)) != NULL)
+			json_array_append_new(l, json_string(uid));
+		if (silent)
+			json_array_append_new(json_object_get(out, "stale"),
+			    json_string(uid));
+		free(uid);
 		free(state);
 	}
-	db_done(r->ctx.db, SQL_POWER_COUNTS);
-	json_object_set_new(out, "stale", json_integer(stale));
+	db_done(r->ctx.db, SQL_NODE_POWER_LIST);
 	return rc;
 }
 

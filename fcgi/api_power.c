@@ -76,7 +76,12 @@ power_params(struct req *r)
 	json_t			*p;
 	size_t			 i;
 
-	state = json_string_value(json_object_get(r->json, "state"));
+	if ((state = json_string_value(json_object_get(r->json, "state"))) ==
+	    NULL) {
+		req_fail(r, API_BAD_REQUEST, "state is required: power on, "
+		    "power off, power cycle, power reset or power soft");
+		return NULL;
+	}
 	for (i = 0; i < nitems(power_states); i++)
 		if (strcmp(state, power_states[i].state) == 0)
 			break;
@@ -105,6 +110,11 @@ exec_params(struct req *r)
 	const char	*mode = req_header(r, "HTTP_X_STDERR");
 	json_t		*p;
 
+	if (json_object_get(r->json, "cmd") == NULL) {
+		req_fail(r, API_BAD_REQUEST, "cmd is required: the command line "
+		    "to run");
+		return NULL;
+	}
 	p = json_pack("{s:O, s:O?}", "cmd", json_object_get(r->json, "cmd"),
 	    "stdin", json_object_get(r->json, "stdin"));
 	if (mode != NULL)

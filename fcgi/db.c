@@ -202,14 +202,14 @@ static const char *const sqls[] = {
 	/* SQL_POWER_GET */
 	"SELECT state, checked_at + 0e0, error FROM node_power WHERE uid = ?",
 	/*
-	 * SQL_POWER_COUNTS: Nodes in scope (0: all) by remembered power
-	 * state, and how many of each have been silent since a time.
+	 * SQL_NODE_POWER_LIST: Nodes in scope (0: all) with their remembered
+	 * power state and whether they have been silent since a time.
 	 */
-	"SELECT COALESCE(p.state, 'unchecked'), COUNT(*), "
-	"COALESCE(SUM(COALESCE(s.updated_at, 0) < ?), 0) FROM objects o "
+	"SELECT o.uid, COALESCE(p.state, 'unchecked'), "
+	"COALESCE(s.updated_at, 0) < ? FROM objects o "
 	"LEFT JOIN node_power p ON p.uid = o.uid "
 	"LEFT JOIN node_status s ON s.uid = o.uid "
-	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) GROUP BY 1",
+	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
 	/* SQL_HOSTKEY_GET */
 	"SELECT hostkey FROM node_hostkeys WHERE uid = ?",
 	/*

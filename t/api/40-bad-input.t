@@ -208,7 +208,7 @@ my @types = (
 	[ POST  => '/jobs',         { kind => 'noop', wait => '10' },       qr/^Field wait must be/ ],
 	[ POST  => '/jobs',         { kind => 'noop', wait => 1.5 },        qr/^Field wait must be/ ],
 	[ POST  => '/jobs',         { kind => 'noop', wait => -1 },         qr/^Field wait must be/ ],
-	[ POST  => '/jobs',         { kind => 'noop', wait => 301 },        qr/^Field wait must be/ ],
+	[ POST  => '/jobs',         { kind => 'noop', wait => 3601 },       qr/^Field wait must be/ ],
 	[ POST  => '/jobs',         { kind => 'noop', target => 5 },        qr/^Field target must be/ ],
 	[ POST  => '/jobs',         { params => {} },                       qr/^Missing required field: kind/ ],
 	[ POST  => '/jobs',         { kind => 'nosuch' },                   qr/^Unknown job kind/ ],
