@@ -32,7 +32,7 @@ static const struct field node_fields[] = {
 	FIELD_REF("naming_pool", F_REF,      0,                     0,                "namingpool", "The naming pool (default: the tenant's naming pattern); stored as UID"),
 	FIELD("index",           F_INT,      0,                     NAMING_INDEX_MAX, "Assigned from the naming pool unless sent"),
 	FIELD("ip",              F_IP,       F_UNIQUE,              0,                "Assigned from the network unless sent"),
-	FIELD("power_uri",       F_STRING,   0,                     URI_MAX_LEN,      "The BMC's URI; <attribute> references are substituted"),
+	FIELD("power_uri",       F_STRING,   0,                     URI_MAX_LEN,      "The BMC's URI (ipmi://, redfish://, redfish+http://); <attribute> references are substituted. PUT /node/<ID>/power_state takes state (power on|off|cycle|reset|soft), force, and for off steps: [\"ssh\"|\"soft\"|\"hard\" or {\"do\": ..., \"wait\": s}, ...], default ssh then hard"),
 	FIELD("redfish_uri",     F_STRING,   0,                     URI_MAX_LEN,      "The Redfish endpoint of the BMC"),
 	FIELD("hardware",        F_OBJECT,   F_READONLY,            0,                "What the node reported of its hardware (putstatus)"),
 	FIELD("hostname",        F_STRING,   F_READONLY,            0,                "The node's host name: its name"),

@@ -177,6 +177,55 @@ sub put_power {
 	is($dst, 409, 'DELETE of an ended job: 409');
 }
 
+# ---------------------------------------------------------------- Redfish
+
+{
+	my $RF = "$SRC/t/lib/redfish-bmc";
+	my ($url) = `$RF start $tmp/rf --addr 127.$NET.3.1 --port 0 --systems 2 --user admin --pass '$PASS'`;
+	die "redfish-bmc failed\n" if $?;
+	push @stop, [$RF, "$tmp/rf"];
+	chomp $url;
+	my ($port) = $url =~ /:(\d+)$/;
+	system("openssl req -x509 -newkey rsa:2048 -nodes -keyout $tmp/tls.key -out $tmp/tls.crt "
+	    . "-days 2 -subj /CN=127.$NET.3.2 -addext subjectAltName=IP:127.$NET.3.2 >/dev/null 2>&1") == 0
+	    or die "openssl failed\n";
+	my ($turl) = `$RF start $tmp/rft --addr 127.$NET.3.2 --port 0 --systems 1 --user admin --pass '$PASS' --tls $tmp/tls.crt $tmp/tls.key`;
+	die "redfish-bmc --tls failed\n" if $?;
+	push @stop, [$RF, "$tmp/rft"];
+	my ($tport) = $turl =~ /:(\d+)\s*$/;
+	must($AT, POST => '/nodes', { index => 95, mac => '52:54:00:80:ff:95', groups => ['bmcs'],
+	    power_uri => "redfish+http://<ipmi_user>:<ipmi_pass>\@127.$NET.3.1:$port/Systems/1" });
+	must($AT, POST => '/nodes', { index => 96, mac => '52:54:00:80:ff:96',
+	    power_uri => "redfish+http://admin:wrongpw\@127.$NET.3.1:$port/Systems/2" });
+	must($AT, POST => '/nodes', { index => 97, mac => '52:54:00:80:ff:97', groups => ['bmcs'],
+	    power_uri => "redfish://<ipmi_user>:<ipmi_pass>\@127.$NET.3.2:$tport/Systems/1" });
+	spit("$tmp/rf/system1.power", "On\n");
+	my ($st, $j, $raw) = put_power(n95 => { state => 'power off', force => JSON::PP::true() });
+	is($st, 200, 'Redfish: power off, force: 200') or diag($raw, $s->log_tail(10));
+	like(slurp("$tmp/rf/system1.power"), qr/^Off/, '... the Redfish BMC is off');
+	is(data_of($AT, GET => '/node/n95/power_state'), 'off', '... GET: off');
+	($st) = put_power(n95 => { state => 'power on' });
+	is($st, 200, 'Redfish: power on: 200');
+	like(slurp("$tmp/rf/system1.power"), qr/^On/, '... the Redfish BMC is on');
+	like(slurp("$tmp/rf/system1.log"), qr/ForceOff.*On/s, '... through ComputerSystem.Reset ForceOff, then On');
+	($st, $j) = put_power(n96 => { state => 'power on' });
+	is($st, 502, 'Redfish, wrong password: 502');
+	like($j->{reason} // '', qr/^n96: .*auth/i, '... saying so');
+	($st, $j) = $s->call(GET => '/node/n97/power_state', undef, $AT);
+	is($j->{data}, 'unknown', 'Redfish over HTTPS with an untrusted certificate: unknown');
+	like($j->{reason} // '', qr/certificate not trusted/, '... because the certificate is not trusted');
+}
+
+# ---------------------------------------------------------------- the internal locations
+
+{
+	my $uid = $s->sql("SELECT uid FROM jobs ORDER BY id DESC LIMIT 1");
+	for my $p ("/_jobwait/$uid?t=1", "/_jobwait/$uid", "/_spool/$uid") {
+		my ($st) = $s->call(GET => $s->base_url . $p, undef, $AT);
+		is($st, 404, "GET $p from outside: 404");
+	}
+}
+
 # ---------------------------------------------------------------- graceful power off
 
 {
@@ -252,6 +301,24 @@ sub put_power {
 	unlink "$bmcs->[5]{dir}/delay";
 }
 
+# A queued job can be cancelled; a running one cannot.
+{
+	spit("$bmcs->[5]{dir}/delay", "1\n");
+	my $first = must($AT, PUT => '/node/n6/power_state?async=1', { state => 'power on' });
+	ok(wait_for(5, sub { $s->sql("SELECT state FROM jobs WHERE uid = '$first'") eq 'running' }), 'a slow job runs on n6');
+	my $second = must($AT, PUT => '/node/n6/power_state?async=1', { state => 'power off', force => JSON::PP::true() });
+	is($s->sql("SELECT state FROM jobs WHERE uid = '$second'"), 'queued', 'a second job for n6 waits its turn');
+	my ($st) = $s->call(DELETE => "/job/$first", undef, $AT);
+	is($st, 409, 'DELETE of the running job: 409');
+	($st) = $s->call(DELETE => "/job/$second", undef, $AT);
+	is($st, 200, 'DELETE of the queued one: 200');
+	my $job = data_of($AT, GET => "/job/$first?wait=10") // {};
+	is($job->{state}, 'done', 'the running one finished');
+	is(data_of($AT, GET => "/job/$second")->{state}, 'cancelled', 'the queued one never ran');
+	is(power_of($bmcs->[5]), '1', '... n6 stayed on');
+	unlink "$bmcs->[5]{dir}/delay";
+}
+
 # ---------------------------------------------------------------- bulk
 
 {
@@ -285,9 +352,9 @@ sub put_power {
 	cmp_ok(scalar @$on, '>=', 10, 's[power] == on selects the nodes powered on');
 	my $sum = data_of($AT, GET => '/cluster/summary') // {};
 	cmp_ok(scalar @{$sum->{power_on} // []}, '>=', 10, '/cluster/summary lists them in power_on');
-	is(scalar @{$sum->{stale} // []}, 60, '... and every node in stale (none ever reported)');
+	is(scalar @{$sum->{stale} // []}, 63, '... and every node in stale (none ever reported)');
 	my $stale = must($AT, POST => '/dyngroups', { name => 'silent', selector => 's[stale]' });
-	is(scalar @{data_of($AT, GET => '/dyngroup/silent/nodes') // []}, 56 + 4,
+	is(scalar @{data_of($AT, GET => '/dyngroup/silent/nodes') // []}, 56 + 7,
 	    's[stale]: every node (none ever reported)');
 }
 
@@ -379,8 +446,11 @@ sub put_power {
 	}
 	is($s->sql("SELECT COUNT(*) FROM jobs WHERE params LIKE '%$PASS%' OR result LIKE '%$PASS%'"), 0, 'not in any jobs row');
 	is($s->sql("SELECT COUNT(*) FROM batches WHERE params LIKE '%$PASS%'"), 0, 'not in any batches row');
-	my $ps = `ps -eo args`;
-	unlike($ps, qr/\Q$PASS\E/, 'not on any command line');
+	# The simulators were given it on their command lines; corral's own
+	# processes (and the ssh they run) never are.
+	my $ps = join '', grep { /corral|ssh|nginx|maria/ && !/bmc-sim|redfish-bmc|ipmi_sim/ } `ps -eo args`;
+	like($ps, qr/corral-jobd/, 'ps shows corral-jobd');
+	unlike($ps, qr/\Q$PASS\E/, "not on any of corral's command lines");
 	$s->restart_db;	# everything written out to the files
 	my $grep = system("grep -rqaF -- '$PASS' " . $s->home . '/db/data') >> 8;
 	is($grep, 1, 'not in the database files on disk');
