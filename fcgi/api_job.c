@@ -351,6 +351,12 @@ api_job_result(struct req *r)
 
 	if ((rc = jobrow_load(r, req_param(r, "id"), &j)) != API_OK)
 		return rc;
+	/* A command's output is as much the operator's as running it. */
+	if (strcmp(j.kind, "exec") == 0 && !req_allows(r, NEED_OPERATOR)) {
+		rc = req_fail(r, API_FORBIDDEN, "Reading exec output needs "
+		    "role.operator");
+		goto out;
+	}
 	if (strcmp(j.state, "queued") == 0) {
 		drc = db_run(r->ctx.db, SQL_JOB_CANCEL, "sds", "{\"error\":"
 		    "\"did not start within the wait; cancelled\"}", time_now(),

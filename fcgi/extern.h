@@ -857,6 +857,8 @@ enum need {
 	NEED_SUPER	/* fulladmin of the management tenant */
 };
 
+int		 req_allows(const struct req *, enum need);
+
 typedef enum apierr (*handler_fn)(struct req *);
 
 struct route {

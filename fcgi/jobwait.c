@@ -369,6 +369,10 @@ jobwait_main(const struct conf *conf)
 			w.check_now = 1;
 		}
 	}
+	/* libmicrohttpd stops only with no connection suspended. */
+	while (w.head != NULL)
+		waiting_release(&w, w.head);
+	MHD_run(d);
 	rc = 0;
 out:
 	if (d != NULL)

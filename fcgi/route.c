@@ -295,6 +295,17 @@ role_allows(const struct ident *who, enum need need)
 	return 0;
 }
 
+/*
+ * Whether the caller may do what a route needing need may do: for
+ * handlers whose answer depends on what they find (a job's result is
+ * exec output only some may read).
+ */
+int
+req_allows(const struct req *r, enum need need)
+{
+	return role_allows(&r->who, need);
+}
+
 /* The management tenant's id, looked up once per worker. */
 static long long
 mgmt_tenant_id(struct ctx *c)

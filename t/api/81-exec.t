@@ -172,6 +172,10 @@ sub rss {
 	my $TV = Corral::access_token(scalar $s->login('viewer', 'pw-viewer'));
 	my ($st) = exec_on(n1 => { cmd => 'touch /tmp/corral-should-not-exist' }, $TV);
 	is($st, 403, 'an authuser may not exec: 403');
+	my $some = (must($TV, GET => '/jobs?kind=exec&state=done&limit=1')->{jobs} // [])->[0]{uid} // '';
+	like($some, qr/^[0-9a-f]{32}$/, 'an authuser may list exec jobs');
+	($st) = $s->call(GET => "/job/$some/result", undef, $TV);
+	is($st, 403, '... but not read their output: 403');
 	$s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2')");
 	must($AT, POST => '/admins', { name => 't2admin', tenant => 'tenant2' });
 	$s->add_passwd_user('t2admin', 'pw-t2admin');
