@@ -620,6 +620,66 @@ batch_find(struct req *r, const char *id, long long *bid, json_t **out)
 	return drc == DB_OK ? API_OK : ctx_dbfail(&r->ctx, drc);
 }
 
+/* One job of a batch, as SQL_BATCH_JOBS reads it. */
+struct batchjob {
+	char	*job, *node_uid, *node, *state, *result;
+	double	 started, finished;
+};
+
+typedef void	(*batchjob_fn)(const struct batchjob *, void *);
+
+/* Call fn with each job of batch bid, in order. */
+static enum apierr
+batch_jobs_each(struct req *r, long long bid, batchjob_fn fn, void *arg)
+{
+	struct batchjob	 b;
+	enum dbrc	 drc;
+
+	if ((drc = db_run(r->ctx.db, SQL_BATCH_JOBS, "i", bid)) == DB_OK)
+		while ((drc = db_next(r->ctx.db, SQL_BATCH_JOBS, "sssssdd",
+		    &b.job, &b.node_uid, &b.node, &b.state, &b.result,
+		    &b.started, &b.finished)) == DB_OK) {
+			fn(&b, arg);
+			free(b.job);
+			free(b.node_uid);
+			free(b.node);
+			free(b.state);
+			free(b.result);
+		}
+	db_done(r->ctx.db, SQL_BATCH_JOBS);
+	return drc == DB_DONE ? API_OK : ctx_dbfail(&r->ctx, drc);
+}
+
+/* What GET /batch/<ID> adds up. */
+struct batchview {
+	json_t		*nodes, *counts;
+	long long	 open;
+};
+
+static void
+batch_view_add(const struct batchjob *b, void *arg)
+{
+	struct batchview	*v = arg;
+	/* claimed is running, as far as a reader can tell */
+	const char		*state = strcmp(b->state, "claimed") == 0 ?
+				    "running" : b->state;
+	json_t			*res;
+	char			 err[64];
+
+	res = b->result != NULL ? json_decode_strict(b->result,
+	    strlen(b->result), err, sizeof(err)) : NULL;
+	json_object_set_new(v->counts, state, json_integer(
+	    json_integer_value(json_object_get(v->counts, state)) + 1));
+	if (!job_state_ended(state))
+		v->open++;
+	json_object_set_new(v->nodes, b->node != NULL ? b->node : b->job,
+	    json_pack("{s:s, s:s?, s:s, s:O?, s:s?}", "job", b->job, "uid",
+	    b->node_uid, "state", state, "result", json_object_get(res,
+	    "error") == NULL ? res : NULL, "error", json_string_value(
+	    json_object_get(res, "error"))));
+	json_decref(res);
+}
+
 /*
  * GET /batch/:id: the batch, counts by state, "complete" once every job
  * has ended, and per node (by name) its job, state, result and error.
@@ -627,61 +687,47 @@ batch_find(struct req *r, const char *id, long long *bid, json_t **out)
 enum apierr
 api_batch_get(struct req *r)
 {
-	char		*juid, *nuid, *name, *state, *result, err[64];
-	double		 started, finished;
-	long long	 bid;
-	json_t		*b = NULL, *nodes, *counts, *res, *n;
-	enum apierr	 rc;
-	enum dbrc	 drc;
-	long long	 open = 0;
+	struct batchview	 v;
+	long long		 bid;
+	json_t			*b = NULL;
+	enum apierr		 rc;
 
 	if ((rc = batch_find(r, req_param(r, "id"), &bid, &b)) != API_OK)
 		return rc;
-	if ((drc = db_run(r->ctx.db, SQL_BATCH_JOBS, "i", bid)) != DB_OK) {
-		db_done(r->ctx.db, SQL_BATCH_JOBS);
+	v.nodes = json_object();
+	v.counts = json_pack("{s:i, s:i, s:i, s:i, s:i}", "queued", 0,
+	    "running", 0, "done", 0, "failed", 0, "cancelled", 0);
+	v.open = 0;
+	if ((rc = batch_jobs_each(r, bid, batch_view_add, &v)) != API_OK) {
 		json_decref(b);
-		return ctx_dbfail(&r->ctx, drc);
+		json_decref(v.nodes);
+		json_decref(v.counts);
+		return rc;
 	}
-	nodes = json_object();
-	counts = json_pack("{s:i, s:i, s:i, s:i, s:i}", "queued", 0, "running",
-	    0, "done", 0, "failed", 0, "cancelled", 0);
-	while ((drc = db_next(r->ctx.db, SQL_BATCH_JOBS, "sssssdd", &juid,
-	    &nuid, &name, &state, &result, &started, &finished)) == DB_OK) {
-		res = result != NULL ? json_decode_strict(result, strlen(result),
-		    err, sizeof(err)) : NULL;
-		/* claimed is running, as far as a reader can tell */
-		if (strcmp(state, "claimed") == 0) {
-			free(state);
-			state = xstrdup("running");
-		}
-		json_object_set_new(counts, state, json_integer(
-		    json_integer_value(json_object_get(counts, state)) + 1));
-		if (!job_state_ended(state))
-			open++;
-		n = json_pack("{s:s, s:s?, s:s, s:O?, s:s?}", "job", juid,
-		    "uid", nuid, "state", state, "result", json_object_get(res,
-		    "error") == NULL ? res : NULL, "error", json_string_value(
-		    json_object_get(res, "error")));
-		json_object_set_new(nodes, name != NULL ? name : juid, n);
-		json_decref(res);
-		free(juid);
-		free(nuid);
-		free(name);
-		free(state);
-		free(result);
-	}
-	db_done(r->ctx.db, SQL_BATCH_JOBS);
-	if (drc != DB_DONE) {
-		json_decref(b);
-		json_decref(nodes);
-		json_decref(counts);
-		return ctx_dbfail(&r->ctx, drc);
-	}
-	json_object_set_new(b, "counts", counts);
-	json_object_set_new(b, "complete", json_boolean(open == 0));
-	json_object_set_new(b, "nodes", nodes);
+	json_object_set_new(b, "counts", v.counts);
+	json_object_set_new(b, "complete", json_boolean(v.open == 0));
+	json_object_set_new(b, "nodes", v.nodes);
 	r->data = b;
 	return API_OK;
+}
+
+/* The job of one node in a batch: 1 ended, -1 not yet, 0 not there. */
+struct batchfind {
+	const char	*node_uid;
+	char		 job[UID_LEN + 1];
+	int		 found;
+};
+
+static void
+batch_find_node(const struct batchjob *b, void *arg)
+{
+	struct batchfind	*f = arg;
+
+	if (f->found != 0 || b->node_uid == NULL ||
+	    strcmp(b->node_uid, f->node_uid) != 0)
+		return;
+	snprintf(f->job, sizeof(f->job), "%s", b->job);
+	f->found = job_state_ended(b->state) ? 1 : -1;
 }
 
 /*
@@ -691,45 +737,30 @@ api_batch_get(struct req *r)
 enum apierr
 api_batch_output(struct req *r)
 {
-	struct objrow	 o;
-	char		*juid, *nuid, *name, *state, *result, uri[96];
-	double		 started, finished;
-	long long	 bid;
-	enum apierr	 rc;
-	enum dbrc	 drc;
-	int		 found = 0;
+	struct objrow		 o;
+	struct batchfind	 f;
+	char			 uri[96];
+	long long		 bid;
+	enum apierr		 rc;
 
 	if ((rc = batch_find(r, req_param(r, "id"), &bid, NULL)) != API_OK)
 		return rc;
 	if ((rc = obj_find(&r->ctx, &node_class, req_param(r, "node"), 0, &o)) !=
 	    API_OK)
 		return rc;
-	if ((drc = db_run(r->ctx.db, SQL_BATCH_JOBS, "i", bid)) != DB_OK) {
-		db_done(r->ctx.db, SQL_BATCH_JOBS);
-		objrow_free(&o);
-		return ctx_dbfail(&r->ctx, drc);
-	}
-	while (db_next(r->ctx.db, SQL_BATCH_JOBS, "sssssdd", &juid, &nuid,
-	    &name, &state, &result, &started, &finished) == DB_OK) {
-		if (!found && nuid != NULL && strcmp(nuid, o.uid) == 0) {
-			snprintf(uri, sizeof(uri), "/api/v1/job/%s/result", juid);
-			found = job_state_ended(state) ? 1 : -1;
-		}
-		free(juid);
-		free(nuid);
-		free(name);
-		free(state);
-		free(result);
-	}
-	db_done(r->ctx.db, SQL_BATCH_JOBS);
-	if (found == 0)
+	memset(&f, 0, sizeof(f));
+	f.node_uid = o.uid;
+	rc = batch_jobs_each(r, bid, batch_find_node, &f);
+	if (rc == API_OK && f.found == 0)
 		rc = req_fail(r, API_NOT_FOUND, "Node %s is not in batch %s",
 		    o.name, req_param(r, "id"));
-	else if (found == -1)
+	else if (rc == API_OK && f.found == -1)
 		rc = req_fail(r, API_CONFLICT, "The job of node %s has not "
 		    "ended yet; see GET /batch/%s", o.name, req_param(r, "id"));
-	else
+	else if (rc == API_OK) {
+		snprintf(uri, sizeof(uri), "/api/v1/job/%s/result", f.job);
 		resp_redirect(r, uri);
+	}
 	objrow_free(&o);
 	return rc;
 }

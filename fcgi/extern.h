@@ -1074,6 +1074,7 @@ struct runkind {
 };
 
 extern const struct runkind run_noop, run_power, run_exec;
+
 void		 runner_main(const struct conf *, long long id,
 		    const char *claimed_by) __attribute__((noreturn));
 void		 jobd_wake_waiters(const struct conf *);
@@ -1153,5 +1154,16 @@ int	 ipmi_power(const struct bmc *, const struct power_opts *, enum power_op, en
 int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op, enum power_state *, char *err, size_t errsz);
 /* Whether the workaround names are known (ipmi.c), for start-up checks. */
 int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
+
+/* A node as ssh reaches it (run.c); t points into the strings beside it. */
+struct node_ssh {
+	struct ssh_target	 t;
+	char			*ip;
+	char			*alias;
+	char			*hostkey;
+};
+int		 node_ssh_load(struct jobrun *, const struct objrow *,
+		    struct node_ssh *, char *err, size_t errsz);
+void		 node_ssh_free(struct node_ssh *);
 
 #endif /* CORRAL_EXTERN_H */

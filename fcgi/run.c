@@ -52,6 +52,66 @@ runkind_find(const char *name)
 	return NULL;
 }
 
+/*
+ * How to reach node o over ssh, into ns (free with node_ssh_free): its "ip", port [exec] port or its
+ * _ssh_port attribute (an admin's to set; a node may not write "_" keys
+ * about itself), [exec] user, its UID as the host key alias, and the host
+ * key recorded for it (node_hostkeys), if any.  With the database, in a
+ * kind's prepare step.  Returns 0, or -1 with a reason in err.
+ */
+int
+node_ssh_load(struct jobrun *jr, const struct objrow *o, struct node_ssh *ns,
+    char *err, size_t errsz)
+{
+	const char	*ip, *port, *errstr;
+	json_t		*attrs = NULL;
+	char		*key = NULL;
+	long long	 n;
+	int		 rc = -1;
+
+	memset(ns, 0, sizeof(*ns));
+	if ((ip = json_string_value(json_object_get(o->doc, "ip"))) == NULL) {
+		snprintf(err, errsz, "%s has no IP address to reach it at",
+		    o->name);
+		return -1;
+	}
+	ns->ip = xstrdup(ip);
+	ns->t.host = ns->ip;
+	ns->t.port = jr->conf->exec_port;
+	ns->t.user = jr->conf->exec_user;
+	ns->alias = xstrdup(o->uid);
+	ns->t.alias = ns->alias;
+	if (attrs_node_view(&jr->ctx, o, 1, &attrs) == API_OK &&
+	    (port = json_string_value(json_object_get(attrs, "_ssh_port"))) !=
+	    NULL) {
+		n = num_parse(port, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			snprintf(err, errsz, "%s: attribute _ssh_port is %s",
+			    o->name, errstr);
+			goto out;
+		}
+		ns->t.port = (int)n;
+	}
+	if (db_run(jr->ctx.db, SQL_HOSTKEY_GET, "s", o->uid) == DB_OK &&
+	    db_next(jr->ctx.db, SQL_HOSTKEY_GET, "s", &key) == DB_OK)
+		ns->hostkey = key;
+	db_done(jr->ctx.db, SQL_HOSTKEY_GET);
+	ns->t.known = ns->hostkey;
+	rc = 0;
+out:
+	json_decref(attrs);
+	return rc;
+}
+
+void
+node_ssh_free(struct node_ssh *ns)
+{
+	free(ns->ip);
+	free(ns->alias);
+	free(ns->hostkey);
+	memset(ns, 0, sizeof(*ns));
+}
+
 /* The heartbeat thread's state. */
 struct beat {
 	pthread_t	 thread;

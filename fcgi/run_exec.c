@@ -20,10 +20,8 @@
 #include "extern.h"
 
 struct exec_job {
-	struct ssh_target	 target;
+	struct node_ssh		 node;
 	struct ssh_result	 res;
-	char			*ip;
-	char			*hostkey;
 	int			 out;		/* the spool file */
 	char			 path[1024];
 };
@@ -33,10 +31,6 @@ exec_prepare(struct jobrun *jr, char *err, size_t errsz)
 {
 	struct exec_job	*xj;
 	struct objrow	 o;
-	json_t		*attrs = NULL;
-	const char	*ip, *port, *errstr;
-	char		*key = NULL;
-	long long	 n;
 	int		 rc = -1;
 
 	xj = jr->priv = xcalloc(1, sizeof(*xj));
@@ -46,32 +40,8 @@ exec_prepare(struct jobrun *jr, char *err, size_t errsz)
 		snprintf(err, errsz, "the node no longer exists");
 		return -1;
 	}
-	if ((ip = json_string_value(json_object_get(o.doc, "ip"))) == NULL) {
-		snprintf(err, errsz, "%s has no IP address to reach it at", o.name);
+	if (node_ssh_load(jr, &o, &xj->node, err, errsz) == -1)
 		goto out;
-	}
-	xj->ip = xstrdup(ip);
-	xj->target.host = xj->ip;
-	xj->target.port = jr->conf->exec_port;
-	/* An admin may move a node's sshd; the node itself may not (_keys). */
-	if (attrs_node_view(&jr->ctx, &o, 1, &attrs) == API_OK &&
-	    (port = json_string_value(json_object_get(attrs, "_ssh_port"))) !=
-	    NULL) {
-		n = num_parse(port, 1, 65535, &errstr);
-		if (errstr != NULL) {
-			snprintf(err, errsz, "%s: attribute _ssh_port is %s",
-			    o.name, errstr);
-			goto out;
-		}
-		xj->target.port = (int)n;
-	}
-	xj->target.user = jr->conf->exec_user;
-	xj->target.alias = jr->node;
-	if (db_run(jr->ctx.db, SQL_HOSTKEY_GET, "s", o.uid) == DB_OK &&
-	    db_next(jr->ctx.db, SQL_HOSTKEY_GET, "s", &key) == DB_OK)
-		xj->hostkey = key;
-	db_done(jr->ctx.db, SQL_HOSTKEY_GET);
-	xj->target.known = xj->hostkey;
 	snprintf(xj->path, sizeof(xj->path), "%s/%s", jr->conf->jobd_spool,
 	    jr->uid);
 	if ((xj->out = open(xj->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
@@ -81,7 +51,6 @@ exec_prepare(struct jobrun *jr, char *err, size_t errsz)
 	}
 	rc = 0;
 out:
-	json_decref(attrs);
 	objrow_free(&o);
 	return rc;
 }
@@ -107,7 +76,7 @@ exec_run(struct jobrun *jr, char *err, size_t errsz)
 		snprintf(err, errsz, "no cmd");
 		return NULL;
 	}
-	if (ssh_exec(&xj->target, &o, cmd, in, in != NULL ?
+	if (ssh_exec(&xj->node.t, &o, cmd, in, in != NULL ?
 	    json_string_length(json_object_get(jr->params, "stdin")) : 0,
 	    xj->out, &xj->res, err, errsz) == -1)
 		return NULL;
@@ -139,8 +108,7 @@ exec_cleanup(struct jobrun *jr)
 	if (xj->out != -1)
 		close(xj->out);
 	ssh_result_free(&xj->res);
-	free(xj->ip);
-	free(xj->hostkey);
+	node_ssh_free(&xj->node);
 	free(xj);
 	jr->priv = NULL;
 }

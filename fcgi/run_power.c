@@ -31,10 +31,8 @@ struct power_job {
 	json_t			*parsed;	/* owns bmc's strings */
 	char			*host;		/* bmc.host without brackets */
 	char			*user, *pass;
-	char			*node_name;
-	char			*node_ip;	/* for an ssh step */
-	char			*hostkey;	/* recorded, for an ssh step */
-	int			 ssh_port;
+	struct node_ssh		 node;		/* for an ssh step */
+	char			*ssh_why;	/* why the node cannot be reached */
 	char			*learned;	/* host key learned by an ssh step */
 	enum power_state	 state;
 	int			 state_known;
@@ -116,10 +114,7 @@ power_prepare(struct jobrun *jr, char *err, size_t errsz)
 {
 	struct power_job	*pj;
 	struct objrow		 o;
-	json_t			*attrs = NULL;
-	char			*key = NULL;
-	const char		*errstr;
-	long long		 port;
+	char			 why[256];
 	size_t			 i;
 	int			 rc = -1;
 
@@ -131,7 +126,6 @@ power_prepare(struct jobrun *jr, char *err, size_t errsz)
 		snprintf(err, errsz, "the node no longer exists");
 		return -1;
 	}
-	pj->node_name = xstrdup(o.name);
 	if (node_power_uri(&jr->ctx, &o, &pj->uri, &pj->parsed) != API_OK) {
 		/* The reason names the node and the template's problem. */
 		snprintf(err, errsz, "%s", jr->ctx.reason);
@@ -151,30 +145,19 @@ power_prepare(struct jobrun *jr, char *err, size_t errsz)
 	pj->opts.ipmi_workarounds = jr->conf->power_ipmi_workarounds;
 	pj->opts.ca_bundle = jr->conf->power_ca_bundle;
 	pj->opts.tls_verify = jr->conf->power_tls_verify;
-	/* An ssh step needs the node's address and its recorded host key. */
+	/*
+	 * An ssh step needs the node's address and recorded host key; a node
+	 * that has none fails that step (and the next one runs), not the job.
+	 */
 	for (i = 0; i < pj->plan.nsteps; i++)
-		if (pj->plan.step[i] == STEP_SSH)
+		if (pj->plan.step[i] == STEP_SSH) {
+			if (node_ssh_load(jr, &o, &pj->node, why,
+			    sizeof(why)) == -1)
+				pj->ssh_why = xstrdup(why);
 			break;
-	if (i < pj->plan.nsteps) {
-		const char	*ip = json_string_value(json_object_get(o.doc, "ip"));
-
-		pj->node_ip = ip != NULL ? xstrdup(ip) : NULL;
-		pj->ssh_port = jr->conf->exec_port;
-		if (attrs_node_view(&jr->ctx, &o, 1, &attrs) == API_OK &&
-		    json_string_value(json_object_get(attrs, "_ssh_port")) != NULL) {
-			port = num_parse(json_string_value(json_object_get(attrs,
-			    "_ssh_port")), 1, 65535, &errstr);
-			if (errstr == NULL)
-				pj->ssh_port = (int)port;
 		}
-		if (db_run(jr->ctx.db, SQL_HOSTKEY_GET, "s", o.uid) == DB_OK &&
-		    db_next(jr->ctx.db, SQL_HOSTKEY_GET, "s", &key) == DB_OK)
-			pj->hostkey = key;
-		db_done(jr->ctx.db, SQL_HOSTKEY_GET);
-	}
 	rc = 0;
 out:
-	json_decref(attrs);
 	objrow_free(&o);
 	return rc;
 }
@@ -225,34 +208,27 @@ power_wait_off(struct power_job *pj, int secs)
 static int
 power_ssh(struct jobrun *jr, struct power_job *pj, char *err, size_t errsz)
 {
-	struct ssh_target	 t;
 	struct ssh_opts		 o;
 	struct ssh_result	 res;
 	int			 rc, devnull;
 
-	if (pj->node_ip == NULL) {
-		snprintf(err, errsz, "no IP address to reach the node at");
+	if (pj->ssh_why != NULL) {
+		snprintf(err, errsz, "%s", pj->ssh_why);
 		return -1;
 	}
-	memset(&t, 0, sizeof(t));
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
-	t.host = pj->node_ip;
-	t.port = pj->ssh_port;
-	t.user = jr->conf->exec_user;
-	t.alias = jr->node;
-	t.known = pj->hostkey;
 	o.key = jr->conf->exec_key;
 	o.connect_timeout = jr->conf->exec_connect_timeout;
 	o.time_limit = 30;
 	o.max_output = 65536;
 	o.stderr_mode = SSH_STDERR_DISCARD;
-	if ((devnull = open("/dev/null", O_WRONLY)) == -1) {
+	if ((devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errsz, "/dev/null: cannot open");
 		return -1;
 	}
-	rc = ssh_exec(&t, &o, jr->conf->power_ssh_command, NULL, 0, devnull,
-	    &res, err, errsz);
+	rc = ssh_exec(&pj->node.t, &o, jr->conf->power_ssh_command, NULL, 0,
+	    devnull, &res, err, errsz);
 	close(devnull);
 	if (res.learned != NULL && pj->learned == NULL) {
 		pj->learned = res.learned;
@@ -382,9 +358,8 @@ power_cleanup(struct jobrun *jr)
 	free(pj->host);
 	free(pj->user);
 	free(pj->pass);
-	free(pj->node_name);
-	free(pj->node_ip);
-	free(pj->hostkey);
+	node_ssh_free(&pj->node);
+	free(pj->ssh_why);
 	free(pj->learned);
 	json_decref(pj->parsed);
 	free(pj);
