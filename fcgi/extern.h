@@ -116,6 +116,7 @@ int		 uid_valid(const char *);
 long long	 num_parse(const char *, long long min, long long max,
 		    const char **errstr);
 double		 time_now(void);	/* epoch seconds, microsecond precision */
+long long	 monotonic_ms(void);
 int		 random_bytes(void *, size_t);
 int		 unix_bind(const char *path, int type);
 int		 valid_name(const char *);

@@ -147,16 +147,6 @@ retrans_for(unsigned int session_ms, int retries)
 	return r < session_ms ? r : session_ms - 1;
 }
 
-/* Monotonic milliseconds, for deadlines. */
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Add the flags of the workaround names in list (space or comma separated)
  * to *v15 and *v20.  Returns 0, or -1 naming the unknown word in err.
@@ -445,7 +435,7 @@ ipmi_power(const struct bmc *b, const struct power_opts *o, enum power_op op,
 	const struct chassis_op	*cop = NULL;
 	char			 target[300], why[512];
 	const char		*what = "get chassis status";
-	long long		 start = now_ms(), left;
+	long long		 start = monotonic_ms(), left;
 	unsigned int		 session_ms, retrans_ms;
 	uint64_t		 on;
 	size_t			 i;
@@ -491,7 +481,7 @@ ipmi_power(const struct bmc *b, const struct power_opts *o, enum power_op op,
 		goto out;
 
 	/* The session timeout is what the probe left of timeout_ms. */
-	left = o->timeout_ms - (now_ms() - start);
+	left = o->timeout_ms - (monotonic_ms() - start);
 	session_ms = left < IPMI_TIMEOUT_MIN_MS ? IPMI_TIMEOUT_MIN_MS :
 	    (unsigned int)left;
 	retrans_ms = retrans_for(session_ms, o->retries);

@@ -51,16 +51,6 @@ struct rf {
 	int			 toobig;
 };
 
-/* Monotonic milliseconds, for the deadline. */
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Copy at most max bytes of s (BMC or libcurl text) into dst for a reason:
  * printable ASCII only, so nothing the BMC sends can forge a log line.
@@ -265,7 +255,7 @@ rf_request(struct rf *rf, const char *method, const char *path,
 		rf->bodylen = 0;
 		rf->toobig = 0;
 		rf->cerr[0] = '\0';
-		if ((left = rf->deadline - now_ms()) <= 0) {
+		if ((left = rf->deadline - monotonic_ms()) <= 0) {
 			snprintf(why, whysz, "no answer within %.1f s",
 			    rf->o->timeout_ms / 1000.0);
 			return -1;
@@ -529,7 +519,7 @@ redfish_power(const struct bmc *b, const struct power_opts *o,
 	memset(&rf, 0, sizeof(rf));
 	rf.b = b;
 	rf.o = o;
-	rf.deadline = now_ms() + o->timeout_ms;
+	rf.deadline = monotonic_ms() + o->timeout_ms;
 	*state = POWER_UNKNOWN;
 	why[0] = '\0';
 
