@@ -20,7 +20,6 @@
 
 #include "extern.h"
 
-#define JOB_WAIT_MAX	3600	/* seconds a request may wait for a job */
 #define JOBS_PAGE_MAX	1000
 
 static const struct field job_fields[] = {
@@ -113,6 +112,8 @@ job_wait(struct req *r, const char *uid, long long secs, int result)
 
 	if (secs < 1)
 		secs = 1;
+	else if (secs > JOB_WAIT_MAX)
+		secs = JOB_WAIT_MAX;	/* a longer exec limit: follow the job */
 	snprintf(uri, sizeof(uri), "/_jobwait/%s?t=%lld%s", uid, secs,
 	    result ? "&r=result" : "");
 	resp_redirect(r, uri);

@@ -16,8 +16,6 @@
 #include "extern.h"
 
 #define BULK_NODES_MAX	100000
-/* The longest a synchronous call may wait; nginx's proxy_read_timeout is above it. */
-#define SYNC_WAIT_MAX	3600
 
 static const struct field power_fields[] = {
 	FIELD("state", F_STRING, F_REQUIRED, 32,  "power on, power off, power cycle, power reset or power soft"),
@@ -144,7 +142,7 @@ power_wait_secs(const struct conf *conf, const json_t *params)
 	if (power_plan_parse(params, conf, &plan, why, sizeof(why)) == 0)
 		for (i = 0; i < plan.nsteps; i++)
 			secs += plan.wait[i] + conf->power_timeout_ms / 1000 + 1;
-	return secs > SYNC_WAIT_MAX ? SYNC_WAIT_MAX : secs;
+	return secs;
 }
 
 /*

@@ -966,6 +966,12 @@ enum apierr	 api_cluster_rekey(struct req *);
 /* api_job.c api_power.c */
 extern const struct bodyspec b_job, b_power, b_exec, b_bulk_power, b_bulk_exec;
 
+/*
+ * The longest any request may wait for a job, in seconds; nginx's
+ * proxy_read_timeout for /_jobwait/ (3660 s) is above it.
+ */
+#define JOB_WAIT_MAX	3600
+
 /* What job_queue() inserts. */
 struct jobspec {
 	const struct jobkind	*kind;

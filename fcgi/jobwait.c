@@ -40,7 +40,6 @@
 #include "extern.h"
 
 #define WAIT_POLL_MS		250	/* how often other heads' jobs are checked */
-#define WAIT_SECS_MAX		3600
 #define WAIT_PREFIX		"/_jobwait/"
 #define WAIT_BATCH		512	/* job UIDs per SQL_JOB_ENDED query */
 
@@ -96,7 +95,7 @@ waiting_release(struct waiter *w, struct waiting *x)
 
 /*
  * Parse "/_jobwait/<uid>" and the arguments t (seconds, 1 to
- * WAIT_SECS_MAX) and r ("result": let go to /job/<uid>/result, else to
+ * JOB_WAIT_MAX) and r ("result": let go to /job/<uid>/result, else to
  * /job/<uid>).  Returns 0 or -1.
  */
 static int
@@ -112,7 +111,7 @@ waiting_parse(struct MHD_Connection *conn, const char *url, struct waiting *x)
 		return -1;
 	memcpy(x->uid, url, UID_LEN + 1);
 	t = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "t");
-	secs = num_parse(t, 1, WAIT_SECS_MAX, &errstr);
+	secs = num_parse(t, 1, JOB_WAIT_MAX, &errstr);
 	if (errstr != NULL)
 		return -1;
 	x->deadline = time_now() + (double)secs;
