@@ -7,6 +7,8 @@
 #   bench_wrk_alternate URL    noop, URL, noop, URL into $home/{noop,api}.res
 #   bench_wrk_stats      averages of those, one line (see below)
 #   bench_wrk_table PATH prints the table, ratio and verdict; 1 if missed
+#   bench_batch PATH BODY OUT  time a bulk call until its batch completes
+#   bench_median N...    bench_verdict WHAT VALUE OP GOAL [EXTRA]
 #
 # Sets SRCDIR, BUILDDIR, dur, conns, threads; bench_start sets home, base
 # and token and exports the CORRAL_* settings corral-run reads.  The
@@ -31,7 +33,12 @@ free_port() {
 	    "127.0.0.1", LocalPort => 0, Listen => 1)->sockport'
 }
 
+# A script's own clean-up (simulated BMCs, sshds) goes in a function
+# bench_cleanup_extra; it runs first, while the run directory still exists.
 bench_cleanup() {
+	if declare -F bench_cleanup_extra >/dev/null; then
+		bench_cleanup_extra || true
+	fi
 	"$SRCDIR/scripts/corral-run" stop >/dev/null 2>&1 || true
 	if [ "${CORRAL_KEEP:-}" = 1 ]; then
 		say "kept $home"
@@ -157,5 +164,80 @@ bench_wrk_table() {
 	else
 		echo "verdict: goal NOT met"
 		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- batches
+# (scripts/bench/power and exec)
+
+# bench_batch PATH BODY-FILE OUT: PUT the JSON in BODY-FILE to
+# $base/api/v1$PATH (a bulk call that answers a batch UID), then GET
+# /api/v1/batch/<UID> every $BENCH_POLL_MS ms (25) until it says complete;
+# one Perl process, one kept-alive TLS connection made before the clock
+# starts.  Prints "seconds polls uid" (seconds from just before the PUT to
+# the answer that said complete) and writes that answer's data to OUT.
+# Fails after $BENCH_BATCH_TIMEOUT s (120) or on any answer but 200.
+bench_batch() {
+	perl - "$base" "$token" "$1" "$2" "$3" "${BENCH_POLL_MS:-25}" \
+	    "${BENCH_BATCH_TIMEOUT:-120}" <<-'PERL'
+	use strict;
+	use warnings;
+	use HTTP::Tiny;
+	use JSON::PP;
+	use Time::HiRes qw(time sleep);
+	my ($base, $token, $path, $body_file, $out, $poll_ms, $limit) = @ARGV;
+	my $h = HTTP::Tiny->new(verify_SSL => 0, keep_alive => 1, timeout => 60,
+	    default_headers => { Authorization => "Bearer $token",
+	    'Content-Type' => 'application/json' });
+	my $body = do { local (@ARGV, $/) = ($body_file); <> };
+	sub call {
+		my ($m, $p, $c) = @_;
+		my $r = $h->request($m, "$base/api/v1$p", $c ? { content => $c } : {});
+		my $j = eval { decode_json($r->{content}) };
+		die "bench_batch: $m $p answered $r->{status}: " .
+		    substr($r->{content} // '', 0, 300) . "\n"
+		    unless $r->{status} == 200 && $j && $j->{success};
+		return $j->{data};
+	}
+	call(GET => '/cluster/time');	# the TLS handshake, before the clock
+	my $t0 = time;
+	my $uid = call(PUT => $path, $body);
+	my ($d, $n) = (undef, 0);
+	while (1) {
+		$d = call(GET => "/batch/$uid");
+		$n++;
+		last if $d->{complete};
+		die "bench_batch: batch $uid not complete after $limit s\n"
+		    if time - $t0 > $limit;
+		sleep($poll_ms / 1000);
+	}
+	my $t = time - $t0;
+	open(my $fh, '>', $out) or die "bench_batch: $out: $!\n";
+	print $fh encode_json($d), "\n";
+	close($fh);
+	printf "%.3f %d %s\n", $t, $n, $uid;
+	PERL
+}
+
+# bench_median N...: the median of the numbers (the mean of the middle
+# two for an even count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	END { printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_verdict WHAT VALUE OP GOAL [EXTRA]: "verdict WHAT: goal met" when
+# VALUE OP GOAL (OP: < <= >=) and EXTRA (1/0) hold, else "goal missed";
+# counts misses in $bench_missed.
+bench_missed=0
+bench_verdict() {
+	local what=$1 value=$2 op=$3 goal=$4 extra=${5:-1}
+	if awk -v v="$value" -v g="$goal" -v op="$op" -v x="$extra" 'BEGIN {
+		ok = op == "<" ? v < g : op == "<=" ? v <= g : v >= g
+		exit !(x && ok) }'; then
+		echo "verdict $what: goal met"
+	else
+		echo "verdict $what: goal missed"
+		bench_missed=$((bench_missed + 1))
 	fi
 }
