@@ -103,9 +103,13 @@ power_bmc(struct power_job *pj, char *err, size_t errsz)
 	}
 	pj->bmc.user = pj->user;
 	pj->bmc.pass = pj->pass;
-	/* A Redfish path names the system; "ipmi" and the like name nothing. */
-	pj->bmc.path = path != NULL && strncmp(path, "redfish/", 8) == 0 ?
-	    path : NULL;
+	/*
+	 * A Redfish URI's path names the system ("Systems/2" or
+	 * "redfish/v1/Systems/2"); without one the BMC's first system is
+	 * used.  An IPMI URI's path ("ipmi" in the reference) names nothing.
+	 */
+	pj->bmc.path = strcmp(pj->bmc.scheme, "ipmi") != 0 && path != NULL &&
+	    *path != '\0' ? path : NULL;
 	return 0;
 }
 

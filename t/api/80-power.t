@@ -194,20 +194,21 @@ sub put_power {
 	push @stop, [$RF, "$tmp/rft"];
 	my ($tport) = $turl =~ /:(\d+)\s*$/;
 	must($AT, POST => '/nodes', { index => 95, mac => '52:54:00:80:ff:95', groups => ['bmcs'],
-	    power_uri => "redfish+http://<ipmi_user>:<ipmi_pass>\@127.$NET.3.1:$port/Systems/1" });
+	    power_uri => "redfish+http://<ipmi_user>:<ipmi_pass>\@127.$NET.3.1:$port/Systems/2" });
 	must($AT, POST => '/nodes', { index => 96, mac => '52:54:00:80:ff:96',
-	    power_uri => "redfish+http://admin:wrongpw\@127.$NET.3.1:$port/Systems/2" });
+	    power_uri => "redfish+http://admin:wrongpw\@127.$NET.3.1:$port/Systems/1" });
 	must($AT, POST => '/nodes', { index => 97, mac => '52:54:00:80:ff:97', groups => ['bmcs'],
 	    power_uri => "redfish://<ipmi_user>:<ipmi_pass>\@127.$NET.3.2:$tport/Systems/1" });
-	spit("$tmp/rf/system1.power", "On\n");
+	spit("$tmp/rf/system$_.power", "On\n") for 1, 2;
 	my ($st, $j, $raw) = put_power(n95 => { state => 'power off', force => JSON::PP::true() });
 	is($st, 200, 'Redfish: power off, force: 200') or diag($raw, $s->log_tail(10));
-	like(slurp("$tmp/rf/system1.power"), qr/^Off/, '... the Redfish BMC is off');
+	like(slurp("$tmp/rf/system2.power"), qr/^Off/, '... system 2 of the Redfish BMC, the one its URI names, is off');
 	is(data_of($AT, GET => '/node/n95/power_state'), 'off', '... GET: off');
 	($st) = put_power(n95 => { state => 'power on' });
 	is($st, 200, 'Redfish: power on: 200');
-	like(slurp("$tmp/rf/system1.power"), qr/^On/, '... the Redfish BMC is on');
-	like(slurp("$tmp/rf/system1.log"), qr/ForceOff.*On/s, '... through ComputerSystem.Reset ForceOff, then On');
+	like(slurp("$tmp/rf/system2.power"), qr/^On/, '... system 2 is on');
+	like(slurp("$tmp/rf/system2.log"), qr/ForceOff.*On/s, '... through ComputerSystem.Reset ForceOff, then On');
+	is(slurp("$tmp/rf/system1.log"), '', '... and system 1 was never touched');
 	($st, $j) = put_power(n96 => { state => 'power on' });
 	is($st, 502, 'Redfish, wrong password: 502');
 	like($j->{reason} // '', qr/^n96: .*auth/i, '... saying so');
