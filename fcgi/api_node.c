@@ -394,13 +394,13 @@ uri_var(const char *name, void *arg)
 /*
  * Node o's power_uri with its <attribute> references substituted (*uri,
  * malloc'd) and parsed (*parsed, new reference; may be NULL if not
- * wanted).  Secret attributes are filled in the clear when the context's
- * scope may see them (configadmin and above of the node's tenant, and
- * corral-jobd), masked otherwise.  Both NULL, API_OK, when the node has
+ * wanted).  With clear, secret attributes are filled in the clear if the
+ * context's scope may see them (configadmin and above of the node's
+ * tenant, and corral-jobd); otherwise, or without clear, masked.  Both NULL, API_OK, when the node has
  * no power_uri.  A template that does not expand or parse is a 400.
  */
 enum apierr
-node_power_uri(struct ctx *c, const struct objrow *o, char **uri,
+node_power_uri(struct ctx *c, const struct objrow *o, int clear, char **uri,
     json_t **parsed)
 {
 	struct uri_vars	 uv;
@@ -416,7 +416,7 @@ node_power_uri(struct ctx *c, const struct objrow *o, char **uri,
 	if ((tmpl = json_string_value(json_object_get(o->doc, "power_uri"))) ==
 	    NULL)
 		return API_OK;
-	if ((rc = attrs_node_view(c, o, scope_sees_secrets(&c->scope,
+	if ((rc = attrs_node_view(c, o, clear && scope_sees_secrets(&c->scope,
 	    o->tenant_id), &uv.from[0])) != API_OK)
 		goto out;
 	uv.from[1] = json_incref(json_object_get(o->doc, "hardware"));
@@ -465,7 +465,7 @@ api_node_power_uri(struct req *r)
 	if ((rc = obj_find(&r->ctx, &node_class, req_param(r, "id"), 0, &o)) !=
 	    API_OK)
 		return rc;
-	if ((rc = node_power_uri(&r->ctx, &o, &uri, &parsed)) == API_OK)
+	if ((rc = node_power_uri(&r->ctx, &o, 1, &uri, &parsed)) == API_OK)
 		r->data = uri == NULL ? json_pack("{s:n, s:n}", "unparsed",
 		    "parsed") : json_pack("{s:s, s:o}", "unparsed", uri,
 		    "parsed", parsed);

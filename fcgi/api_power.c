@@ -148,7 +148,7 @@ power_wait_secs(const struct conf *conf, const json_t *params)
 /*
  * The BMC host of node o ("server" of its expanded power URI), for the
  * per-BMC limit, into host; "" when it has none.  The host is never a
- * secret, so a masked password does not matter here.
+ * secret: the password stays masked (and is not decrypted) here.
  */
 static enum apierr
 power_host(struct req *r, const struct objrow *o, char *host, size_t hostsz)
@@ -158,7 +158,7 @@ power_host(struct req *r, const struct objrow *o, char *host, size_t hostsz)
 	enum apierr	 rc;
 
 	host[0] = '\0';
-	if ((rc = node_power_uri(&r->ctx, o, &uri, &parsed)) != API_OK)
+	if ((rc = node_power_uri(&r->ctx, o, 0, &uri, &parsed)) != API_OK)
 		return rc;
 	if (parsed != NULL)
 		snprintf(host, hostsz, "%s",

@@ -55,6 +55,7 @@ static const struct ckey ckeys[] = {
 	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),
 	S("jobd", "log",		jobd_log,	NULL),
 	I("jobd", "lease",		jobd_lease,	"15", 3, 3600),
+	I("jobd", "nice",		jobd_nice,	"10", 0, 19),
 	S("jobd", "wait_socket",	jobd_wait_socket, "/run/corral/jobwait.sock"),
 	S("jobd", "spool",		jobd_spool,	"/var/spool/corral"),
 	I("jobd", "spool_keep",		jobd_spool_keep, "3600", 60, 86400 * 30),

@@ -68,6 +68,7 @@ struct conf {
 	int		 jobd_poll_ms;	/* fallback poll when no wake-up came */
 	char		*jobd_log;
 	int		 jobd_lease;	/* s a job's heartbeat stays good */
+	int		 jobd_nice;	/* runners' nice value: the API goes first */
 	char		*jobd_wait_socket; /* where nginx hands waiting requests */
 	char		*jobd_spool;	/* exec output files */
 	int		 jobd_spool_keep; /* s an output file is kept */
@@ -945,8 +946,8 @@ enum apierr	 api_node_putstatus_put(struct req *);
 enum apierr	 api_node_putattribs_post(struct req *);
 enum apierr	 api_node_putattribs_put(struct req *);
 enum apierr	 api_node_power_uri(struct req *);
-enum apierr	 node_power_uri(struct ctx *, const struct objrow *, char **uri,
-		    json_t **parsed);
+enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
+		    char **uri, json_t **parsed);
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 

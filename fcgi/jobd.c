@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -359,6 +360,14 @@ runner_start(struct jobd *j, long long id)
 	}
 	if (pid == 0) {
 		runner_detach(&old);
+		/*
+		 * Background work yields the CPU to the API: a burst of jobs
+		 * (256 power calls at once) must not slow anyone's GET.
+		 */
+		if (j->conf->jobd_nice != 0 &&
+		    setpriority(PRIO_PROCESS, 0, j->conf->jobd_nice) == -1)
+			log_warn("job %lld: nice %d: %s", id, j->conf->jobd_nice,
+			    strerror(errno));
 		runner_main(j->conf, id, j->ident);
 	}
 	/* Also here, so a Ctrl-C right after fork(2) cannot reach the child. */

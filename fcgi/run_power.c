@@ -130,7 +130,7 @@ power_prepare(struct jobrun *jr, char *err, size_t errsz)
 		snprintf(err, errsz, "the node no longer exists");
 		return -1;
 	}
-	if (node_power_uri(&jr->ctx, &o, &pj->uri, &pj->parsed) != API_OK) {
+	if (node_power_uri(&jr->ctx, &o, 1, &pj->uri, &pj->parsed) != API_OK) {
 		/* The reason names the node and the template's problem. */
 		snprintf(err, errsz, "%s", jr->ctx.reason);
 		goto out;
