@@ -263,8 +263,12 @@ api_job_get(struct req *r)
 		return rc;
 	if (wait > 0 && !job_state_ended(j.state))
 		rc = job_wait(r, j.uid, wait, 0);
-	else
+	else {
 		r->data = jobrow_json(&j);
+		/* An exec job's command and stdin are the operator's to see. */
+		if (strcmp(j.kind, "exec") == 0 && !req_allows(r, NEED_OPERATOR))
+			json_object_del(r->data, "params");
+	}
 	jobrow_free(&j);
 	return rc;
 }

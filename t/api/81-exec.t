@@ -176,6 +176,9 @@ sub rss {
 	like($some, qr/^[0-9a-f]{32}$/, 'an authuser may list exec jobs');
 	($st) = $s->call(GET => "/job/$some/result", undef, $TV);
 	is($st, 403, '... but not read their output: 403');
+	my $seen = must($TV, GET => "/job/$some");
+	ok(!exists $seen->{params}, '... nor their command and stdin (no params)');
+	ok(exists must($AT, GET => "/job/$some")->{params}, 'an operator sees them');
 	$s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2')");
 	must($AT, POST => '/admins', { name => 't2admin', tenant => 'tenant2' });
 	$s->add_passwd_user('t2admin', 'pw-t2admin');
