@@ -46,18 +46,7 @@ sub sq { my $v = shift; $v =~ s/'/''/g; return "'$v'" }
 sub must { return must_call($s, @_) }
 sub data_of { return call_data($s, @_) }
 
-my %pass;
-# An admin NAME with ROLES in TENANT (undef: the management tenant) who
-# can log in; its access token.
-sub mkadmin {
-	my ($name, $roles, $tenant) = @_;
-	must($AT, POST => '/admins', { name => $name, roles => $roles,
-	    defined $tenant ? (tenant => $tenant) : () });
-	$pass{$name} = "pw-$name-x9";
-	$s->add_passwd_user($name, $pass{$name});
-	my $d = $s->login($name, $pass{$name}) or die "login $name failed\n";
-	return $d->{token}{access_token};
-}
+sub mkadmin { return make_admin($s, $AT, @_) }
 
 sub tenant_id { return scalar $s->sql("SELECT id FROM tenants WHERE name = " . sq(shift)) }
 sub doc_of {

@@ -42,16 +42,7 @@ sub master_ids { return map { $_->[0] } $s->sql("SELECT id FROM master_keys ORDE
 sub key_files { opendir my $d, $KEYDIR or die "$KEYDIR: $!"; return sort grep { !/^\./ } readdir $d }
 sub mode_of { return (stat shift)[2] & 07777 }
 
-my %pass;
-sub mkadmin {
-	my ($name, $roles, $tenant) = @_;
-	must($AT, POST => '/admins', { name => $name, roles => $roles,
-	    defined $tenant ? (tenant => $tenant) : () });
-	$pass{$name} = "pw-$name-x9";
-	$s->add_passwd_user($name, $pass{$name});
-	my $d = $s->login($name, $pass{$name}) or die "login $name failed\n";
-	return $d->{token}{access_token};
-}
+sub mkadmin { return make_admin($s, $AT, @_) }
 
 # Distinctive values, new each run, so a match in MariaDB's files is ours.
 my $tag = sprintf '%08x%04x', int(rand(2**32)), $$ & 0xffff;

@@ -395,9 +395,7 @@ sub put_power {
 
 {
 	$s->sql("INSERT INTO tenants (uid, name, workers) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2', 1)");
-	must($AT, POST => '/admins', { name => 't2admin', tenant => 'tenant2' });
-	$s->add_passwd_user('t2admin', 'pw-t2admin');
-	my $TB = Corral::access_token(scalar $s->login('t2admin', 'pw-t2admin'));
+	my $TB = make_admin($s, $AT, 't2admin', undef, 'tenant2');
 	my ($st) = put_power(n1 => { state => 'power off' }, $TB);
 	is($st, 404, "another tenant's admin cannot power n1: 404");
 	($st) = $s->call(GET => '/node/n1/power_state', undef, $TB);

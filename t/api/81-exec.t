@@ -167,9 +167,7 @@ sub rss {
 
 # Roles and tenants: an authuser may not exec; another tenant cannot see n1.
 {
-	must($AT, POST => '/admins', { name => 'viewer', roles => ['role.authuser'] });
-	$s->add_passwd_user('viewer', 'pw-viewer');
-	my $TV = Corral::access_token(scalar $s->login('viewer', 'pw-viewer'));
+	my $TV = make_admin($s, $AT, 'viewer', ['role.authuser']);
 	my ($st) = exec_on(n1 => { cmd => 'touch /tmp/corral-should-not-exist' }, $TV);
 	is($st, 403, 'an authuser may not exec: 403');
 	my $some = (must($TV, GET => '/jobs?kind=exec&state=done&limit=1')->{jobs} // [])->[0]{uid} // '';
@@ -180,9 +178,7 @@ sub rss {
 	ok(!exists $seen->{params}, '... nor their command and stdin (no params)');
 	ok(exists must($AT, GET => "/job/$some")->{params}, 'an operator sees them');
 	$s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2')");
-	must($AT, POST => '/admins', { name => 't2admin', tenant => 'tenant2' });
-	$s->add_passwd_user('t2admin', 'pw-t2admin');
-	my $TB = Corral::access_token(scalar $s->login('t2admin', 'pw-t2admin'));
+	my $TB = make_admin($s, $AT, 't2admin', undef, 'tenant2');
 	my $out;
 	($st, $out) = exec_on(n1 => { cmd => 'true' }, $TB);
 	is($st, 404, "another tenant's admin: 404 for n1");

@@ -8,7 +8,7 @@ use Exporter 'import';
 use Test::More;
 use Time::HiRes ();
 
-our @EXPORT = qw(is_fail ok_call must_call call_data wait_for);
+our @EXPORT = qw(is_fail ok_call must_call call_data wait_for make_admin);
 
 # is_fail(status, json, raw, want_status, reason_regex, name): the answer
 # is want_status with the failure envelope, and its reason matches.
@@ -50,6 +50,21 @@ sub call_data {
 	return $j->{data} if $st == 200 && ref $j eq 'HASH' && $j->{success};
 	diag("$m $path: $st $raw");
 	return undef;
+}
+
+# make_admin(stack, token, name, roles, tenant): an admin NAME with ROLES
+# (a list; undef: the default) in TENANT (undef: the caller's), created by
+# TOKEN, with a password it logs in with; returns its access token.  Dies
+# (failing the test file) when any step fails.
+sub make_admin {
+	my ($s, $tok, $name, $roles, $tenant) = @_;
+	must_call($s, $tok, POST => '/admins', { name => $name,
+	    defined $roles ? (roles => $roles) : (),
+	    defined $tenant ? (tenant => $tenant) : () });
+	my $pass = "pw-$name-x9";
+	$s->add_passwd_user($name, $pass);
+	my $d = $s->login($name, $pass) or die "login $name failed\n";
+	return $d->{token}{access_token};
 }
 
 # wait_for(seconds, code): code's value once it is true, else its last value.
