@@ -36,6 +36,26 @@ jobkind_find(const char *name)
 	return NULL;
 }
 
+/*
+ * -1 with "Unhandled parameter(s): <key> (<hint>)" in why if params holds
+ * a key that is not one of the words of known, else 0.
+ */
+static int
+params_known(const json_t *params, const char *known, const char *hint,
+    char *why, size_t whysz)
+{
+	const char	*key;
+	json_t		*val;
+
+	json_object_foreach((json_t *)(uintptr_t)params, key, val)
+		if (!conf_list_has(known, key)) {
+			snprintf(why, whysz, "Unhandled parameter(s): %.64s (%s)",
+			    key, hint);
+			return -1;
+		}
+	return 0;
+}
+
 static const char *const power_ops[] = {
 	"on", "off", "cycle", "reset", "soft", "status"
 };
@@ -48,8 +68,8 @@ power_step_parse(const json_t *v, const struct conf *conf, size_t i,
     struct power_plan *p, char *why, size_t whysz)
 {
 	const json_t	*w = NULL;
-	const char	*name, *key;
-	json_t		*val;
+	const char	*name;
+	char		 unknown[160];
 	size_t		 k;
 	json_int_t	 secs;
 
@@ -58,13 +78,11 @@ power_step_parse(const json_t *v, const struct conf *conf, size_t i,
 	else if (json_is_object(v)) {
 		name = json_string_value(json_object_get(v, "do"));
 		w = json_object_get(v, "wait");
-		json_object_foreach((json_t *)(uintptr_t)v, key, val)
-			if (strcmp(key, "do") != 0 && strcmp(key, "wait") != 0) {
-				snprintf(why, whysz, "steps[%zu]: Unhandled "
-				    "parameter(s): %.64s (a step takes do and "
-				    "wait)", i, key);
-				return -1;
-			}
+		if (params_known(v, "do wait", "a step takes do and wait",
+		    unknown, sizeof(unknown)) == -1) {
+			snprintf(why, whysz, "steps[%zu]: %s", i, unknown);
+			return -1;
+		}
 	} else
 		name = NULL;
 	for (k = 0; name != NULL && k < nitems(step_names); k++)
@@ -105,8 +123,6 @@ power_plan_parse(const json_t *params, const struct conf *conf,
     struct power_plan *p, char *why, size_t whysz)
 {
 	const json_t	*steps, *force;
-	const char	*key;
-	json_t		*val;
 	size_t		 i;
 
 	memset(p, 0, sizeof(*p));
@@ -114,13 +130,9 @@ power_plan_parse(const json_t *params, const struct conf *conf,
 		snprintf(why, whysz, "power parameters must be a JSON object");
 		return -1;
 	}
-	json_object_foreach((json_t *)(uintptr_t)params, key, val)
-		if (strcmp(key, "op") != 0 && strcmp(key, "force") != 0 &&
-		    strcmp(key, "steps") != 0) {
-			snprintf(why, whysz, "Unhandled parameter(s): %.64s "
-			    "(power takes op, force and steps)", key);
-			return -1;
-		}
+	if (params_known(params, "op force steps", "power takes op, force "
+	    "and steps", why, whysz) == -1)
+		return -1;
 	p->op = json_string_value(json_object_get(params, "op"));
 	for (i = 0; p->op != NULL && i < nitems(power_ops); i++)
 		if (strcmp(p->op, power_ops[i]) == 0)
@@ -185,20 +197,14 @@ static int
 exec_check(const json_t *params, char *why, size_t whysz)
 {
 	const json_t	*cmd, *in, *se;
-	const char	*key;
-	json_t		*val;
 
 	if (!json_is_object(params)) {
 		snprintf(why, whysz, "exec parameters must be a JSON object");
 		return -1;
 	}
-	json_object_foreach((json_t *)(uintptr_t)params, key, val)
-		if (strcmp(key, "cmd") != 0 && strcmp(key, "stdin") != 0 &&
-		    strcmp(key, "stderr") != 0) {
-			snprintf(why, whysz, "Unhandled parameter(s): %.64s "
-			    "(exec takes cmd and stdin)", key);
-			return -1;
-		}
+	if (params_known(params, "cmd stdin stderr", "exec takes cmd and "
+	    "stdin", why, whysz) == -1)
+		return -1;
 	cmd = json_object_get(params, "cmd");
 	if (!json_is_string(cmd) || json_string_length(cmd) == 0 ||
 	    json_string_length(cmd) > EXEC_CMD_MAX ||
