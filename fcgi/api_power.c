@@ -546,34 +546,22 @@ fail:
 
 /*
  * PUT /nodes/power_state {nodes|selector|group, "state", "force",
- * "steps", "stagger_ms"}: a batch; follow it with GET /batch/<ID>.
+ * "steps", "stagger_ms"} and PUT /nodes/exec {nodes|selector|group,
+ * "cmd", "stdin"} (the route's arg is the job kind): a batch; follow it
+ * with GET /batch/<ID>.
  */
 enum apierr
-api_nodes_power(struct req *r)
+api_nodes_bulk(struct req *r)
 {
-	json_t		*p, *uids = NULL;
-	enum apierr	 rc;
+	const struct jobkind	*kind = r->route->arg;
+	json_t			*p, *uids = NULL;
+	enum apierr		 rc;
 
-	if ((p = power_params(r)) == NULL)
+	p = kind == &job_power ? power_params(r) : exec_params(r);
+	if (p == NULL)
 		return API_BAD_REQUEST;
 	if ((rc = bulk_targets(r, &uids)) == API_OK)
-		rc = bulk_queue(r, &job_power, p, uids);
-	json_decref(uids);
-	json_decref(p);
-	return rc;
-}
-
-/* PUT /nodes/exec {nodes|selector|group, "cmd", "stdin"}: a batch. */
-enum apierr
-api_nodes_exec(struct req *r)
-{
-	json_t		*p, *uids = NULL;
-	enum apierr	 rc;
-
-	if ((p = exec_params(r)) == NULL)
-		return API_BAD_REQUEST;
-	if ((rc = bulk_targets(r, &uids)) == API_OK)
-		rc = bulk_queue(r, &job_exec, p, uids);
+		rc = bulk_queue(r, kind, p, uids);
 	json_decref(uids);
 	json_decref(p);
 	return rc;

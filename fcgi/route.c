@@ -137,8 +137,8 @@ static const struct route routes[] = {
 	{ M_PUT,    "/node/:id/power_state",    api_node_power_put,       NEED_OPERATOR, &b_power,          NULL,             NULL },
 	{ M_PUT,    "/node/:id/exec",           api_node_exec,            NEED_OPERATOR, &b_exec,           NULL,             NULL },
 	{ M_DELETE, "/node/:id/hostkey",        api_node_hostkey_delete,  NEED_CONFIG,   NULL,              NULL,             NULL },
-	{ M_PUT,    "/nodes/power_state",       api_nodes_power,          NEED_OPERATOR, &b_bulk_power,     NULL,             NULL },
-	{ M_PUT,    "/nodes/exec",              api_nodes_exec,           NEED_OPERATOR, &b_bulk_exec,      NULL,             NULL },
+	{ M_PUT,    "/nodes/power_state",       api_nodes_bulk,           NEED_OPERATOR, &b_bulk_power,     NULL,             &job_power },
+	{ M_PUT,    "/nodes/exec",              api_nodes_bulk,           NEED_OPERATOR, &b_bulk_exec,      NULL,             &job_exec },
 };
 
 /* How many routes the table holds. */
