@@ -77,6 +77,7 @@ static const struct ckey ckeys[] = {
 	I("exec", "port",		exec_port,	"22", 1, 65535),
 	S("exec", "key",		exec_key,	"/var/lib/corral/ssh/id_ed25519"),
 	I("exec", "time_limit",		exec_time_limit, "300", 1, 86400),
+	S("files", "dir",		files_dir,	"/var/lib/corral/files"),
 	Z("exec", "max_output",		exec_max_output, "1073741824", 0, 1LL << 40),
 	I("exec", "connect_timeout",	exec_connect_timeout, "5", 1, 300),
 	I("status", "stale_after",	status_stale_after, "300", 5, 86400 * 30),

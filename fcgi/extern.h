@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		6
+#define SCHEMA_VERSION		7
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -96,6 +96,8 @@ struct conf {
 	int		 exec_connect_timeout;	/* s */
 	/* [status] */
 	int		 status_stale_after;	/* s of silence that make a node stale */
+	/* [files] */
+	char		*files_dir;	/* the artifact store (fstore.c) */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -1086,6 +1088,50 @@ void		 runner_main(const struct conf *, long long id,
 		    const char *claimed_by) __attribute__((noreturn));
 void		 jobd_wake_waiters(const struct conf *);
 int		 jobwait_main(const struct conf *);
+
+/* ---------------------------------------------------------------- fstore.c */
+
+/*
+ * The artifact store: kernels, initramfs, image contents and ISOs as
+ * files under [files] dir, named by their SHA-256 and stored once:
+ *   <dir>/sha256/<first 2 hex>/<64 hex>   stored files (read-only)
+ *   <dir>/staging/                        uploads and job outputs being
+ *                                         hashed (same filesystem, so a
+ *                                         stored file appears in one rename)
+ *   <dir>/tmp/                            nginx's upload temp files
+ * The database says which object's slot uses which file (sql/0007).
+ */
+#define SHA256_HEX	64
+#define SHA1_HEX	40
+
+struct fileinfo {
+	char		 sha256[SHA256_HEX + 1];
+	char		 sha1[SHA1_HEX + 1];
+	long long	 size;
+	double		 mtime;		/* when this use was stored */
+	char		 fmt[16];	/* cwsquash, tar, iso9660, raw */
+	char		 uid[UID_LEN + 1];	/* this use's filename/uid */
+	long long	 refcnt;	/* uses of the file, all tenants */
+};
+
+/* What a client said the file must hash to (empty strings: nothing). */
+struct fileexpect {
+	char		 sha256[SHA256_HEX + 1];
+	char		 md5[33];
+};
+
+void		 fstore_path(const struct conf *, const char *sha256,
+		    char *buf, size_t bufsz);
+int		 fstore_staging_open(const struct conf *, char *path,
+		    size_t pathsz);
+enum apierr	 fstore_ref_get(struct ctx *, const char *obj_uid,
+		    const char *slot, struct fileinfo *);
+int		 fstore_ingest(struct ctx *, const char *staged,
+		    const char *obj_uid, const char *slot,
+		    const struct fileexpect *, struct fileinfo *,
+		    char *err, size_t errsz);
+enum apierr	 fstore_ref_drop(struct ctx *, const char *obj_uid,
+		    const char *slot);
 
 /* ----------------------------------------------------------- ssh.c (jobd) */
 enum ssh_stderr { SSH_STDERR_MERGE, SSH_STDERR_DISCARD };
