@@ -351,6 +351,7 @@ api_job_result(struct req *r)
 	json_t		*res = NULL, *params = NULL;
 	const char	*op;
 	char		 err[128];
+	json_int_t	 status;
 	enum apierr	 rc;
 	enum dbrc	 drc;
 
@@ -403,8 +404,11 @@ api_job_result(struct req *r)
 		goto out;
 	}
 	if (strcmp(j.state, "failed") == 0) {
-		rc = req_fail(r, API_BAD_GATEWAY, "%s: %s", j.target != NULL ?
-		    j.target : j.uid, result_error(res));
+		/* A job refusing what it was given (a checksum) says so. */
+		status = json_integer_value(json_object_get(res, "status"));
+		rc = req_fail(r, status >= 400 && status != 500 ?
+		    resp_code((int)status) : API_BAD_GATEWAY, "%s: %s",
+		    j.target != NULL ? j.target : j.uid, result_error(res));
 		goto out;
 	}
 	if (strcmp(j.kind, "exec") == 0)

@@ -1,7 +1,7 @@
 /*
  * Boot configs (reference: "Boot Config Objects"): how a node boots.
- * The kernel and initramfs bytes come with a later capability; what can
- * be checked without them is checked by /errors.
+ * The kernel and initramfs are files of the artifact store (fstore.c,
+ * api_files.c); /errors checks they and the image's content are there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +22,8 @@ static const struct field bootconfig_fields[] = {
 	FIELD_ENUM("boot_style", F_ENUM,   0,          0,    boot_styles, "rwram (default), roram, iscsi, next, disked, sanboot or live"),
 	FIELD_REF("repo",        F_REF,    0,          0,    "repo", "A software repository, by UID or name; stored as UID"),
 	FIELD("kickstart",       F_NAME,   0,          253,  "The kickstart file (in the kickstarts directory) for disked installs"),
-	FIELD("kernel",          F_STRING, F_READONLY, 0,    "The kernel file; uploaded through its own endpoint"),
-	FIELD("initramfs",       F_STRING, F_READONLY, 0,    "The initramfs file; uploaded through its own endpoint"),
+	FIELD("kernel",          F_OBJECT, F_READONLY, 0,    "The kernel file (size, mtime, chksum, uid); PUT /bootconfig/<ID>/kernel uploads it"),
+	FIELD("initramfs",       F_OBJECT, F_READONLY, 0,    "The initramfs file (size, mtime, chksum, uid); PUT /bootconfig/<ID>/initramfs uploads it"),
 };
 
 /* cmdline goes to the kernel verbatim: one line. */
@@ -47,25 +47,37 @@ const struct objclass bootconfig_class = {
 };
 
 /*
- * What keeps boot config doc (stored, or rendered with nulls) from
- * booting, as a list (new reference).
+ * What keeps boot config uid (its document doc) from booting, as a list (new reference): no
+ * image, no kernel or initramfs, or one whose file is missing or
+ * corrupt in the store, or an image without its content file.
  */
 static json_t *
-bootconfig_problems(const json_t *doc)
+bootconfig_problems(struct ctx *c, const char *uid, const json_t *doc)
 {
-	static const struct { const char *field, *problem; } needs[] = {
-		{ "image", "no image" },
-		{ "kernel", "no kernel" },
-		{ "initramfs", "no initramfs" },
-	};
-	json_t	*p = json_array(), *v;
-	size_t	 i;
+	static const char *const files[] = { "kernel", "initramfs" };
+	const char	*image, *p;
+	json_t		*problems = json_array();
+	char		 buf[128];
+	size_t		 i;
 
-	for (i = 0; i < nitems(needs); i++)
-		if ((v = json_object_get(doc, needs[i].field)) == NULL ||
-		    json_is_null(v))
-			json_array_append_new(p, json_string(needs[i].problem));
-	return p;
+	for (i = 0; i < nitems(files); i++)
+		if ((p = fstore_slot_problem(c, uid, files[i], buf,
+		    sizeof(buf))) != NULL)
+			json_array_append_new(problems, json_string(p));
+	image = json_string_value(json_object_get(doc, "image"));
+	if (image == NULL)
+		json_array_append_new(problems, json_string("no image"));
+	else if ((p = fstore_slot_problem(c, image, "content", buf,
+	    sizeof(buf))) != NULL) {
+		if (strncmp(p, "no ", 3) == 0)
+			p = "image has no content";
+		else if (strncmp(p, "content file", 12) == 0) {
+			snprintf(buf, sizeof(buf), "image %s", p + 8);
+			p = buf;
+		}
+		json_array_append_new(problems, json_string(p));
+	}
+	return problems;
 }
 
 /*
@@ -84,7 +96,7 @@ api_bootconfig_errors(struct req *r)
 	if ((rc = obj_find(&r->ctx, &bootconfig_class, req_param(r, "id"), 0,
 	    &o)) != API_OK)
 		return rc;
-	p = bootconfig_problems(o.doc);
+	p = bootconfig_problems(&r->ctx, o.uid, o.doc);
 	if (json_array_size(p) > 0) {
 		s = json_dumps(p, JSON_COMPACT);
 		r->data = json_pack("{s:b, s:s+, s:o}", "success", 0, "reason",
@@ -110,7 +122,8 @@ api_bootconfigs_errors(struct req *r)
 		return rc;
 	out = json_object();
 	json_object_foreach(all, uid, obj)
-		json_object_set_new(out, uid, bootconfig_problems(obj));
+		json_object_set_new(out, uid, bootconfig_problems(&r->ctx, uid,
+		    obj));
 	json_decref(all);
 	r->data = out;
 	return API_OK;

@@ -1,6 +1,7 @@
 /*
  * Software repositories (reference: "Software Repository Objects").  The
- * ISO bytes of locally hosted repos come with a later capability.
+ * ISO of a locally hosted repo is a file of the artifact store (fstore.c,
+ * api_files.c).
  */
 #include <string.h>
 
@@ -16,6 +17,7 @@ static const struct field repo_fields[] = {
 	FIELD("keys",             F_ARRAY_STR, 0,          32,   "Signing keys (URLs or key text), one per URL"),
 	FIELD("check",            F_BOOL,      0,          0,    "Whether package signatures are checked"),
 	FIELD("rhel_entitlement", F_STRING,    0,          256,  "RedHat license entitlement key"),
+	FIELD("iso",              F_OBJECT,    F_READONLY, 0,    "The repository's ISO (size, mtime, chksum, uid); PUT /repo/<ID>/iso uploads it"),
 };
 
 /* URLs reach package managers on nodes: a scheme, no blanks. */

@@ -1,5 +1,6 @@
 /*
- * Secrets at rest: the only file that encrypts (OpenSSL EVP, AES-256-GCM).
+ * Secrets at rest: the only file that encrypts (OpenSSL EVP, AES-256-GCM),
+ * and the digests of stored files (SHA-256, SHA-1, MD5; at the end).
  * auth.c keeps its own use of libcrypto (HMAC for tokens, cleansing).
  *
  * Three layers of keys and values:
@@ -37,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -814,4 +816,96 @@ out:
 	json_decref(old);
 	json_decref(rows);
 	return arc;
+}
+
+/* ------------------------------------------------------------ file digests */
+
+#define DIGEST_CHUNK	(4 * 1024 * 1024)
+
+/* One digest of one file, computed by its own thread. */
+struct digest_job {
+	pthread_t	 thread;
+	int		 fd;
+	long long	 size;
+	const EVP_MD	*md;
+	char		*hex;		/* out: lowercase hex */
+	int		 ok;
+};
+
+static void *
+digest_thread(void *arg)
+{
+	struct digest_job	*d = arg;
+	EVP_MD_CTX		*ctx = NULL;
+	unsigned char		*buf = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	long long		 off = 0;
+	ssize_t			 n;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, d->md, NULL) != 1)
+		goto out;
+	buf = xmalloc(DIGEST_CHUNK);
+	while (off < d->size) {
+		n = pread(d->fd, buf, DIGEST_CHUNK, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			goto out;
+		off += n;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+		goto out;
+	for (i = 0; i < mdlen; i++)
+		snprintf(d->hex + 2 * i, 3, "%02x", md[i]);
+	d->ok = 1;
+out:
+	free(buf);
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+/*
+ * The SHA-256, SHA-1 and (when md5 is not NULL) MD5 of the first size
+ * bytes of fd, as lowercase hex into sha256[65], sha1[41], md5[33].
+ * Each digest runs in its own thread over its own preads: a file just
+ * written is in the page cache, so hashing takes as long as the slowest
+ * digest rather than the sum of all three (an upload is not acknowledged
+ * before its checksum is known).  Returns 0, or -1 (a read failed or the
+ * file was shorter than size).
+ */
+int
+crypto_digest_file(int fd, long long size, char *sha256, char *sha1,
+    char *md5)
+{
+	struct digest_job	 d[3];
+	size_t			 n = md5 != NULL ? 3 : 2, i, started;
+	int			 rc = 0;
+
+	memset(d, 0, sizeof(d));
+	d[0].md = EVP_sha256();
+	d[0].hex = sha256;
+	d[1].md = EVP_sha1();
+	d[1].hex = sha1;
+	d[2].md = EVP_md5();
+	d[2].hex = md5;
+	for (i = started = 0; i < n; i++) {
+		d[i].fd = fd;
+		d[i].size = size;
+		/* The last one runs here: one thread fewer to make. */
+		if (i == n - 1 ||
+		    pthread_create(&d[i].thread, NULL, digest_thread, &d[i]) != 0)
+			digest_thread(&d[i]);
+		else
+			started |= (size_t)1 << i;
+	}
+	for (i = 0; i < n; i++) {
+		if (started & ((size_t)1 << i))
+			pthread_join(d[i].thread, NULL);
+		if (!d[i].ok)
+			rc = -1;
+	}
+	return rc;
 }

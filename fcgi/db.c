@@ -269,6 +269,28 @@ static const char *const sqls[] = {
 	 */
 	"INSERT INTO tenant_keys (id, tenant_id, master_id, wrapped, created_at) "
 	"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
+	/*
+	 * SQL_FILE_REF_GET: The file an object's slot uses, with how many
+	 * uses the file has in all.
+	 */
+	"SELECT r.sha256, f.sha1, f.size, r.mtime + 0e0, f.fmt, r.uid, "
+	"(SELECT COUNT(*) FROM file_refs x WHERE x.sha256 = r.sha256) "
+	"FROM file_refs r JOIN files f ON f.sha256 = r.sha256 "
+	"WHERE r.obj_uid = ? AND r.slot = ?",
+	/* SQL_FILE_USES: The files an object uses (before it is deleted). */
+	"SELECT sha256 FROM file_refs WHERE obj_uid = ?",
+	/* SQL_FILE_UNUSED: Stored files nothing uses. */
+	"SELECT f.sha256, f.size FROM files f WHERE NOT EXISTS "
+	"(SELECT 1 FROM file_refs r WHERE r.sha256 = f.sha256) ORDER BY f.sha256",
+	/* SQL_FILE_ALL: Every stored file, with its uses, for the store check. */
+	"SELECT f.sha256, f.sha1, f.size, (SELECT COUNT(*) FROM file_refs r "
+	"WHERE r.sha256 = f.sha256) FROM files f ORDER BY f.sha256",
+	/*
+	 * SQL_FILE_ADD: A file entering the store; one already there keeps
+	 * its row, now locked for the caller's transaction.
+	 */
+	"INSERT INTO files (sha256, sha1, size, fmt, stored_at, stored_on) "
+	"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE sha256 = sha256",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a
@@ -360,6 +382,24 @@ static const char *const sqls[] = {
 	"SELECT s.uid, s.k, s.v, o.tenant_id FROM object_secrets s "
 	"JOIN objects o ON o.uid = s.uid WHERE s.v NOT LIKE '\"cs1:%' "
 	"ORDER BY s.uid, s.k FOR UPDATE",
+	/*
+	 * SQL_FILE_LOCK: A stored file's row, locked, and its number of uses:
+	 * whoever removes its bytes and whoever adds a use wait for each
+	 * other here.
+	 */
+	"SELECT (SELECT COUNT(*) FROM file_refs r WHERE r.sha256 = f.sha256) "
+	"FROM files f WHERE f.sha256 = ? FOR UPDATE",
+	/* SQL_FILE_REF_LOCK: The file an object's slot uses now, locked. */
+	"SELECT sha256 FROM file_refs WHERE obj_uid = ? AND slot = ? FOR UPDATE",
+	/* SQL_FILE_REF_PUT: Make a slot use a file (a new use: a new uid). */
+	"INSERT INTO file_refs (obj_uid, slot, sha256, uid, mtime, filename) "
+	"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+	"sha256 = VALUES(sha256), uid = VALUES(uid), mtime = VALUES(mtime), "
+	"filename = VALUES(filename)",
+	/* SQL_FILE_REF_DELETE */
+	"DELETE FROM file_refs WHERE obj_uid = ? AND slot = ?",
+	/* SQL_FILE_DELETE: Only once nothing uses it (checked under lock). */
+	"DELETE FROM files WHERE sha256 = ?",
 };
 
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");

@@ -228,6 +228,11 @@ enum sql {
 	SQL_TENANT_KEY_OF,
 	SQL_TENANT_KEY_GET,
 	SQL_TENANT_KEY_INSERT,
+	SQL_FILE_REF_GET,
+	SQL_FILE_USES,
+	SQL_FILE_UNUSED,
+	SQL_FILE_ALL,
+	SQL_FILE_ADD,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -254,6 +259,11 @@ enum sql {
 	SQL_TENANT_KEYS_LOCK,
 	SQL_TENANT_KEY_REWRAP,
 	SQL_SECRET_CLEAR_LOCK,
+	SQL_FILE_LOCK,
+	SQL_FILE_REF_LOCK,
+	SQL_FILE_REF_PUT,
+	SQL_FILE_REF_DELETE,
+	SQL_FILE_DELETE,
 	SQL__MAX
 };
 
@@ -357,6 +367,7 @@ enum apierr {
 	API_BAD_GATEWAY,	/* 502: a BMC or node failed or refused */
 	API_UNAVAILABLE,	/* 503 */
 	API_TIMEOUT,		/* 504: a job did not end within the wait */
+	API_NO_SPACE,		/* 507: the artifact store is full */
 	API__MAX
 };
 
@@ -625,6 +636,8 @@ enum apierr	 crypto_rekey(struct ctx *, char id[UID_LEN + 1],
 		    long long *rewrapped);
 void		 crypto_clear_free(char *);
 void		 crypto_forget(void);
+int		 crypto_digest_file(int fd, long long size, char *sha256,
+		    char *sha1, char *md5);
 
 /* ------------------------------------------------------------------ attrs.c */
 
@@ -848,6 +861,8 @@ void		 resp_raw(struct req *, int status, const char *ctype,
 void		 resp_out(struct req *, struct outbuf *);
 void		 resp_redirect(struct req *, const char *uri);
 int		 resp_status(enum apierr);
+enum apierr	 resp_code(int status);
+void		 resp_not_modified(struct req *, const char *etag);
 
 /* ------------------------------------------------------------------ route.c */
 
@@ -858,7 +873,8 @@ enum need {
 	NEED_OPERATOR,
 	NEED_CONFIG,
 	NEED_FULL,
-	NEED_SUPER	/* fulladmin of the management tenant */
+	NEED_SUPER,	/* fulladmin of the management tenant */
+	NEED_HEAD	/* a known head's address, or the superadministrator */
 };
 
 int		 req_allows(const struct req *, enum need);
@@ -952,6 +968,7 @@ enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 		    char **uri, json_t **parsed);
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
+int		 head_at_addr(struct ctx *, const char *addr);
 
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);
@@ -1032,7 +1049,7 @@ struct jobkind {
 	int		 (*check)(const json_t *params, char *why, size_t whysz);
 };
 
-extern const struct jobkind job_noop, job_power, job_exec;
+extern const struct jobkind job_noop, job_power, job_exec, job_ingest;
 const struct jobkind *jobkind_find(const char *name);
 int		 noop_params(const json_t *, char *why, size_t whysz,
 		    double *sleep, int *fail);
@@ -1064,6 +1081,7 @@ struct jobrun {
 	char			*node;		/* node UID, or NULL */
 	json_t			*params;
 	void			*priv;		/* the kind's, between steps */
+	int			 fail_status;	/* a refusal's HTTP status, or 0 */
 };
 
 /*
@@ -1082,7 +1100,7 @@ struct runkind {
 	void		 (*cleanup)(struct jobrun *);
 };
 
-extern const struct runkind run_noop, run_power, run_exec;
+extern const struct runkind run_noop, run_power, run_exec, run_ingest;
 
 void		 runner_main(const struct conf *, long long id,
 		    const char *claimed_by) __attribute__((noreturn));
@@ -1120,10 +1138,15 @@ struct fileexpect {
 	char		 md5[33];
 };
 
+const struct objclass *fstore_slot_class(const char *slot);
+int		 valid_sha256(const char *);
 void		 fstore_path(const struct conf *, const char *sha256,
 		    char *buf, size_t bufsz);
 int		 fstore_staging_open(const struct conf *, char *path,
 		    size_t pathsz);
+int		 fstore_stage_upload(const struct conf *, const char *body,
+		    char name[UID_LEN + 1]);
+json_t		*fileinfo_json(const char *slot, const struct fileinfo *);
 enum apierr	 fstore_ref_get(struct ctx *, const char *obj_uid,
 		    const char *slot, struct fileinfo *);
 int		 fstore_ingest(struct ctx *, const char *staged,
@@ -1132,6 +1155,20 @@ int		 fstore_ingest(struct ctx *, const char *staged,
 		    char *err, size_t errsz);
 enum apierr	 fstore_ref_drop(struct ctx *, const char *obj_uid,
 		    const char *slot);
+int		 fstore_release(struct ctx *, const char *sha256);
+json_t		*fstore_uses(struct ctx *, const char *uid);
+void		 fstore_release_all(struct ctx *, json_t *uses);
+enum apierr	 fstore_unused(struct ctx *, int remove, json_t **out);
+enum apierr	 fstore_check(struct ctx *, int rehash, json_t **out);
+const char	*fstore_slot_problem(struct ctx *, const char *obj_uid,
+		    const char *slot, char *buf, size_t bufsz);
+
+/* api_files.c */
+enum apierr	 api_file_put(struct req *);
+enum apierr	 api_file_get(struct req *);
+enum apierr	 api_file_delete(struct req *);
+enum apierr	 api_file_stat(struct req *);
+enum apierr	 api_files_unused(struct req *);
 
 /* ----------------------------------------------------------- ssh.c (jobd) */
 enum ssh_stderr { SSH_STDERR_MERGE, SSH_STDERR_DISCARD };

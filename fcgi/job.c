@@ -20,6 +20,7 @@ static const struct jobkind *const kinds[] = {
 	&job_noop,
 	&job_power,
 	&job_exec,
+	&job_ingest,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */
@@ -232,3 +233,40 @@ exec_check(const json_t *params, char *why, size_t whysz)
 
 const struct jobkind job_power = { "power", 0, power_check };
 const struct jobkind job_exec = { "exec", 0, exec_check };
+
+/*
+ * An ingest job (api_files.c queues it, run_ingest.c runs it): "staged"
+ * (the upload's name in the store's staging directory), "obj" (the
+ * object's UID), "slot", "by" (the uploader), optional "sha256" and "md5"
+ * (hex, what the client said) and "boundary" (a multipart form's).
+ */
+static int
+ingest_check(const json_t *params, char *why, size_t whysz)
+{
+	const char	*staged, *obj, *slot, *sha, *md5, *b;
+
+	if (!json_is_object(params) || params_known(params, "staged obj slot "
+	    "by sha256 md5 boundary", "an upload's", why, whysz) == -1) {
+		if (!json_is_object(params))
+			snprintf(why, whysz, "ingest parameters must be an object");
+		return -1;
+	}
+	staged = json_string_value(json_object_get(params, "staged"));
+	obj = json_string_value(json_object_get(params, "obj"));
+	slot = json_string_value(json_object_get(params, "slot"));
+	sha = json_string_value(json_object_get(params, "sha256"));
+	md5 = json_string_value(json_object_get(params, "md5"));
+	b = json_string_value(json_object_get(params, "boundary"));
+	if (staged == NULL || !uid_valid(staged) || obj == NULL ||
+	    !uid_valid(obj) || fstore_slot_class(slot) == NULL ||
+	    (sha != NULL && !valid_sha256(sha)) || (md5 != NULL &&
+	    (strlen(md5) != 32 || strspn(md5, "0123456789abcdef") != 32)) ||
+	    (b != NULL && (strlen(b) == 0 || strlen(b) > 70))) {
+		snprintf(why, whysz, "ingest needs staged, obj (UIDs), a slot, "
+		    "and well-formed checksums");
+		return -1;
+	}
+	return 0;
+}
+
+const struct jobkind job_ingest = { "ingest", 0, ingest_check };

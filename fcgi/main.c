@@ -6,6 +6,10 @@
  *   corral-api -c CONF check          check the config, key and database
  *   corral-api -c CONF seal           make the first master key if there
  *                                     is none, seal secrets stored clear
+ *   corral-api -c CONF fsck [--quick] check the artifact store: every
+ *                                     stored file present and (unless
+ *                                     --quick) matching its hashes; files
+ *                                     nothing uses or knows are listed
  *   corral-api routes                 list the routes: method, path, role
  *
  * The master opens the FastCGI socket, starts N workers and keeps N
@@ -56,7 +60,8 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: corral-api -c conf [check | seal | bootstrap name]\n"
+	fprintf(stderr, "usage: corral-api -c conf [check | seal | fsck [--quick] | "
+	    "bootstrap name]\n"
 	    "       corral-api routes\n");
 	exit(1);
 }
@@ -264,6 +269,34 @@ out:
 	return rc;
 }
 
+/*
+ * The store check: print its report (JSON) and exit 0 when every stored
+ * file is present and sound, 1 when one is missing or corrupt (files
+ * nothing uses or knows are reported, not failed), 2 when it could not
+ * run.
+ */
+static int
+store_fsck(const struct conf *c, struct db *db, int rehash)
+{
+	struct ctx	 ctx;
+	json_t		*report = NULL;
+	int		 rc = 2;
+
+	ctx_init(&ctx, db, c, scope_of_tenant(SCOPE_ALL, ROLES_ALL, "fsck"));
+	if (fstore_check(&ctx, rehash, &report) != API_OK) {
+		fprintf(stderr, "fsck: %s\n", ctx.reason);
+		goto out;
+	}
+	json_dumpf(report, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+	rc = json_array_size(json_object_get(report, "missing")) > 0 ||
+	    json_array_size(json_object_get(report, "corrupt")) > 0 ? 1 : 0;
+out:
+	json_decref(report);
+	ctx_clear(&ctx);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -330,6 +363,14 @@ main(int argc, char *argv[])
 		conf_free(&c);
 		if (rc == 0)
 			printf("configuration, key and database are fine\n");
+		return rc;
+	}
+	if ((argc == 1 || (argc == 2 && strcmp(argv[1], "--quick") == 0)) &&
+	    strcmp(argv[0], "fsck") == 0) {
+		rc = (db = db_open(&c)) != NULL && db_ready(db) == 0 ?
+		    store_fsck(&c, db, argc == 1) : 2;
+		db_close(db);
+		conf_free(&c);
 		return rc;
 	}
 	if (argc == 1 && strcmp(argv[0], "seal") == 0) {

@@ -1096,6 +1096,7 @@ enum apierr
 obj_delete(struct ctx *c, const struct objclass *cls, const char *id)
 {
 	struct objrow	 o;
+	json_t		*files = NULL;
 	enum apierr	 rc;
 	enum dbrc	 drc;
 
@@ -1109,6 +1110,8 @@ obj_delete(struct ctx *c, const struct objclass *cls, const char *id)
 	    (rc = cls->may_delete(c, &o)) != API_OK) ||
 	    (rc = obj_referrers(c, cls, &o)) != API_OK)
 		goto out;
+	/* Its uses of stored files go with it; their bytes after the commit. */
+	files = fstore_uses(c, o.uid);
 	drc = db_run(c->db, SQL_OBJ_DELETE, "s", o.uid);
 	if (drc == DB_REF)
 		rc = ctx_fail(c, API_CONFLICT, "Cannot delete %s %s: other "
@@ -1117,8 +1120,13 @@ obj_delete(struct ctx *c, const struct objclass *cls, const char *id)
 		rc = ctx_dbfail(c, drc);
 	else if ((drc = db_commit(c->db)) != DB_OK)
 		rc = ctx_dbfail(c, drc);
+	else {
+		fstore_release_all(c, files);
+		files = NULL;
+	}
 out:
 	db_rollback(c->db);
+	json_decref(files);
 	objrow_free(&o);
 	return rc;
 }

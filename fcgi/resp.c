@@ -32,6 +32,8 @@ static const struct {
 				  "Database unavailable; try again" },
 	[API_TIMEOUT] =		{ 504, "Gateway Timeout",
 				  "The job did not end in time" },
+	[API_NO_SPACE] =	{ 507, "Insufficient Storage",
+				  "The artifact store is full" },
 };
 
 /* The HTTP status of an outcome. */
@@ -39,6 +41,33 @@ int
 resp_status(enum apierr e)
 {
 	return e < API__MAX ? codes[e].status : 500;
+}
+
+/* The outcome whose HTTP status is status; API_INTERNAL for any other. */
+enum apierr
+resp_code(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < API__MAX; i++)
+		if (codes[i].status == status)
+			return (enum apierr)i;
+	return API_INTERNAL;
+}
+
+/* 304 Not Modified for a conditional GET whose ETag still matches. */
+void
+resp_not_modified(struct req *r, const char *etag)
+{
+	FCGX_Request	*f = r->fcgx;
+	char		 head[256];
+	int		 n;
+
+	n = snprintf(head, sizeof(head), "Status: 304 Not Modified\r\n"
+	    "ETag: %s\r\n\r\n", etag);
+	if (n > 0 && (size_t)n < sizeof(head))
+		FCGX_PutStr(head, n, f->out);
+	r->raw = 1;
 }
 
 /* Write status line, headers and body as they are. */

@@ -37,6 +37,14 @@ static const enum keyedit	 edit_remove = KEYEDIT_REMOVE;
 static const enum keyop		 keys_add = KEYS_ADD;
 static const enum keyop		 keys_set = KEYS_SET;
 static const enum keyop		 keys_remove = KEYS_REMOVE;
+static const int		 files_list = 0;
+static const int		 files_remove = 1;
+
+/* GET/HEAD, PUT and DELETE of the file in slot s of class c's objects. */
+#define FILE_ROUTES(c, path, s) \
+	{ M_GET,    "/" #c "/:id/" path,  api_file_get,    NEED_READ,   NULL, &c##_class, s }, \
+	{ M_PUT,    "/" #c "/:id/" path,  api_file_put,    NEED_CONFIG, NULL, &c##_class, s }, \
+	{ M_DELETE, "/" #c "/:id/" path,  api_file_delete, NEED_CONFIG, NULL, &c##_class, s }
 
 static const struct route routes[] = {
 	/* method   pattern                     handler                   needs          body               class             arg */
@@ -89,13 +97,20 @@ static const struct route routes[] = {
 	{ M_DELETE, "/attrib/:id/attributes",   api_attrs_edit,           NEED_CONFIG,   &b_any,            &attrib_class,    &edit_remove },
 
 	CLASS_ROUTES(image, NEED_READ, NEED_CONFIG),
+	FILE_ROUTES(image, "content", "content"),
+	{ M_GET,    "/image/:id/content/stat",  api_file_stat,            NEED_READ,     NULL,              &image_class,     "content/stat" },
+	{ M_GET,    "/image/:id/content/info",  api_file_stat,            NEED_READ,     NULL,              &image_class,     "content/info" },
 
 	CLASS_ROUTES(bootconfig, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/bootconfigs/errors",      api_bootconfigs_errors,   NEED_READ,     NULL,              NULL,             NULL },
 	{ M_GET,    "/bootconfig/:id/errors",   api_bootconfig_errors,    NEED_READ,     NULL,              NULL,             NULL },
+	FILE_ROUTES(bootconfig, "kernel", "kernel"),
+	FILE_ROUTES(bootconfig, "initramfs", "initramfs"),
 
 	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
 	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),
+	FILE_ROUTES(repo, "iso", "iso"),
+	{ M_GET,    "/repo/:id/iso/stat",       api_file_stat,            NEED_READ,     NULL,              &repo_class,      "iso/stat" },
 
 	CLASS_ROUTES(gitrepo, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/gitrepo/:id/url",         api_gitrepo_url,          NEED_NONE,     NULL,              NULL,             NULL },
@@ -117,6 +132,8 @@ static const struct route routes[] = {
 	{ M_PUT,    "/namingpool/:id/push",     api_namingpool_push,      NEED_CONFIG,   NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(head, NEED_READ, NEED_SUPER),
+	{ M_GET,    "/head/files/unused",       api_files_unused,         NEED_HEAD,     NULL,              NULL,             &files_list },
+	{ M_DELETE, "/head/files/unused",       api_files_unused,         NEED_HEAD,     NULL,              NULL,             &files_remove },
 
 	/* Nodes.  The PUT reports are public: the node is known by its address. */
 	CLASS_ROUTES(node, NEED_READ, NEED_CONFIG),
@@ -174,7 +191,7 @@ route_need_name(enum need need)
 		[NEED_NONE] = "none", [NEED_REFRESH] = "refresh",
 		[NEED_READ] = "read", [NEED_OPERATOR] = "operator",
 		[NEED_CONFIG] = "config", [NEED_FULL] = "full",
-		[NEED_SUPER] = "super",
+		[NEED_SUPER] = "super", [NEED_HEAD] = "head",
 	};
 
 	return need < nitems(names) ? names[need] : "?";
@@ -243,14 +260,18 @@ route_match(enum method m, const char *path, char **params, size_t *nparams,
 	char			*tmp[ROUTE_MAX_PARAMS];
 	unsigned long		 rank, best_rank = 0;
 	size_t			 i, n;
+	int			 same;
 
 	*path_known = 0;
 	*nparams = 0;
 	for (i = 0; i < nitems(routes); i++) {
 		if (!pattern_match(routes[i].pattern, path, tmp, &n, &rank))
 			continue;
-		if (routes[i].method != m || (best != NULL && rank <= best_rank)) {
-			if (routes[i].method != m)
+		/* HEAD is a GET whose body nginx drops. */
+		same = routes[i].method == m ||
+		    (m == M_HEAD && routes[i].method == M_GET);
+		if (!same || (best != NULL && rank <= best_rank)) {
+			if (!same)
 				*path_known = 1;
 			while (n > 0)
 				free(tmp[--n]);
@@ -290,6 +311,7 @@ role_allows(const struct ident *who, enum need need)
 	case NEED_FULL:
 		return (roles & ROLE_FULLADMIN) != 0;
 	case NEED_SUPER:
+	case NEED_HEAD:
 		return who->super;
 	}
 	return 0;
@@ -421,7 +443,13 @@ route_dispatch(struct req *r)
 		return req_fail(r, API_BAD_MEDIA, "Content-Type must be "
 		    "application/json");
 
-	if (rt->need != NEED_NONE) {
+	/* Another head calls without a token (the reference), from its address. */
+	if (rt->need == NEED_HEAD && r->authorization == NULL) {
+		if (!head_at_addr(&r->ctx, r->remote_addr))
+			return req_fail(r, API_UNAUTHORIZED, "This endpoint needs "
+			    "a known head's address or a superadministrator's "
+			    "token");
+	} else if (rt->need != NEED_NONE) {
 		if ((rc = route_authenticate(r, rt->need)) != API_OK)
 			return rc;
 		if (!role_allows(&r->who, rt->need))

@@ -39,6 +39,7 @@ static const struct runkind *const runkinds[] = {
 	&run_noop,
 	&run_power,
 	&run_exec,
+	&run_ingest,
 };
 
 static const struct runkind *
@@ -280,8 +281,13 @@ runner_steps(struct jobrun *jr, const struct runkind *kind, const char **state)
 	*state = "failed";
 	if (err[0] == '\0')
 		snprintf(err, sizeof(err), "failed without a reason");
-	if ((fail = json_pack("{s:s}", "error", err)) != NULL)
+	if ((fail = json_pack("{s:s}", "error", err)) != NULL) {
+		/* The caller is told a refusal with its own status (api_job.c). */
+		if (jr->fail_status != 0)
+			json_object_set_new(fail, "status",
+			    json_integer(jr->fail_status));
 		text = json_dumps(fail, JSON_COMPACT);
+	}
 	json_decref(fail);
 	return text != NULL ? text :
 	    xstrdup("{\"error\":\"unrepresentable error\"}");
