@@ -34,12 +34,13 @@ multipart_file(const char *map, size_t len, const char *boundary,
 	const char	*p, *end = map + len, *hend, *next;
 	size_t		 dlen;
 
-	dlen = (size_t)snprintf(delim, sizeof(delim), "--%s", boundary);
-	if ((p = memmem(map, len < PART_HEAD_MAX ? len : PART_HEAD_MAX, delim,
-	    dlen)) == NULL)
+	/* "\r\n--boundary" ends a part; the body starts with "--boundary". */
+	dlen = (size_t)snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
+	if ((p = memmem(map, len < PART_HEAD_MAX ? len : PART_HEAD_MAX,
+	    delim + 2, dlen - 2)) == NULL)
 		goto bad;
-	for (;;) {
-		p += dlen;
+	/* p is past a delimiter: "--" closes the body, else a part follows. */
+	for (p += dlen - 2;; p = next + dlen) {
 		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
 			break;	/* the closing delimiter: no file part */
 		if ((p = memmem(p, (size_t)(end - p), "\r\n", 2)) == NULL)
@@ -49,9 +50,6 @@ multipart_file(const char *map, size_t len, const char *boundary,
 		    (size_t)(end - p) : PART_HEAD_MAX, "\r\n\r\n", 4);
 		if (hend == NULL)
 			goto bad;
-		/* The part ends at CRLF before the next delimiter. */
-		snprintf(delim, sizeof(delim), "\r\n--%s", boundary);
-		dlen = strlen(delim);
 		next = memmem(hend + 4, (size_t)(end - hend - 4), delim, dlen);
 		if (next == NULL)
 			goto bad;
@@ -60,7 +58,6 @@ multipart_file(const char *map, size_t len, const char *boundary,
 			*flen = (size_t)(next - (hend + 4));
 			return 0;
 		}
-		p = next + 2;	/* at "--boundary" again */
 	}
 	snprintf(err, errsz, "The form has no file part");
 	return -1;
