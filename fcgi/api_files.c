@@ -276,6 +276,9 @@ api_file_delete(struct req *r)
 	if ((rc = file_owner(r, &o)) != API_OK)
 		return rc;
 	rc = fstore_ref_drop(&r->ctx, o.uid, r->route->arg);
+	/* A repo without its ISO serves no tree. */
+	if (rc == API_OK && r->route->cls == &repo_class)
+		repotree_unpublish(r->conf, o.uid, o.name);
 	objrow_free(&o);
 	return rc;
 }

@@ -1163,6 +1163,13 @@ enum apierr	 fstore_check(struct ctx *, int rehash, json_t **out);
 const char	*fstore_slot_problem(struct ctx *, const char *obj_uid,
 		    const char *slot, char *buf, size_t bufsz);
 
+/* repotree.c: repos' ISO trees served over HTTP */
+int		 repotree_publish(const struct conf *, const char *uid,
+		    const char *name, const char *iso, char *err, size_t errsz);
+void		 repotree_unpublish(const struct conf *, const char *uid,
+		    const char *name);
+void		 repotree_empty_trash(const struct conf *);
+
 /* api_files.c */
 enum apierr	 api_file_put(struct req *);
 enum apierr	 api_file_get(struct req *);

@@ -710,6 +710,7 @@ jobd_cycle(struct jobd *j)
 	}
 	if (now >= j->next_spool_clean) {
 		jobd_spool_clean(j->conf);
+		repotree_empty_trash(j->conf);
 		j->next_spool_clean = now + 60;
 	}
 	jobd_claim(j);

@@ -1123,6 +1123,8 @@ obj_delete(struct ctx *c, const struct objclass *cls, const char *id)
 	else {
 		fstore_release_all(c, files);
 		files = NULL;
+		if (cls == &repo_class)
+			repotree_unpublish(c->conf, o.uid, o.name);
 	}
 out:
 	db_rollback(c->db);

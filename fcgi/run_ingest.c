@@ -144,6 +144,39 @@ ingest_refused(struct jobrun *jr, int status, const char *why, char *err,
 	return NULL;
 }
 
+/*
+ * A repo's new ISO is served to nodes as a tree (repotree.c): say where
+ * in result, or why not.  The ISO itself is stored either way.
+ */
+static void
+ingest_publish(struct ctx *c, const char *uid, const struct fileinfo *fi,
+    json_t *result)
+{
+	struct objrow	 o;
+	char		 iso[PATH_MAX], why[256], url[128];
+	long long	 mgmt;
+	enum apierr	 rc;
+
+	if (strcmp(fi->fmt, "iso9660") != 0) {
+		json_object_set_new(result, "tree_error", json_string("not an "
+		    "ISO 9660 image: stored, not served"));
+		return;
+	}
+	if (obj_find(c, &repo_class, uid, 0, &o) != API_OK)
+		return;
+	mgmt = tenant_lookup(c, MGMT_TENANT, &rc);
+	fstore_path(c->conf, fi->sha256, iso, sizeof(iso));
+	if (repotree_publish(c->conf, o.uid, o.tenant_id == mgmt ? o.name : NULL,
+	    iso, why, sizeof(why)) == -1) {
+		log_warn("repo %s: %s", o.name, why);
+		json_object_set_new(result, "tree_error", json_string(why));
+	} else {
+		snprintf(url, sizeof(url), "/repo/%s/", o.uid);
+		json_object_set_new(result, "tree", json_string(url));
+	}
+	objrow_free(&o);
+}
+
 /* The stored file as the reference shows it, or NULL with err set. */
 static json_t *
 ingest_run(struct jobrun *jr, char *err, size_t errsz)
@@ -152,6 +185,7 @@ ingest_run(struct jobrun *jr, char *err, size_t errsz)
 	struct fileinfo		 fi;
 	struct ctx		 c;
 	struct db		*db;
+	json_t			*result = NULL;
 	const char		*staged, *obj, *slot, *by, *v, *boundary;
 	char			 path[PATH_MAX], why[512];
 	int			 status;
@@ -193,10 +227,15 @@ ingest_run(struct jobrun *jr, char *err, size_t errsz)
 	    by != NULL ? by : "jobd"));
 	status = fstore_ingest(&c, path, obj, slot, &expect, &fi, why,
 	    sizeof(why));
+	if (status == 0) {
+		result = fileinfo_json(slot, &fi);
+		if (strcmp(slot, "iso") == 0)
+			ingest_publish(&c, obj, &fi, result);
+	}
 	ctx_clear(&c);
 	db_close(db);
 	if (status == 0)
-		return fileinfo_json(slot, &fi);
+		return result;
 	return ingest_refused(jr, status, why, err, errsz);
 }
 

@@ -381,6 +381,39 @@ is_deeply([sort(stored())], [sort map { $_->[0] } $s->sql('SELECT sha256 FROM fi
 ($st, $body) = curl(GET => '/bootconfig/b1/kernel', $AT);
 ok($body eq $k2_bytes, 'files in use survived the clean-up');
 
+# ---------------------------------------------------------------- repo trees over HTTP
+
+SKIP: {
+	skip 'xorriso not installed', 9 unless -x '/usr/bin/xorriso';
+	my $tree = "$tmp/isotree";
+	system('mkdir', '-p', "$tree/Packages", "$tree/repodata") == 0 or die;
+	open my $fh, '>', "$tree/repodata/repomd.xml" or die;
+	print $fh "<repomd>corral</repomd>\n";
+	close $fh;
+	my ($pkg, $pkg_bytes) = random_file(70_000);
+	system('cp', $pkg, "$tree/Packages/tool-1.0.rpm") == 0 or die;
+	system("xorriso -as mkisofs -quiet -R -J -V CORRALREPO -o $tmp/repo.iso $tree 2>/dev/null") == 0
+	    or die "xorriso -as mkisofs failed\n";
+	must($AT, POST => '/repos', { name => 'baseos' });
+	($st, $j, $raw) = upload('/repo/baseos/iso', "$tmp/repo.iso");
+	is($st, 200, 'PUT a real ISO to /repo/baseos/iso') or diag($raw);
+	my $ruid = must($AT, GET => '/repo/baseos')->{uid};
+	is($j->{data}{tree}, "/repo/$ruid/", 'the answer says where its tree is served');
+	my $plain = 'http://127.0.0.1:' . $s->http_port;
+	($st, $body) = curl(GET => "$plain/repo/baseos/repodata/repomd.xml", undef);
+	is($st, 200, 'GET /repo/<name>/... over plain HTTP, no token');
+	is($body, "<repomd>corral</repomd>\n", '... the file from the ISO');
+	($st, $body) = curl(GET => "$plain/repo/$ruid/Packages/tool-1.0.rpm", undef);
+	ok($st == 200 && $body eq $pkg_bytes, 'GET /repo/<uid>/... : a package byte for byte');
+	($st, $body) = curl(GET => "$plain/repo/baseos/../../../etc/passwd", undef, '--path-as-is');
+	isnt($st, 200, 'no way out of the tree');
+	ok(!grep({ m{/\.new-} } glob("$FILES/repos/.new-*")), 'no half-extracted tree left');
+	($st) = $s->call(DELETE => '/repo/baseos/iso', undef, $AT);
+	is($st, 200, 'DELETE /repo/baseos/iso');
+	($st) = curl(GET => "$plain/repo/baseos/repodata/repomd.xml", undef);
+	is($st, 404, 'its tree is no longer served');
+}
+
 # ---------------------------------------------------------------- a 2 GB upload
 
 SKIP: {
