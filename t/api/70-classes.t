@@ -118,9 +118,10 @@ is_fail($st, $j, $raw, 400, qr/cmdline must be one line/, 'cmdline is one line')
 
 my $errs = ok_call($s, $AT, GET => '/bootconfig/NewBoot/errors', undef, 'errors of NewBoot');
 ok(!$errs->{success}, 'NewBoot cannot boot yet');
-is_deeply($errs->{problems}, ['no kernel', 'no initramfs'], 'because kernel and initramfs are missing');
+is_deeply($errs->{problems}, ['no kernel', 'no initramfs', 'image has no content'],
+    'because kernel, initramfs and the image\'s content are missing');
 my $all = ok_call($s, $AT, GET => '/bootconfigs/errors', undef, 'errors of every boot config');
-is_deeply($all->{$bc}, ['no kernel', 'no initramfs'], 'keyed by UID');
+is_deeply($all->{$bc}, ['no kernel', 'no initramfs', 'image has no content'], 'keyed by UID');
 
 # The image is in use: deleting it says by whom; then it can go.
 ($st, $j, $raw) = $s->call(DELETE => '/image/DefaultImage', undef, $AT);
