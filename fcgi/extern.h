@@ -1163,6 +1163,11 @@ enum apierr	 fstore_check(struct ctx *, int rehash, json_t **out);
 const char	*fstore_slot_problem(struct ctx *, const char *obj_uid,
 		    const char *slot, char *buf, size_t bufsz);
 
+/* multipart.c */
+int		 multipart_file(const char *body, size_t len,
+		    const char *boundary, size_t *start, size_t *flen,
+		    char *err, size_t errsz);
+
 /* repotree.c: repos' ISO trees served over HTTP */
 int		 repotree_publish(const struct conf *, const char *uid,
 		    const char *name, const char *iso, char *err, size_t errsz);
