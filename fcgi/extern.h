@@ -1163,6 +1163,14 @@ enum apierr	 fstore_check(struct ctx *, int rehash, json_t **out);
 const char	*fstore_slot_problem(struct ctx *, const char *obj_uid,
 		    const char *slot, char *buf, size_t bufsz);
 
+/* api_export.c job_export.c run_export.c: a boot config as one archive */
+extern const struct jobkind job_export, job_import;
+extern const struct runkind run_export, run_import;
+enum apierr	 api_bootconfig_export(struct req *);
+enum apierr	 api_bootconfigs_import(struct req *);
+enum apierr	 export_result(struct req *, const char *job_uid,
+		    const json_t *result);
+
 /* api_files.c */
 enum apierr	 api_file_put(struct req *);
 enum apierr	 api_file_get(struct req *);
