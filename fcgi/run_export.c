@@ -10,7 +10,7 @@
  *   image/content
  * The manifest: {"format": "corral-bootconfig-export", "version": 1,
  * "exported_at", "exported_from" (head), "exported_by", "bootconfig":
- * {fields}, "image": {fields} (absent without an image), "files":
+ * {fields}, "image": {fields} (null without an image), "files":
  * [{"slot", "object", "member", "sha256", "sha1", "size", "fmt"}]}.  The
  * fields are what POST /bootconfigs and /images take: no uid, no
  * bookkeeping, no file slots; a reference (the boot config's image and
