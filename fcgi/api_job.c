@@ -413,6 +413,8 @@ api_job_result(struct req *r)
 	}
 	if (strcmp(j.kind, "exec") == 0)
 		rc = result_exec(r, &j, res);
+	else if (strcmp(j.kind, "export") == 0)
+		rc = export_result(r, j.uid, res);
 	else if (strcmp(j.kind, "power") != 0)
 		r->data = json_incref(res);
 out:

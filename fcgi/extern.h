@@ -1175,6 +1175,14 @@ void		 repotree_unpublish(const struct conf *, const char *uid,
 		    const char *name);
 void		 repotree_empty_trash(const struct conf *);
 
+/* api_export.c job_export.c run_export.c: a boot config as one archive */
+extern const struct jobkind job_export, job_import;
+extern const struct runkind run_export, run_import;
+enum apierr	 api_bootconfig_export(struct req *);
+enum apierr	 api_bootconfigs_import(struct req *);
+enum apierr	 export_result(struct req *, const char *job_uid,
+		    const json_t *result);
+
 /* api_files.c */
 enum apierr	 api_file_put(struct req *);
 enum apierr	 api_file_get(struct req *);

@@ -21,6 +21,8 @@ static const struct jobkind *const kinds[] = {
 	&job_power,
 	&job_exec,
 	&job_ingest,
+	&job_export,
+	&job_import,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

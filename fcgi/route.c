@@ -106,6 +106,9 @@ static const struct route routes[] = {
 	{ M_GET,    "/bootconfig/:id/errors",   api_bootconfig_errors,    NEED_READ,     NULL,              NULL,             NULL },
 	FILE_ROUTES(bootconfig, "kernel", "kernel"),
 	FILE_ROUTES(bootconfig, "initramfs", "initramfs"),
+	/* Export and import (api_export.c): reading exports, writing imports. */
+	{ M_GET,    "/bootconfig/:id/export",   api_bootconfig_export,    NEED_READ,     NULL,              NULL,             NULL },
+	{ M_POST,   "/bootconfigs/import",      api_bootconfigs_import,   NEED_CONFIG,   NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
 	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),

@@ -40,6 +40,8 @@ static const struct runkind *const runkinds[] = {
 	&run_power,
 	&run_exec,
 	&run_ingest,
+	&run_export,
+	&run_import,
 };
 
 static const struct runkind *
