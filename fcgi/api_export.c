@@ -128,7 +128,8 @@ import_name(struct req *r, const char *key, const struct objclass *cls,
     json_t *params)
 {
 	const struct field	*f = NULL;
-	char			 buf[128], why[REASON_MAX];
+	/* As long as nginx lets a request line be: too long a name is a 400. */
+	char			 buf[16384], why[REASON_MAX];
 	json_t			*v;
 	size_t			 i;
 	enum apierr		 rc = API_OK;
