@@ -61,9 +61,7 @@ enum apierr
 api_bootconfig_export(struct req *r)
 {
 	struct objrow	 o;
-	struct jobspec	 js;
-	json_t		*params = NULL;
-	char		 uid[UID_LEN + 1];
+	json_t		*params;
 	long long	 wait;
 	enum apierr	 rc;
 
@@ -73,18 +71,8 @@ api_bootconfig_export(struct req *r)
 	/* Copying runs at disk speed; wait generously beyond a minute. */
 	wait = PORT_WAIT_MIN + export_bytes(r, &o) / PORT_RATE;
 	params = json_pack("{s:s, s:s}", "obj", o.uid, "by", r->who.tok.name);
-	memset(&js, 0, sizeof(js));
-	js.kind = &job_export;
-	js.params = params;
-	js.target = o.name;
 	/* The archive is written to this head's spool: its jobd must run it. */
-	js.head = r->conf->head_name;
-	js.expires_at = time_now() + (double)wait;
-	if ((rc = job_queue(r, &js, uid)) != API_OK)
-		goto out;
-	jobd_wake(r->conf);
-	rc = job_wait(r, uid, wait, 1);
-out:
+	rc = job_here(r, &job_export, params, o.name, wait, 0);
 	json_decref(params);
 	objrow_free(&o);
 	return rc;
@@ -163,52 +151,16 @@ import_name(struct req *r, const char *key, const struct objclass *cls,
 enum apierr
 api_bootconfigs_import(struct req *r)
 {
-	const char	*body, *len, *errstr;
-	struct jobspec	 js;
-	json_t		*params = NULL;
-	char		 staged[UID_LEN + 1], uid[UID_LEN + 1], path[PATH_MAX];
-	long long	 size, wait;
+	json_t		*params;
 	enum apierr	 rc;
 
-	staged[0] = '\0';
-	body = req_header(r, "CORRAL_BODY_FILE");
-	len = req_header(r, "CORRAL_BODY_SIZE");
-	size = len != NULL ? num_parse(len, 0, 1LL << 50, &errstr) : 0;
-	if (body == NULL || *body == '\0' || size <= 0)
-		return req_fail(r, API_BAD_REQUEST, "Send the archive (from GET "
-		    "/bootconfig/<ID>/export) as the request body (it is empty)");
 	params = json_pack("{s:s, s:I}", "by", r->who.tok.name, "roles",
 	    (json_int_t)r->who.tok.roles);
-	if ((rc = import_name(r, "rename", &bootconfig_class, params)) !=
-	    API_OK || (rc = import_name(r, "image_rename", &image_class,
-	    params)) != API_OK)
-		goto out;
-	if (fstore_stage_upload(r->conf, body, staged) == -1) {
-		staged[0] = '\0';
-		rc = ctx_internal(&r->ctx, "the archive could not be staged");
-		goto out;
-	}
-	json_object_set_new(params, "staged", json_string(staged));
-	/* Copied once, hashed twice (checked, then stored): some 3 passes. */
-	wait = PORT_WAIT_MIN + 3 * (size / PORT_RATE);
-	memset(&js, 0, sizeof(js));
-	js.kind = &job_import;
-	js.params = params;
-	js.target = "import";
-	/* The staged archive is on this head's disk: its jobd must run it. */
-	js.head = r->conf->head_name;
-	js.expires_at = time_now() + (double)wait;
-	if ((rc = job_queue(r, &js, uid)) != API_OK)
-		goto out;
-	staged[0] = '\0';	/* the job's now: it removes it */
-	jobd_wake(r->conf);
-	rc = job_wait(r, uid, wait, 1);
-out:
-	if (staged[0] != '\0') {
-		snprintf(path, sizeof(path), "%s/staging/%s", r->conf->files_dir,
-		    staged);
-		unlink(path);
-	}
+	if ((rc = import_name(r, "rename", &bootconfig_class, params)) ==
+	    API_OK && (rc = import_name(r, "image_rename", &image_class,
+	    params)) == API_OK)
+		/* Copied once, hashed twice (checked, then stored): 3 passes. */
+		rc = upload_job(r, &job_import, params, "import", PORT_WAIT_MIN, 3);
 	json_decref(params);
 	return rc;
 }

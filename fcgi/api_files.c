@@ -146,6 +146,43 @@ upload_expect(struct req *r, json_t *params)
 }
 
 /*
+ * The request's body, as nginx wrote it to a file, staged for job kind
+ * (params gets its "staged" name; the job removes it), queued on this
+ * head for target (shown with the job and in its reasons) and answered
+ * as job_here does.  The caller waits wait_min seconds
+ * plus passes times the time a pass over the body takes at
+ * UPLOAD_HASH_RATE.  400 for an empty body.
+ */
+enum apierr
+upload_job(struct req *r, const struct jobkind *kind, json_t *params,
+    const char *target, long long wait_min, long long passes)
+{
+	const char	*body, *len, *errstr;
+	char		 staged[UID_LEN + 1], path[PATH_MAX];
+	long long	 size;
+	enum apierr	 rc;
+
+	body = req_header(r, "CORRAL_BODY_FILE");
+	len = req_header(r, "CORRAL_BODY_SIZE");
+	size = len != NULL ? num_parse(len, 0, 1LL << 50, &errstr) : 0;
+	if (body == NULL || *body == '\0' || size <= 0)
+		return req_fail(r, API_BAD_REQUEST, "The request body is empty: "
+		    "send the file itself as the body");
+	if (fstore_stage_upload(r->conf, body, staged) == -1)
+		return ctx_internal(&r->ctx, "the upload could not be staged");
+	json_object_set_new(params, "staged", json_string(staged));
+	rc = job_here(r, kind, params, target, wait_min +
+	    passes * (size / UPLOAD_HASH_RATE), 1);
+	if (rc != API_OK) {
+		/* Not queued: nobody else will remove it. */
+		snprintf(path, sizeof(path), "%s/staging/%s", r->conf->files_dir,
+		    staged);
+		unlink(path);
+	}
+	return rc;
+}
+
+/*
  * PUT /bootconfig/:id/kernel|initramfs, /image/:id/content, /repo/:id/iso:
  * store the request body (raw, or the file of a multipart/form-data
  * form) as the object's file.  The caller waits for the hashing; the
@@ -156,30 +193,17 @@ upload_expect(struct req *r, json_t *params)
 enum apierr
 api_file_put(struct req *r)
 {
-	const char	*slot = r->route->arg, *body, *len, *errstr;
+	const char	*slot = r->route->arg;
 	struct objrow	 o;
-	struct jobspec	 js;
 	json_t		*params = NULL;
-	char		 staged[UID_LEN + 1], uid[UID_LEN + 1], boundary[80],
-			 path[PATH_MAX], buf[8];
-	long long	 size, wait;
+	char		 boundary[80];
 	enum apierr	 rc;
 
-	memset(&o, 0, sizeof(o));
-	staged[0] = '\0';
 	if ((rc = file_owner(r, &o)) != API_OK)
 		return rc;
 	if (r->route->cls->frozen_reason != NULL &&
 	    json_is_true(json_object_get(o.doc, "frozen"))) {
 		rc = req_fail(r, API_CONFLICT, "%s", r->route->cls->frozen_reason);
-		goto out;
-	}
-	body = req_header(r, "CORRAL_BODY_FILE");
-	len = req_header(r, "CORRAL_BODY_SIZE");
-	size = len != NULL ? num_parse(len, 0, 1LL << 50, &errstr) : 0;
-	if (body == NULL || *body == '\0' || size <= 0) {
-		rc = req_fail(r, API_BAD_REQUEST, "Send the %s as the request "
-		    "body (it is empty)", slot);
 		goto out;
 	}
 	params = json_pack("{s:s, s:s, s:s}", "obj", o.uid, "slot", slot, "by",
@@ -194,37 +218,9 @@ api_file_put(struct req *r)
 	}
 	if (boundary[0] != '\0')
 		json_object_set_new(params, "boundary", json_string(boundary));
-	if (fstore_stage_upload(r->conf, body, staged) == -1) {
-		staged[0] = '\0';
-		rc = ctx_internal(&r->ctx, "the upload could not be staged");
-		goto out;
-	}
-	json_object_set_new(params, "staged", json_string(staged));
-	/* Hashing runs at some 1 GB/s; wait generously beyond a minute. */
-	wait = UPLOAD_WAIT_MIN + size / UPLOAD_HASH_RATE;
-	memset(&js, 0, sizeof(js));
-	js.kind = &job_ingest;
-	js.params = params;
-	js.target = o.name;
-	/* The staged file is on this head's disk: its jobd must run it. */
-	js.head = r->conf->head_name;
-	js.expires_at = time_now() + (double)wait;
-	if ((rc = job_queue(r, &js, uid)) != API_OK)
-		goto out;
-	staged[0] = '\0';	/* the job's now: it removes it */
-	jobd_wake(r->conf);
-	if (req_query(r, "async", buf, sizeof(buf)) != NULL &&
-	    (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0)) {
-		r->data = json_string(uid);
-		goto out;
-	}
-	rc = job_wait(r, uid, wait, 1);
+	/* Hashing runs at some 1 GB/s: one pass, waited for generously. */
+	rc = upload_job(r, &job_ingest, params, o.name, UPLOAD_WAIT_MIN, 1);
 out:
-	if (staged[0] != '\0') {
-		snprintf(path, sizeof(path), "%s/staging/%s", r->conf->files_dir,
-		    staged);
-		unlink(path);
-	}
 	json_decref(params);
 	objrow_free(&o);
 	return rc;

@@ -102,6 +102,38 @@ job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
 }
 
 /*
+ * Queue a job of kind on this head (it works on this head's files: an
+ * upload in staging, an archive in the spool), wake corral-jobd, and
+ * answer: the job's UID with ?async=1 (when async_ok), else the job's
+ * answer through the waiter after at most wait seconds (it is cancelled
+ * if it has not started by then).
+ */
+enum apierr
+job_here(struct req *r, const struct jobkind *kind, const json_t *params,
+    const char *target, long long wait, int async_ok)
+{
+	struct jobspec	 js;
+	char		 uid[UID_LEN + 1], buf[8];
+	enum apierr	 rc;
+
+	memset(&js, 0, sizeof(js));
+	js.kind = kind;
+	js.params = params;
+	js.target = target;
+	js.head = r->conf->head_name;
+	js.expires_at = time_now() + (double)wait;
+	if ((rc = job_queue(r, &js, uid)) != API_OK)
+		return rc;
+	jobd_wake(r->conf);
+	if (async_ok && req_query(r, "async", buf, sizeof(buf)) != NULL &&
+	    (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0)) {
+		r->data = json_string(uid);
+		return API_OK;
+	}
+	return job_wait(r, uid, wait, 1);
+}
+
+/*
  * Answer by handing the request to the waiter for up to secs seconds;
  * nginx then asks GET /job/<uid>/result (result set) or GET /job/<uid>.
  */

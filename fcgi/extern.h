@@ -1009,6 +1009,12 @@ enum apierr	 job_queue(struct req *, const struct jobspec *,
 		    char uid[UID_LEN + 1]);
 enum apierr	 job_wait(struct req *, const char *uid, long long secs,
 		    int result);
+enum apierr	 job_here(struct req *, const struct jobkind *,
+		    const json_t *params, const char *target, long long wait,
+		    int async_ok);
+enum apierr	 upload_job(struct req *, const struct jobkind *,
+		    json_t *params, const char *target, long long wait_min,
+		    long long passes);
 enum apierr	 batch_find(struct req *, const char *id, long long *bid,
 		    json_t **out);
 int		 job_state_ended(const char *state);
