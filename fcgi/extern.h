@@ -110,6 +110,7 @@ void		*xmalloc(size_t);
 void		*xcalloc(size_t, size_t);
 void		*xrealloc(void *, size_t);
 char		*xstrdup(const char *);
+int		 write_all(int fd, const void *, size_t);
 char		*xstrndup(const char *, size_t);
 void		 wipe(void *, size_t);
 int		 xasprintf(char **, const char *, ...)

@@ -83,25 +83,6 @@ port_fail(struct jobrun *jr, int status, char *err, size_t errsz,
 
 /* ------------------------------------------------------------ tar */
 
-/* Write all of buf[len] to fd.  0, or -1 with errno set. */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Zeros up to the next block boundary after a member of size bytes. */
 static int
 tar_pad(int fd, long long size)

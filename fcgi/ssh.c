@@ -308,30 +308,6 @@ kill_group(pid_t pid, int *status)
 	(void)reap(pid, 0, status);
 }
 
-/* write(2) all of buf to a descriptor that may be non-blocking. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	struct pollfd	 pfd;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -1;
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			(void)poll(&pfd, 1, -1);
-			continue;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copy s into the reason detail: printable ASCII only, bounded. */
 static void
 detail_set(char *dst, const char *s)

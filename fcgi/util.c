@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,4 +476,32 @@ utf8_clean(char *s)
 		}
 		p += n;
 	}
+}
+
+/*
+ * write(2) all of data[len] to fd, which may be non-blocking (then it
+ * waits in poll(2)).  0, or -1 with errno set.
+ */
+int
+write_all(int fd, const void *data, size_t len)
+{
+	const char	*buf = data;
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
