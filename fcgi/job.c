@@ -20,6 +20,8 @@ static const struct jobkind *const kinds[] = {
 	&job_noop,
 	&job_power,
 	&job_exec,
+	&job_gitsync,
+	&job_gitread,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

@@ -39,6 +39,8 @@ static const struct runkind *const runkinds[] = {
 	&run_noop,
 	&run_power,
 	&run_exec,
+	&run_gitsync,
+	&run_gitread,
 };
 
 static const struct runkind *
