@@ -422,8 +422,10 @@ api_gitrepo_sync(struct req *r)
 		rc = req_fail(r, API_BAD_REQUEST, "Gitrepo %s has no url or "
 		    "upstream to synchronize with", o.name);
 	else {
-		p = json_pack("{s:s, s:O, s:O?}", "repo", o.uid, "action",
-		    json_object_get(r->json, "action"), "branchmap", m);
+		p = json_pack("{s:s, s:O}", "repo", o.uid, "action",
+		    json_object_get(r->json, "action"));
+		if (m != NULL)
+			json_object_set(p, "branchmap", m);
 		if (!conf_list_has("status checkout reset pull rebase",
 		    json_string_value(json_object_get(p, "action"))))
 			rc = req_fail(r, API_BAD_REQUEST, "action must be one of "

@@ -92,7 +92,7 @@ git_exec(const struct conf *conf, const char *repo, const char *const *args,
 		"-c", "core.hooksPath=/dev/null",
 		"-c", "user.name=corral", "-c", "user.email=corral@localhost",
 	};
-	char	*envp[] = {
+	static const char *const envp[] = {
 		"PATH=/usr/bin:/bin", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
 		"GIT_ASKPASS=/bin/false", "SSH_ASKPASS=/bin/false",
@@ -138,7 +138,9 @@ git_exec(const struct conf *conf, const char *repo, const char *const *args,
 	/* Its own group: the time limit kills git and what it started. */
 	posix_spawnattr_setpgroup(&sa, 0);
 	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
-	errno = posix_spawn(&pid, GIT_BIN, &fa, &sa, (char *const *)argv, envp);
+	/* posix_spawn's prototype predates const; it changes neither. */
+	errno = posix_spawn(&pid, GIT_BIN, &fa, &sa,
+	    (char *const *)(uintptr_t)argv, (char *const *)(uintptr_t)envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&sa);
 	if (errno != 0) {
@@ -372,22 +374,24 @@ git_branches(const struct conf *conf, const char *repo, json_t **out,
 	const char *const	 head[] = { "symbolic-ref", "-q", "--short",
 				    "HEAD", NULL };
 	struct gitrun		 g;
-	char			*line, *next, *f[4];
+	char			*line, *next, *end, *f[4];
 	size_t			 i;
 
 	*out = NULL;
 	if (git_ok(conf, repo, refs, GIT_LIST_MAX, &g, err, errsz) == -1)
 		return -1;
 	*out = json_object();
-	for (line = g.out; line != NULL && *line != '\0'; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		/* git's %00 is a NUL byte in the line: split on them. */
+	end = g.out + g.len;
+	for (line = g.out; line < end; line = next) {
+		/* git's %00 is a NUL byte in the line: lines end by length. */
+		if ((next = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			next = end;
+		*next++ = '\0';
 		f[0] = line;
 		for (i = 1; i < 4; i++)
 			f[i] = f[i - 1] + strlen(f[i - 1]) + 1;
-		if (f[3] > g.out + g.len)
-			break;
+		if (f[3] >= next)
+			continue;
 		utf8_clean(f[3]);
 		json_object_set_new(*out, f[0], json_pack("{s:s, s:I, s:s}",
 		    "commit", f[1], "date", (json_int_t)strtoll(f[2], NULL, 10),
