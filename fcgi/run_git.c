@@ -575,8 +575,8 @@ sched_sweep(struct ctx *c, const json_t *have)
 
 /*
  * One pass of corral-jobd's git scheduler: for every gitrepo, make its
- * repository on this head the first time it is seen here (an "init"
- * job), queue a pull when its sync_period has passed since the last one
+ * repository on this head the first time it is seen here without one (an
+ * "init" job), queue a pull when its sync_period has passed since the last one
  * queued here (the database remembers, gitrepo_sync), and remove the
  * repositories of deleted gitrepos.  Runs no git itself: jobd's own
  * process never waits on a child.
@@ -585,11 +585,14 @@ void
 gitsched_pass(struct db *db, const struct conf *conf)
 {
 	struct ctx	 c;
+	struct stat	 st;
 	json_t		*all = json_array(), *repo, *doc;
 	const char	*uid;
+	char		 path[1024];
 	long long	 period;
 	double		 now = time_now();
 	size_t		 i;
+	int		 have;
 
 	ctx_init(&c, db, conf, scope_of_tenant(SCOPE_ALL, ROLES_ALL, "jobd"));
 	if (obj_each(&c, &gitrepo_class, SCOPE_ALL, sched_collect, all) !=
@@ -599,14 +602,22 @@ gitsched_pass(struct db *db, const struct conf *conf)
 		repo = json_array_get(all, i);
 		uid = json_string_value(json_object_get(repo, "uid"));
 		doc = json_object_get(repo, "doc");
+		period = git_period(json_object_get(doc, "sync_period"));
+		if (json_object_get(doc, "url") == NULL &&
+		    json_object_get(doc, "upstream") == NULL)
+			period = 0;
+		git_repo_path(conf, json_integer_value(json_object_get(repo,
+		    "tenant")), uid, path, sizeof(path));
+		/* Most passes find nothing to do: no database write then. */
+		have = stat(path, &st) == 0;
+		if (have && period <= 0)
+			continue;
 		if (db_run(db, SQL_GITSYNC_SEED, "ss", uid, conf->head_name) !=
 		    DB_OK)
 			continue;
-		if (db_affected(db, SQL_GITSYNC_SEED) == 1)
+		if (db_affected(db, SQL_GITSYNC_SEED) == 1 && !have)
 			sched_queue(db, conf, repo, "init", now + 600);
-		period = git_period(json_object_get(doc, "sync_period"));
-		if (period <= 0 || (json_object_get(doc, "url") == NULL &&
-		    json_object_get(doc, "upstream") == NULL))
+		if (period <= 0)
 			continue;
 		if (db_run(db, SQL_GITSYNC_TAKE, "dssd", now, uid,
 		    conf->head_name, now - (double)period) == DB_OK &&
