@@ -343,9 +343,9 @@ api_gitread_result(struct req *r)
 		    json_string_length(json_object_get(res, "content")));
 		rc = API_OK;
 	} else
-		rc = req_fail(r, code == 413 ? API_TOO_LARGE : code == 400 ?
-		    API_BAD_REQUEST : API_NOT_FOUND, "%s", err != NULL ? err :
-		    "Not found");
+		rc = req_fail(r, code == 413 ? API_TOO_LARGE : code == 415 ?
+		    API_BAD_MEDIA : code == 400 ? API_BAD_REQUEST :
+		    API_NOT_FOUND, "%s", err != NULL ? err : "Not found");
 out:
 	json_decref(res);
 	json_decref(pj);

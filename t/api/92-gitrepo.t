@@ -19,7 +19,8 @@ use CorralTest;
 plan skip_all => 'git or fcgiwrap not installed'
     unless -x '/usr/bin/git' && -x '/usr/sbin/fcgiwrap';
 
-my $s = Corral->start();
+# A small max_file, so the 413 needs no large file.
+my $s = Corral->start(conf => "[git]\nmax_file = 4096\n");
 my $AT = $s->admin_token;
 my $tmp = tempdir('corral-git-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 
@@ -161,7 +162,36 @@ ok(!exists $d->{branches}{main}, '... and only that branch');
 git_ok('-C', "$tmp/c1", 'pull', '-q');
 is(`cat $tmp/c1/README`, "hello v2\n", 'a clone pulls the new commit over HTTP');
 
+# checkout: only what is missing locally; existing branches stay as they are.
+git_ok('-C', $up, 'branch', 'feature');
+my $v2b = commit_file($up, 'README', "hello v2b\n", 'not pulled');
+$d = ok_call($s, $AT, POST => '/gitrepo/cfg/sync', { action => 'checkout' }, 'checkout');
+is($d->{branches}{feature}{result}, 'created', 'checkout creates the branch the remote added');
+like($d->{branches}{main}{result}, qr/^unchanged/, '... and leaves main where it was');
+($st, $body) = get_text('/gitrepo/cfg/repo/README');
+is($body, "hello v2\n", '... so the default branch still reads v2');
+git_ok('-C', $up, 'reset', '-q', '--hard', 'HEAD~1');
+git_ok('-C', $up, 'branch', '-D', 'feature');
+$d = ok_call($s, $AT, DELETE => '/gitrepo/cfg/branches', { branches => ['feature'] }, 'drop feature again');
+
+# Files too large for /repo, or not text.
+commit_file($up, 'big.txt', ('x' x 5000) . "\n", 'big');
+commit_file($up, 'bin.dat', "\xff\xfe\x00\x01", 'binary');
+ok_call($s, $AT, POST => '/gitrepo/cfg/sync', { action => 'pull' }, 'pull big and binary files');
+my ($bigst, $bigj) = $s->call(GET => '/gitrepo/cfg/repo/big.txt', undef, $AT);
+is($bigst, 413, 'a file above [git] max_file: 413');
+like($bigj->{reason} // '', qr/larger than 4096/, '... saying the limit');
+my ($binst) = $s->call(GET => '/gitrepo/cfg/repo/bin.dat', undef, $AT);
+is($binst, 415, 'a file that is not UTF-8 text: 415');
+$v2 = git_ok('-C', $up, 'rev-parse', 'HEAD');
+chomp $v2;
+
 # ---------------------------------------------------------------- push
+($rc, $out) = git('-C', "$tmp/c1", 'pull', '-q');
+commit_file("$tmp/c1", 'anon.txt', "anonymous\n", 'anon');
+($rc, $out) = git('-C', "$tmp/c1", 'push', '-q', 'origin', 'main');
+isnt($rc, 0, 'an anonymous push to a public repository is refused');
+like($out, qr/401|Authentication|Username/i, '... as unauthenticated');
 commit_file("$tmp/c3", 'pushed.txt', "from a push\n", 'pushed');
 ($rc, $out) = git('-C', "$tmp/c3", 'push', '-q', 'origin', 'main');
 isnt($rc, 0, 'a push without a token is refused');
@@ -199,7 +229,7 @@ my $br = ok_call($s, $AT, GET => '/gitrepo/cfg/branches', undef, 'branches');
 is_deeply([sort keys %$br], [qw(dev main stable)], 'every branch');
 is($br->{main}{commit}, $v2, 'main with its head commit');
 ok($br->{main}{default} && !$br->{dev}{default}, 'main is the default branch');
-is($br->{main}{subject}, 'second', '... and its subject');
+is($br->{main}{subject}, 'binary', '... and its subject');
 $br = ok_call($s, $AT, GET => '/gitrepo/cfg/branches', { filter => 'sta' }, 'branches filtered');
 is_deeply([keys %$br], ['stable'], '... filter by name');
 $br = ok_call($s, $TV, GET => '/gitrepo/cfg/branches', undef, 'a role.authuser lists branches');
@@ -283,6 +313,15 @@ ok_call($s, $AT, PATCH => "/gitrepo/$cfguid", { name => 'cfg2' }, 'rename');
 is($body, "hello v2\n", 'the renamed gitrepo keeps its repository');
 ($rc, $out) = git('clone', '-q', $url =~ s/cfg\.git$/cfg2.git/r, "$tmp/c6");
 is($rc, 0, '... and clones under its new name') or diag($out);
+
+# ---------------------------------------------------------------- made unasked
+must($AT, POST => '/gitrepos', { name => 'fresh', public => JSON::PP::true() });
+my $mtid = $s->sql("SELECT id FROM tenants WHERE name = 'cw-management'");
+my $fuid = $s->sql("SELECT uid FROM objects WHERE class = 'gitrepo' AND name = 'fresh'");
+ok(wait_for(10, sub { -d $s->home . "/git/$mtid/$fuid.git" }),
+    'jobd makes a new gitrepo\'s repository without being asked');
+($rc, $out) = git('clone', '-q', $url =~ s/cfg\.git$/fresh.git/r, "$tmp/c7");
+is($rc, 0, '... and it clones (empty) at once') or diag($out);
 
 # ---------------------------------------------------------------- sync_period
 my $v4 = commit_file($up, 'README', "hello v4\n", 'fourth');
