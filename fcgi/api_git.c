@@ -558,12 +558,14 @@ api_gitauth(struct req *r)
 	tlen = strcspn(tn, "/?");
 	if (tn[tlen] != '/')
 		goto denied;
+	/* "<name>.git", ending the segment: a name may hold ".git" itself. */
 	name = tn + tlen + 1;
-	if ((p = strstr(name, ".git")) == NULL || (p[4] != '/' && p[4] != '\0' &&
-	    p[4] != '?'))
+	nlen = strcspn(name, "/?");
+	if (nlen < 5 || strncmp(name + nlen - 4, ".git", 4) != 0)
 		goto denied;
-	nlen = (size_t)(p - name);
-	rest = p[4] == '/' ? p + 5 : p + 4;
+	p = name + nlen;
+	nlen -= 4;
+	rest = *p == '/' ? p + 1 : p;
 	rlen = strcspn(rest, "?");
 	q = rest[rlen] == '?' ? rest + rlen + 1 : "";
 	if (tlen == 0 || tlen > NAME_MAX_LEN || nlen == 0 ||

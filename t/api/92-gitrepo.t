@@ -315,13 +315,19 @@ is($body, "hello v2\n", 'the renamed gitrepo keeps its repository');
 is($rc, 0, '... and clones under its new name') or diag($out);
 
 # ---------------------------------------------------------------- made unasked
-must($AT, POST => '/gitrepos', { name => 'fresh', public => JSON::PP::true() });
+# (A name holding ".git" itself: the URL is still <name>.git.)
+must($AT, POST => '/gitrepos', { name => 'fresh.github', public => JSON::PP::true() });
 my $mtid = $s->sql("SELECT id FROM tenants WHERE name = 'cw-management'");
-my $fuid = $s->sql("SELECT uid FROM objects WHERE class = 'gitrepo' AND name = 'fresh'");
+my $fuid = $s->sql("SELECT uid FROM objects WHERE class = 'gitrepo' AND name = 'fresh.github'");
 ok(wait_for(10, sub { -d $s->home . "/git/$mtid/$fuid.git" }),
     'jobd makes a new gitrepo\'s repository without being asked');
-($rc, $out) = git('clone', '-q', $url =~ s/cfg\.git$/fresh.git/r, "$tmp/c7");
+($rc, $out) = git('clone', '-q', $url =~ s/cfg\.git$/fresh.github.git/r, "$tmp/c7");
 is($rc, 0, '... and it clones (empty) at once') or diag($out);
+commit_file("$tmp/c7", 'first.txt', "pushed first\n", 'first push');
+($rc, $out) = git('-C', "$tmp/c7", '-c', $auth, 'push', '-q', 'origin', 'HEAD:main');
+is($rc, 0, '... and takes a first push') or diag($out);
+($st, $body) = get_text('/gitrepo/fresh.github/repo/first.txt');
+is($body, "pushed first\n", '... served at once');
 
 # ---------------------------------------------------------------- sync_period
 my $v4 = commit_file($up, 'README', "hello v4\n", 'fourth');
