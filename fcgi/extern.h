@@ -5,8 +5,8 @@
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
  * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c,
- * libcurl to redfish.c, libmicrohttpd to jobwait.c and ssh(1) to ssh.c
- * (the last four corral-jobd only).
+ * libcurl to redfish.c, libmicrohttpd to jobwait.c, ssh(1) to ssh.c and
+ * git(1) to git.c (the last five corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H

@@ -141,6 +141,10 @@ my $auth = "http.extraHeader=Authorization: Bearer $AT";
 ($rc, $out) = git('-c', $auth, 'clone', '-q', $purl, "$tmp/c3");
 is($rc, 0, '... and works with one') or diag($out);
 ok(-f "$tmp/c3/conf/a.txt", '... with the files');
+my $https = $s->base_url . '/git/cw-management/cfg.git';
+($rc, $out) = git('-c', 'http.sslVerify=false', 'clone', '-q', $https, "$tmp/c1s");
+is($rc, 0, 'git clone over HTTPS too') or diag($out);
+ok(-f "$tmp/c1s/conf/a.txt", '... with the files');
 ($rc, $out) = git('clone', '-q', $url =~ s/cfg\.git$/nope.git/r, "$tmp/c4");
 isnt($rc, 0, 'cloning a repository that does not exist fails');
 
