@@ -147,7 +147,7 @@ job_wait(struct req *r, const char *uid, long long secs, int result)
 	else if (secs > JOB_WAIT_MAX)
 		secs = JOB_WAIT_MAX;	/* a longer exec limit: follow the job */
 	snprintf(uri, sizeof(uri), "/_jobwait/%s?t=%lld%s", uid, secs,
-	    result ? "&r=result" : "");
+	    result == JOB_WAIT_GITREAD ? "&r=git" : result ? "&r=result" : "");
 	resp_redirect(r, uri);
 	return API_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * Git repositories (reference: "Git Repository Objects"): metadata of
  * locally hosted repositories.  Serving their content and syncing them
- * come with a later capability.
+ * is api_git.c's (the endpoints) and run_git.c's (the jobs).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,14 +17,6 @@ static const struct field gitrepo_fields[] = {
 	FIELD("branch_map",  F_ANY,    0,          0,    "Local-to-remote branch mappings: an object of branch names"),
 	FIELD("sync_period", F_ANY,    0,          0,    "Seconds between synchronizations, or \"10m\", \"2h\", \"1d\""),
 };
-
-/* Whether h is host[:port] made of name or address characters only. */
-static int
-valid_host(const char *h)
-{
-	return *h != '\0' && strlen(h) < 256 && h[strspn(h,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")] == '\0';
-}
 
 /* A number of seconds, or digits with one of s m h d. */
 static int
@@ -78,38 +70,3 @@ const struct objclass gitrepo_class = {
 	.spec = FIELDS(gitrepo_fields),
 	.prepare = gitrepo_prepare,
 };
-
-/*
- * GET /gitrepo/:id/url (public): the URL to clone it from, as text.  The
- * head serves its repositories at /git/<name>.git; a public endpoint, so
- * it answers only for repositories marked public.
- */
-enum apierr
-api_gitrepo_url(struct req *r)
-{
-	struct objrow	 o;
-	struct ctx	 pub;
-	char		 url[512];
-	long long	 tid;
-	enum apierr	 rc;
-
-	/* No token: the repository's flag decides, within the caller's tenant. */
-	if ((tid = public_tenant(r, &rc)) == 0)
-		return rc;
-	ctx_init(&pub, r->ctx.db, r->conf, scope_of_tenant(tid, 0, "public"));
-	if ((rc = obj_find(&pub, &gitrepo_class, req_param(r, "id"), 0, &o)) !=
-	    API_OK)
-		return ctx_pass(&r->ctx, &pub, rc);
-	if (!json_is_true(json_object_get(o.doc, "public"))) {
-		objrow_free(&o);
-		return req_fail(r, API_NOT_FOUND, "No gitrepo found for ID=%.64s",
-		    req_param(r, "id"));
-	}
-	/* Host is what the client reached us by; only a name or address fits. */
-	snprintf(url, sizeof(url), "https://%s/git/%s.git\n",
-	    r->host != NULL && valid_host(r->host) ? r->host : r->conf->head_name,
-	    o.name);
-	resp_raw(r, 200, "text/plain", url, strlen(url));
-	objrow_free(&o);
-	return API_OK;
-}

@@ -81,6 +81,10 @@ static const struct ckey ckeys[] = {
 	Z("exec", "max_output",		exec_max_output, "1073741824", 0, 1LL << 40),
 	I("exec", "connect_timeout",	exec_connect_timeout, "5", 1, 300),
 	I("status", "stale_after",	status_stale_after, "300", 5, 86400 * 30),
+	/* [git]: hosted git repositories (git.c, run_git.c) */
+	S("git", "dir",			git_dir,	"/var/lib/corral/git"),
+	I("git", "timeout",		git_timeout,	"300", 5, 86400),
+	Z("git", "max_file",		git_max_file,	"1048576", 1024, 64LL << 20),
 };
 
 static int

@@ -291,6 +291,24 @@ static const char *const sqls[] = {
 	 */
 	"INSERT INTO files (sha256, sha1, size, fmt, stored_at, stored_on) "
 	"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE sha256 = sha256",
+	/* SQL_GITSYNC_SEED: A gitrepo's sync row on a head, once. */
+	"INSERT IGNORE INTO gitrepo_sync (uid, head) VALUES (?, ?)",
+	/*
+	 * SQL_GITSYNC_TAKE: The scheduler's turn (run_git.c): queue a sync
+	 * only if none was queued within the period (queued_at <= now -
+	 * period).  A second run after a lost answer matches nothing: one
+	 * period is skipped, never a sync queued twice.
+	 */
+	"UPDATE gitrepo_sync SET queued_at = ? WHERE uid = ? AND head = ? "
+	"AND (queued_at IS NULL OR queued_at <= ?)",
+	/* SQL_GITSYNC_DONE: How a head's last sync of a gitrepo ended. */
+	"INSERT INTO gitrepo_sync (uid, head, synced_at, state, error) "
+	"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+	"synced_at = VALUES(synced_at), state = VALUES(state), "
+	"error = VALUES(error)",
+	/* SQL_GITSYNC_GET */
+	"SELECT queued_at + 0e0, synced_at + 0e0, state, error "
+	"FROM gitrepo_sync WHERE uid = ? AND head = ?",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a

@@ -5,8 +5,8 @@
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
  * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c,
- * libcurl to redfish.c, libmicrohttpd to jobwait.c and ssh(1) to ssh.c
- * (the last four corral-jobd only).
+ * libcurl to redfish.c, libmicrohttpd to jobwait.c, ssh(1) to ssh.c and
+ * git(1) to git.c (the last five corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		7
+#define SCHEMA_VERSION		8
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -98,6 +98,10 @@ struct conf {
 	int		 status_stale_after;	/* s of silence that make a node stale */
 	/* [files] */
 	char		*files_dir;	/* the artifact store (fstore.c) */
+	/* [git] */
+	char		*git_dir;	/* <dir>/<tenant id>/<gitrepo UID>.git */
+	int		 git_timeout;	/* s one git command may run */
+	size_t		 git_max_file;	/* bytes /gitrepo/:id/repo answers */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -234,6 +238,10 @@ enum sql {
 	SQL_FILE_UNUSED,
 	SQL_FILE_ALL,
 	SQL_FILE_ADD,
+	SQL_GITSYNC_SEED,
+	SQL_GITSYNC_TAKE,
+	SQL_GITSYNC_DONE,
+	SQL_GITSYNC_GET,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -1282,5 +1290,62 @@ struct node_ssh {
 int		 node_ssh_load(struct jobrun *, const struct objrow *,
 		    struct node_ssh *, char *err, size_t errsz);
 void		 node_ssh_free(struct node_ssh *);
+
+/* ------------------------------------- api_git.c job_git.c run_git.c git.c */
+
+/*
+ * Hosted git repositories (reference: "Git Repository Objects"): a bare
+ * repository per gitrepo on each head, at [git] dir/<tenant id>/<UID>.git
+ * (renames never move it; two tenants' repositories never meet), made and
+ * changed only by corral-jobd through git(1) (git.c, jobd only).  nginx
+ * serves clones and pushes (git-http-backend under fcgiwrap) after asking
+ * GET /_gitauth.  Reading a file is a gitread job, syncing a gitsync job.
+ */
+extern const struct bodyspec b_gitsync, b_gitbranches, b_gitbranches_del;
+enum apierr	 api_gitrepo_file(struct req *);
+enum apierr	 api_gitrepo_sync(struct req *);
+enum apierr	 api_gitrepo_branches(struct req *);
+enum apierr	 api_gitrepo_branches_del(struct req *);
+enum apierr	 api_gitread_result(struct req *);
+enum apierr	 api_gitauth(struct req *);
+enum apierr	 req_auth_optional(struct req *);
+void		 resp_headers(struct req *, int status, const char *headers);
+void		 git_repo_path(const struct conf *, long long tenant,
+		    const char *uid, char *buf, size_t bufsz);
+long long	 git_period(const json_t *sync_period);	/* s; 0: none */
+int		 git_path_ok(const char *path);
+
+#define JOB_WAIT_GITREAD	2	/* job_wait's result: to /gitread/<uid> */
+
+extern const struct jobkind job_gitsync, job_gitread;
+extern const struct runkind run_gitsync, run_gitread;
+void		 gitsched_pass(struct db *, const struct conf *);
+
+/* git.c (corral-jobd only): every git(1) command corral runs. */
+int	 git_init(const struct conf *, const char *repo, char *err, size_t errsz);
+int	 git_remove(const char *repo, char *err, size_t errsz);
+int	 git_branches(const struct conf *, const char *repo, json_t **out,
+	    char *def, size_t defsz, char *err, size_t errsz);
+int	 git_read(const struct conf *, const char *repo, const char *path,
+	    int *kind, char **data, size_t *len, char *err, size_t errsz);
+int	 git_remote_heads(const struct conf *, const char *repo,
+	    const char *url, json_t **out, char *def, size_t defsz, char *err,
+	    size_t errsz);
+int	 git_fetch(const struct conf *, const char *repo, const char *url,
+	    const char *remote, const char *ref, int force, char *err,
+	    size_t errsz);
+int	 git_rev(const struct conf *, const char *repo, const char *ref,
+	    char sha[SHA1_HEX + 1]);
+int	 git_is_ancestor(const struct conf *, const char *repo, const char *a,
+	    const char *b);
+int	 git_update_ref(const struct conf *, const char *repo, const char *ref,
+	    const char *sha, const char *old, char *err, size_t errsz);
+int	 git_delete_ref(const struct conf *, const char *repo, const char *ref,
+	    char *err, size_t errsz);
+int	 git_set_default(const struct conf *, const char *repo,
+	    const char *branch, char *err, size_t errsz);
+int	 git_rebase(const struct conf *, const char *repo, const char *branch,
+	    const char *onto, char *err, size_t errsz);
+void	 git_server_info(const struct conf *, const char *repo);
 
 #endif /* CORRAL_EXTERN_H */

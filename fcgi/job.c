@@ -23,6 +23,8 @@ static const struct jobkind *const kinds[] = {
 	&job_ingest,
 	&job_export,
 	&job_import,
+	&job_gitsync,
+	&job_gitread,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

@@ -64,6 +64,7 @@
 #define JOBD_BACKOFF_MAX_MS	10000	/* longest wait between reconnects */
 #define JOBD_CLAIM_SCAN		4	/* queued rows looked at per free slot */
 #define WAITER_RESPAWN_SECS	1.0	/* least time between waiter starts */
+#define JOBD_GIT_EVERY		1.0	/* s between git scheduler passes */
 
 /* The orphan's result: what a reader of GET /job/<id> sees. */
 #define ORPHAN_RESULT	"{\"error\":\"runner died before finishing (its " \
@@ -92,6 +93,7 @@ struct jobd {
 	double			 next_db_try;
 	double			 next_reap;
 	double			 next_spool_clean;
+	double			 next_git;	/* gitsched_pass (run_git.c) */
 };
 
 static volatile sig_atomic_t	 got_stop;	/* SIGTERM/SIGINT count */
@@ -712,6 +714,11 @@ jobd_cycle(struct jobd *j)
 		jobd_spool_clean(j->conf);
 		repotree_empty_trash(j->conf);
 		j->next_spool_clean = now + 60;
+	}
+	/* Git: repositories to make or remove, syncs whose period is up. */
+	if (now >= j->next_git) {
+		gitsched_pass(j->db, j->conf);
+		j->next_git = now + JOBD_GIT_EVERY;
 	}
 	jobd_claim(j);
 	return j->conf->jobd_poll_ms;

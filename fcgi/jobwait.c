@@ -118,6 +118,9 @@ waiting_parse(struct MHD_Connection *conn, const char *url, struct waiting *x)
 	r = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "r");
 	snprintf(x->next, sizeof(x->next), "/api/v1/job/%s%s", x->uid,
 	    r != NULL && strcmp(r, "result") == 0 ? "/result" : "");
+	/* A gitrepo file read: its own renderer, which a public read may use. */
+	if (r != NULL && strcmp(r, "git") == 0)
+		snprintf(x->next, sizeof(x->next), "/api/v1/gitread/%s", x->uid);
 	return 0;
 }
 

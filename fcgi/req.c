@@ -198,7 +198,8 @@ req_param(const struct req *r, const char *name)
 
 	while (p != NULL && (p = strchr(p, ':')) != NULL) {
 		p++;
-		if (strncmp(p, name, len) == 0 && (p[len] == '/' || p[len] == '\0'))
+		if (strncmp(p, name, len) == 0 && (p[len] == '/' ||
+		    p[len] == '\0' || p[len] == '*'))
 			return i < r->nparams ? r->params[i] : NULL;
 		i++;
 	}

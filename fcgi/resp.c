@@ -184,3 +184,22 @@ resp_send(struct req *r, enum apierr e)
 	resp_raw(r, status, "application/json", s, strlen(s));
 	free(s);
 }
+
+/*
+ * An answer without a body, with status and extra header lines (each
+ * "Name: value\r\n"; made by the caller from checked values only): what
+ * nginx's auth_request reads (api_git.c's /_gitauth).
+ */
+void
+resp_headers(struct req *r, int status, const char *headers)
+{
+	FCGX_Request	*f = r->fcgx;
+	char		 head[1024];
+	int		 n;
+
+	n = snprintf(head, sizeof(head), "Status: %d\r\n%sCache-Control: "
+	    "no-store\r\nContent-Length: 0\r\n\r\n", status, headers);
+	if (n > 0 && (size_t)n < sizeof(head))
+		FCGX_PutStr(head, n, f->out);
+	r->raw = 1;
+}

@@ -117,6 +117,18 @@ static const struct route routes[] = {
 
 	CLASS_ROUTES(gitrepo, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/gitrepo/:id/url",         api_gitrepo_url,          NEED_NONE,     NULL,              NULL,             NULL },
+	/* Git repositories' content (api_git.c): public ones need no token. */
+	{ M_GET,    "/gitrepo/:id/repo",        api_gitrepo_file,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/gitrepo/:id/repo/:path*", api_gitrepo_file,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/gitrepo/:id/content",     api_gitrepo_file,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/gitrepo/:id/content/:path*", api_gitrepo_file,      NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/gitrepo/:id/sync",        api_gitrepo_sync,         NEED_CONFIG,   &b_gitsync,        NULL,             NULL },
+	{ M_POST,   "/gitrepo/:id/sync",        api_gitrepo_sync,         NEED_CONFIG,   &b_gitsync,        NULL,             NULL },
+	{ M_GET,    "/gitrepo/:id/branches",    api_gitrepo_branches,     NEED_READ,     &b_gitbranches,    NULL,             NULL },
+	{ M_DELETE, "/gitrepo/:id/branches",    api_gitrepo_branches_del, NEED_CONFIG,   &b_gitbranches_del, NULL,            NULL },
+	/* The waiter hands a file read back here; nginx's auth_request asks /_gitauth. */
+	{ M_GET,    "/gitread/:job",            api_gitread_result,       NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/_gitauth",                api_gitauth,              NEED_NONE,     NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(net, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/nets/byname/:part",       api_obj_search,           NEED_READ,     NULL,              &net_class,       &nets_byname },
@@ -229,7 +241,13 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 		len = (size_t)(se - path);
 		if (len == 0 || seg >= 8 * sizeof(*rank) - 1)
 			break;
-		if (*pat == ':') {
+		if (*pat == ':' && pe[-1] == '*' && *pe == '\0') {
+			/* ":name*", last: the rest of the path, slashes and all. */
+			if (*n == ROUTE_MAX_PARAMS)
+				break;
+			params[(*n)++] = strdup(path);
+			return 1;
+		} else if (*pat == ':') {
 			if (*n == ROUTE_MAX_PARAMS)
 				break;
 			params[(*n)++] = strndup(path, len);
@@ -470,4 +488,17 @@ route_dispatch(struct req *r)
 		return req_fail(r, API_BAD_REQUEST,
 		    "This endpoint takes no request body");
 	return rt->handler(r);
+}
+
+/*
+ * For public routes whose answer a token widens (a private gitrepo):
+ * API_OK with the caller's identity and scope set when a token came and
+ * holds, API_OK with nothing set when none came, else the 401.
+ */
+enum apierr
+req_auth_optional(struct req *r)
+{
+	if (r->authorization == NULL || *r->authorization == '\0')
+		return API_OK;
+	return route_authenticate(r, NEED_READ);
 }

@@ -42,6 +42,8 @@ static const struct runkind *const runkinds[] = {
 	&run_ingest,
 	&run_export,
 	&run_import,
+	&run_gitsync,
+	&run_gitread,
 };
 
 static const struct runkind *

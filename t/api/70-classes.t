@@ -141,7 +141,7 @@ ok_call($s, $AT, POST => '/gitrepos', {name => 'config', public => JSON::PP::tru
     sync_period => '10m', branch_map => {main => 'main'}}, 'create a public gitrepo');
 ($st, $j, $raw) = $s->call(GET => '/gitrepo/config/url');
 is($st, 200, 'GET /gitrepo/<ID>/url needs no token');
-like($raw, qr{^https://[^/]+/git/config\.git\n$}, 'and answers a clone URL as text');
+like($raw, qr{^https://[^/]+/git/cw-management/config\.git\n$}, 'and answers a clone URL as text');
 ok_call($s, $AT, POST => '/gitrepos', {name => 'private'}, 'create a private gitrepo');
 ($st) = $s->call(GET => '/gitrepo/private/url');
 is($st, 404, 'a private repo is not revealed without a token');

@@ -366,7 +366,7 @@ for my $c (['127.0.2.21', 'A'], ['127.0.2.22', 'B'], ['127.0.2.99', 'A']) {
 	my ($src, $t) = @$c;
 	my ($st, $j, $raw) = $s->call_from($src, GET => '/gitrepo/config/url');
 	is($st, 200, "gitrepo url from $src: 200") or diag($raw);
-	like($raw, qr{/git/config\.git$}m, "gitrepo url from $src: the clone URL");
+	like($raw, qr{/git/[a-z][a-z0-9-]*/config\.git$}m, "gitrepo url from $src: the clone URL, tenant-qualified");
 	($st, $j, $raw) = $s->call_from($src, GET => '/gitrepo/' . $tenant{$t eq 'A' ? 'B' : 'A'}{uid}{gitrepos} . '/url');
 	is($st, 404, "gitrepo url from $src: the other tenant's repo by UID is 404");
 }

@@ -47,6 +47,12 @@ static const struct {
 	{ M_GET,    "/nets/byip/10.0.0.1",	"/nets/byip/:part",	"10.0.0.1", 0 },
 	{ M_GET,    "/bootconfigs/errors",	"/bootconfigs/errors",	NULL, 0 },
 	{ M_GET,    "/namingpools/info/n1",	"/namingpools/info/:node", "n1", 0 },
+	/* ":path*" takes the rest of the path, slashes and all (tail below). */
+	{ M_GET,    "/gitrepo/cfg/repo",	"/gitrepo/:id/repo",	"cfg", 0 },
+	{ M_GET,    "/gitrepo/cfg/repo/a/b.txt", "/gitrepo/:id/repo/:path*", "cfg", 0 },
+	{ M_GET,    "/gitrepo/cfg/content/x",	"/gitrepo/:id/content/:path*", "cfg", 0 },
+	{ M_GET,    "/gitrepo/cfg/repo/",	NULL,			NULL, 0 },
+	{ M_POST,   "/gitrepo/cfg/repo/a",	NULL,			NULL, 1 },
 	{ M_GET,    "/node/putstatus",		"/node/:id",		"putstatus", 0 },
 	{ M_DELETE, "/node/putstatus",		"/node/:id",		"putstatus", 0 },
 	{ M_PATCH,  "/node/putstatus",		"/node/:id",		"putstatus", 0 },
@@ -65,6 +71,15 @@ static const char *const public_routes[] = {
 	"GET /cluster/sshkeys",
 	"GET /cluster/cabundle",
 	"GET /gitrepo/:id/url",
+	/* Public repositories' files (the reference); a token widens. */
+	"GET /gitrepo/:id/repo",
+	"GET /gitrepo/:id/repo/:path*",
+	"GET /gitrepo/:id/content",
+	"GET /gitrepo/:id/content/:path*",
+	/* Where the waiter hands a file read back: the job is the capability. */
+	"GET /gitread/:job",
+	/* nginx's auth_request for /git/; refuses without CORRAL_GIT_URI. */
+	"GET /_gitauth",
 	"PUT /node/putstatus",
 	"PUT /node/putattribs",
 	"GET /admins/meta",
@@ -109,6 +124,14 @@ main(void)
 			free(params[--n]);
 	}
 	ok(route_count() > 20, "the table holds the foundation's routes");
+
+	/* The tail capture keeps every segment of the rest. */
+	rt = route_match(M_GET, "/gitrepo/cfg/content/a/b/c.txt", params, &n,
+	    &known);
+	is_int(n, 2, "/gitrepo/cfg/content/a/b/c.txt: two captures");
+	is_str(n == 2 ? params[1] : NULL, "a/b/c.txt", "... the tail whole");
+	while (n > 0)
+		free(params[--n]);
 
 	/* Public routes: exactly the allow-list, no more, no fewer. */
 	{
