@@ -1104,7 +1104,8 @@ struct jobrun {
  * be NULL) use the database; run does the slow part without it, and
  * returns the result (new reference) or NULL with err set.  record sees
  * the result (NULL when run failed, err then says why).  cleanup (may be
- * NULL) frees priv.
+ * NULL) runs once the result is written (waiters have their answer): it
+ * frees priv, and may do with the database what nobody waits for.
  */
 struct runkind {
 	const char	*name;
@@ -1167,7 +1168,7 @@ enum apierr	 fstore_ref_get(struct ctx *, const char *obj_uid,
 int		 fstore_ingest(struct ctx *, const char *staged,
 		    const char *obj_uid, const char *slot,
 		    const struct fileexpect *, struct fileinfo *,
-		    char *err, size_t errsz);
+		    char replaced[SHA256_HEX + 1], char *err, size_t errsz);
 enum apierr	 fstore_ref_drop(struct ctx *, const char *obj_uid,
 		    const char *slot);
 int		 fstore_release(struct ctx *, const char *sha256);

@@ -327,8 +327,9 @@ ingest_status(enum apierr rc)
 /*
  * Hash the staged file, check it against what the client said (expect,
  * may be NULL), and make it object obj_uid's slot in one transaction,
- * replacing the file the slot used (whose bytes go if nothing else uses
- * them).  The staged file is consumed whatever happens.  For corral-jobd:
+ * replacing the file the slot used: its SHA-256 goes to replaced ("" if
+ * none, or the same file), for the caller to fstore_release when nobody
+ * waits any more.  The staged file is consumed whatever happens.  For corral-jobd:
  * c works over every tenant, as the actor c->scope names.  Returns 0 with
  * fi filled, or an HTTP status (400 checksum mismatch, 404 object gone,
  * 409 frozen, 500) with a reason in err.
@@ -336,7 +337,7 @@ ingest_status(enum apierr rc)
 int
 fstore_ingest(struct ctx *c, const char *staged, const char *obj_uid,
     const char *slot, const struct fileexpect *expect, struct fileinfo *fi,
-    char *err, size_t errsz)
+    char replaced[SHA256_HEX + 1], char *err, size_t errsz)
 {
 	struct slotchange	 sc;
 	struct stat		 st;
@@ -346,6 +347,7 @@ fstore_ingest(struct ctx *c, const char *staged, const char *obj_uid,
 
 	memset(fi, 0, sizeof(*fi));
 	memset(&sc, 0, sizeof(sc));
+	replaced[0] = '\0';
 	if ((sc.cls = fstore_slot_class(slot)) == NULL) {
 		snprintf(err, errsz, "no such file slot: %s", slot);
 		goto out;
@@ -396,8 +398,8 @@ fstore_ingest(struct ctx *c, const char *staged, const char *obj_uid,
 	}
 	if (fstore_ref_get(c, obj_uid, slot, fi) != API_OK)
 		fi->refcnt = 1;
-	if (sc.old[0] != '\0' && strcmp(sc.old, fi->sha256) != 0)
-		fstore_release(c, sc.old);
+	if (strcmp(sc.old, fi->sha256) != 0)
+		snprintf(replaced, SHA256_HEX + 1, "%s", sc.old);
 	status = 0;
 out:
 	if (fd != -1)

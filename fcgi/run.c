@@ -268,8 +268,6 @@ runner_steps(struct jobrun *jr, const struct runkind *kind, const char **state)
 		if (kind->record != NULL)
 			kind->record(jr, result, err);
 	}
-	if (kind != NULL && kind->cleanup != NULL)
-		kind->cleanup(jr);
 	/*
 	 * 16 significant digits: epoch seconds keep their microseconds, and
 	 * 0.2 reads 0.2 rather than jansson's default 0.20000000000000001.
@@ -307,6 +305,7 @@ void
 runner_main(const struct conf *conf, long long id, const char *claimed_by)
 {
 	struct jobrun		 jr;
+	const struct runkind	*kind;
 	const char		*state;
 	char			*text = NULL;
 	struct db		*db;
@@ -341,8 +340,12 @@ runner_main(const struct conf *conf, long long id, const char *claimed_by)
 	t0 = time_now();
 	log_info("job %lld (%s%s%s) started", id, jr.kind,
 	    jr.target != NULL ? " " : "", jr.target != NULL ? jr.target : "");
-	text = runner_steps(&jr, runkind_find(jr.kind), &state);
+	kind = runkind_find(jr.kind);
+	text = runner_steps(&jr, kind, &state);
 	runner_finish(&jr, state, text);
+	/* After the answer: what the caller need not wait for, and frees. */
+	if (kind != NULL && kind->cleanup != NULL)
+		kind->cleanup(&jr);
 	log_info("job %lld (%s) %s in %.3f s%s%s", id, jr.kind, state,
 	    time_now() - t0, *state == 'f' ? ": " : "",
 	    *state == 'f' ? text : "");

@@ -799,6 +799,7 @@ import_ingest(struct import_job *ij, const char *object, const char *uid)
 	struct fileexpect	 expect;
 	struct fileinfo		 fi;
 	struct import_file	*f;
+	char			 replaced[SHA256_HEX + 1];	/* none: new objects */
 	size_t			 i;
 	int			 status;
 
@@ -810,7 +811,8 @@ import_ingest(struct import_job *ij, const char *object, const char *uid)
 		snprintf(expect.sha256, sizeof(expect.sha256), "%s",
 		    json_string_value(json_object_get(f->entry, "sha256")));
 		status = fstore_ingest(&ij->c, f->staged, uid,
-		    port_files[f->k].slot, &expect, &fi, ij->err, ij->errsz);
+		    port_files[f->k].slot, &expect, &fi, replaced, ij->err,
+		    ij->errsz);
 		f->staged[0] = '\0';	/* consumed, whatever happened */
 		if (status != 0)
 			return status;

@@ -140,7 +140,7 @@ ingest_run(struct jobrun *jr, char *err, size_t errsz)
 	struct db		*db;
 	json_t			*result = NULL;
 	const char		*staged, *obj, *slot, *by, *v, *boundary;
-	char			 path[PATH_MAX], why[512];
+	char			 path[PATH_MAX], why[512], replaced[SHA256_HEX + 1];
 	int			 status;
 
 	staged = json_string_value(json_object_get(jr->params, "staged"));
@@ -178,9 +178,12 @@ ingest_run(struct jobrun *jr, char *err, size_t errsz)
 	}
 	ctx_init(&c, db, jr->conf, scope_of_tenant(SCOPE_ALL, ROLES_ALL,
 	    by != NULL ? by : "jobd"));
-	status = fstore_ingest(&c, path, obj, slot, &expect, &fi, why,
-	    sizeof(why));
+	status = fstore_ingest(&c, path, obj, slot, &expect, &fi, replaced,
+	    why, sizeof(why));
 	if (status == 0) {
+		/* Removing a replaced GB file is not the uploader's wait. */
+		if (replaced[0] != '\0')
+			jr->priv = xstrdup(replaced);
 		result = fileinfo_json(slot, &fi);
 		if (strcmp(slot, "iso") == 0)
 			ingest_publish(&c, obj, &fi, result);
@@ -192,4 +195,16 @@ ingest_run(struct jobrun *jr, char *err, size_t errsz)
 	return ingest_refused(jr, status, why, err, errsz);
 }
 
-const struct runkind run_ingest = { "ingest", NULL, ingest_run, NULL, NULL };
+/* Once the uploader has its answer: the replaced file's bytes may go. */
+static void
+ingest_cleanup(struct jobrun *jr)
+{
+	if (jr->priv != NULL)
+		fstore_release(&jr->ctx, jr->priv);
+	free(jr->priv);
+	jr->priv = NULL;
+}
+
+const struct runkind run_ingest = {
+	"ingest", NULL, ingest_run, NULL, ingest_cleanup
+};
