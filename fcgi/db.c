@@ -269,6 +269,25 @@ static const char *const sqls[] = {
 	 */
 	"INSERT INTO tenant_keys (id, tenant_id, master_id, wrapped, created_at) "
 	"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id",
+	/*
+	 * ---- fstore_stub.c: TEMPORARY, dropped with the stub when the real
+	 * fstore.c lands (branch iso only).
+	 */
+	/* SQL_FSTUB_FILE_PUT: A file stored once, whoever stores it again. */
+	"INSERT INTO files (sha256, sha1, size, fmt, stored_at, stored_on) "
+	"VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE sha256 = sha256",
+	/* SQL_FSTUB_REF_PUT: An object's slot now uses the file. */
+	"INSERT INTO file_refs (obj_uid, slot, sha256, uid, mtime) "
+	"VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+	"sha256 = VALUES(sha256), uid = VALUES(uid), mtime = VALUES(mtime)",
+	/* SQL_FSTUB_REF_GET */
+	"SELECT f.sha256, f.sha1, f.size, f.fmt, r.mtime + 0e0, r.uid, "
+	"(SELECT COUNT(*) FROM file_refs x WHERE x.sha256 = f.sha256) "
+	"FROM file_refs r JOIN files f ON f.sha256 = r.sha256 "
+	"WHERE r.obj_uid = ? AND r.slot = ?",
+	/* SQL_FSTUB_REF_DELETE */
+	"DELETE FROM file_refs WHERE obj_uid = ? AND slot = ?",
+	/* ---- end of fstore_stub.c's statements */
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a

@@ -98,6 +98,16 @@ struct conf {
 	int		 status_stale_after;	/* s of silence that make a node stale */
 	/* [files] */
 	char		*files_dir;	/* the artifact store (fstore.c) */
+	/* [iso] (run_mkiso.c) */
+	char		*iso_mkrescue;		/* grub-mkrescue */
+	int		 iso_wait;		/* s a synchronous mkiso waits */
+	int		 iso_time_limit;	/* s building one ISO may take */
+	/* [capture] (run_capture.c) */
+	char		*capture_root;		/* the tree captured on a node: "/" */
+	char		*capture_compress;	/* squashfs compressor by default */
+	char		*capture_tar2sqfs;	/* tar2sqfs (squashfs-tools-ng) */
+	int		 capture_wait;		/* s a synchronous capture waits */
+	int		 capture_time_limit;	/* s one capture may take */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -228,6 +238,11 @@ enum sql {
 	SQL_TENANT_KEY_OF,
 	SQL_TENANT_KEY_GET,
 	SQL_TENANT_KEY_INSERT,
+	/* fstore_stub.c: TEMPORARY, dropped with the stub */
+	SQL_FSTUB_FILE_PUT,
+	SQL_FSTUB_REF_PUT,
+	SQL_FSTUB_REF_GET,
+	SQL_FSTUB_REF_DELETE,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -1218,5 +1233,23 @@ struct node_ssh {
 int		 node_ssh_load(struct jobrun *, const struct objrow *,
 		    struct node_ssh *, char *err, size_t errsz);
 void		 node_ssh_free(struct node_ssh *);
+
+/* ------------------------------------- job_image.c api_image.c run_mkiso.c
+ *                                       run_capture.c tool.c: ISO and capture */
+#define CAPTURE_EXCLUDE_MAX	256	/* paths in one capture's exclude list */
+#define CAPTURE_PATH_MAX	1024	/* bytes of one excluded path */
+
+extern const struct jobkind job_mkiso, job_capture;
+extern const struct bodyspec b_mkiso, b_capture;
+int		 capture_compress_ok(const char *);
+int		 capture_exclude_check(const json_t *, char *why, size_t whysz);
+enum apierr	 api_bootconfig_mkiso(struct req *);
+enum apierr	 api_image_capture(struct req *);
+enum apierr	 mkiso_result(struct req *, const char *job_uid);
+extern const struct runkind run_mkiso, run_capture;
+int		 tool_spawn(char *const argv[], int in, int out,
+		    const char *errpath, pid_t *pid, char *err, size_t errsz);
+int		 tool_wait(pid_t, long long deadline_ms, const char *what,
+		    const char *errpath, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */

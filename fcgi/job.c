@@ -20,6 +20,9 @@ static const struct jobkind *const kinds[] = {
 	&job_noop,
 	&job_power,
 	&job_exec,
+	/* ISO and capture (job_image.c) */
+	&job_mkiso,
+	&job_capture,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

@@ -89,10 +89,14 @@ static const struct route routes[] = {
 	{ M_DELETE, "/attrib/:id/attributes",   api_attrs_edit,           NEED_CONFIG,   &b_any,            &attrib_class,    &edit_remove },
 
 	CLASS_ROUTES(image, NEED_READ, NEED_CONFIG),
+	/* ISO and capture (api_image.c): both jobs the caller waits for. */
+	{ M_GET,    "/image/:id/capture",       api_image_capture,        NEED_CONFIG,   &b_capture,        NULL,             NULL },
+	{ M_POST,   "/image/:id/capture",       api_image_capture,        NEED_CONFIG,   &b_capture,        NULL,             NULL },
 
 	CLASS_ROUTES(bootconfig, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/bootconfigs/errors",      api_bootconfigs_errors,   NEED_READ,     NULL,              NULL,             NULL },
 	{ M_GET,    "/bootconfig/:id/errors",   api_bootconfig_errors,    NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/bootconfigs/mkiso",       api_bootconfig_mkiso,     NEED_READ,     &b_mkiso,          NULL,             NULL },
 
 	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
 	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),

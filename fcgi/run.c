@@ -39,6 +39,9 @@ static const struct runkind *const runkinds[] = {
 	&run_noop,
 	&run_power,
 	&run_exec,
+	/* ISO and capture */
+	&run_mkiso,
+	&run_capture,
 };
 
 static const struct runkind *
