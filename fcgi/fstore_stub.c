@@ -221,7 +221,7 @@ fstore_ingest(struct ctx *c, const char *staged, const char *obj_uid,
 	rc = db_run(c->db, SQL_FSTUB_FILE_PUT, "ssisds", fi->sha256, fi->sha1,
 	    fi->size, fi->fmt, fi->mtime, c->conf->head_name);
 	if (rc == DB_OK)
-		rc = db_run(c->db, SQL_FSTUB_REF_PUT, "sssd", obj_uid, slot,
+		rc = db_run(c->db, SQL_FSTUB_REF_PUT, "ssssd", obj_uid, slot,
 		    fi->sha256, fi->uid, fi->mtime);
 	if (rc == DB_REF) {
 		snprintf(err, errsz, "the object no longer exists");

@@ -41,6 +41,7 @@ struct mkiso_job {
 	char	 work[1024];		/* grub.cfg's tree */
 	char	 part[1024];		/* the ISO being written */
 	char	 out[1024];		/* the spool file */
+	char	 errlog[1100];		/* grub-mkrescue's messages */
 };
 
 /* The stored file of uid's slot into path, or -1 with a reason. */
@@ -156,13 +157,36 @@ fail:
 	return -1;
 }
 
+/*
+ * grub-mkrescue's own complaint says only that xorriso failed; xorriso's
+ * "FAILURE :" line says why.  Put it in err when the log has one.
+ */
+static void
+xorriso_failure(const char *errlog, char *err, size_t errsz)
+{
+	char	 line[512], *p, *e;
+	FILE	*f;
+
+	if ((f = fopen(errlog, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if ((p = strstr(line, "FAILURE : ")) != NULL) {
+			p += strlen("FAILURE : ");
+			if ((e = strchr(p, '\n')) != NULL)
+				*e = '\0';
+			utf8_clean(p);
+			snprintf(err, errsz, "xorriso (grub-mkrescue) failed: "
+			    "%.300s", p);
+		}
+	fclose(f);
+}
+
 static json_t *
 mkiso_run(struct jobrun *jr, char *err, size_t errsz)
 {
 	struct mkiso_job	*mj = jr->priv;
 	struct stat		 st;
 	char			 g_kernel[1100], g_initrd[1100], g_image[1100];
-	char			 errlog[1100];
 	char			*argv[16];
 	size_t			 n = 0;
 	pid_t			 pid;
@@ -173,7 +197,8 @@ mkiso_run(struct jobrun *jr, char *err, size_t errsz)
 	    jr->uid);
 	snprintf(mj->out, sizeof(mj->out), "%s/%s", jr->conf->jobd_spool,
 	    jr->uid);
-	snprintf(errlog, sizeof(errlog), "%s/%s.work/mkrescue.log",
+	/* Not in the work tree: that goes onto the ISO. */
+	snprintf(mj->errlog, sizeof(mj->errlog), "%s/%s.log",
 	    jr->conf->jobd_spool, jr->uid);
 	if (mkdir(mj->work, 0750) == -1) {
 		snprintf(err, errsz, "%s: %s", mj->work, strerror(errno));
@@ -197,10 +222,13 @@ mkiso_run(struct jobrun *jr, char *err, size_t errsz)
 	if (mj->image[0] != '\0')
 		argv[n++] = g_image;
 	argv[n] = NULL;
-	if (tool_spawn(argv, -1, -1, errlog, &pid, err, errsz) == -1 ||
-	    tool_wait(pid, monotonic_ms() + 1000LL * jr->conf->iso_time_limit,
-	    "grub-mkrescue", errlog, err, errsz) == -1)
+	if (tool_spawn(argv, -1, -1, mj->errlog, &pid, err, errsz) == -1)
 		return NULL;
+	if (tool_wait(pid, monotonic_ms() + 1000LL * jr->conf->iso_time_limit,
+	    "grub-mkrescue", mj->errlog, err, errsz) == -1) {
+		xorriso_failure(mj->errlog, err, errsz);
+		return NULL;
+	}
 	if (stat(mj->part, &st) == -1 || rename(mj->part, mj->out) == -1) {
 		snprintf(err, errsz, "the ISO was not written: %s",
 		    strerror(errno));
@@ -226,10 +254,10 @@ mkiso_cleanup(struct jobrun *jr)
 		(void)rmdir(path);
 		snprintf(path, sizeof(path), "%s/boot", mj->work);
 		(void)rmdir(path);
-		snprintf(path, sizeof(path), "%s/mkrescue.log", mj->work);
-		(void)unlink(path);
 		(void)rmdir(mj->work);
 	}
+	if (mj->errlog[0] != '\0')
+		(void)unlink(mj->errlog);
 	if (mj->part[0] != '\0')
 		(void)unlink(mj->part);	/* gone already when it was renamed */
 	free(mj->name);

@@ -31,9 +31,9 @@
 #define TOOL_SAID_MAX	200	/* bytes of the program's last words in a reason */
 
 /*
- * Start argv[0] (an absolute path) with stdin in and stdout out (-1:
- * /dev/null) and stderr appended to errpath (NULL: /dev/null).  Returns
- * 0 with *pid set, or -1 with the reason in err.
+ * Start argv[0] (an absolute path) with stdin in (-1: /dev/null), stdout
+ * out (-1: with stderr) and stderr appended to errpath (NULL:
+ * /dev/null).  Returns 0 with *pid set, or -1 with the reason in err.
  */
 int
 tool_spawn(char *const argv[], int in, int out, const char *errpath,
@@ -62,12 +62,11 @@ tool_spawn(char *const argv[], int in, int out, const char *errpath,
 	rc = in == -1 ? posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
 	    O_RDONLY, 0) : posix_spawn_file_actions_adddup2(&fa, in, 0);
 	if (rc == 0)
-		rc = out == -1 ? posix_spawn_file_actions_addopen(&fa, 1,
-		    "/dev/null", O_WRONLY, 0) :
-		    posix_spawn_file_actions_adddup2(&fa, out, 1);
-	if (rc == 0)
 		rc = posix_spawn_file_actions_addopen(&fa, 2, errpath != NULL ?
 		    errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0640);
+	if (rc == 0)
+		rc = out == -1 ? posix_spawn_file_actions_adddup2(&fa, 2, 1) :
+		    posix_spawn_file_actions_adddup2(&fa, out, 1);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
@@ -98,8 +97,9 @@ tool_spawn(char *const argv[], int in, int out, const char *errpath,
 }
 
 /*
- * The last non-empty line of the file at path, printable ASCII only,
- * into buf ("" if none).
+ * The last line of the file at path that says something (4 bytes or
+ * more: grub-mkrescue ends its complaint with a line of "."), printable
+ * ASCII only, into buf ("" if none).
  */
 static void
 last_line(const char *path, char *buf, size_t bufsz)
@@ -120,11 +120,16 @@ last_line(const char *path, char *buf, size_t bufsz)
 	if (n <= 0)
 		return;
 	tail[n] = '\0';
-	e = tail + n;
-	while (e > tail && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	s = strrchr(tail, '\n');
-	s = s != NULL ? s + 1 : tail;
+	for (;;) {
+		e = tail + strlen(tail);
+		while (e > tail && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		s = strrchr(tail, '\n');
+		s = s != NULL ? s + 1 : tail;
+		if (strlen(s) >= 4 || s == tail)
+			break;
+		*s = '\0';
+	}
 	snprintf(buf, bufsz, "%.*s", TOOL_SAID_MAX, s);
 	for (s = buf; *s != '\0'; s++)
 		if (!isprint((unsigned char)*s))
