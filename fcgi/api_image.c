@@ -98,8 +98,8 @@ mkiso_image(struct req *r, const struct objrow *bc, char **img_uid)
 
 	*img_uid = NULL;
 	id = param_string(r, "image", buf, sizeof(buf), &present);
-	if (present && r->json != NULL && json_object_get(r->json, "image") !=
-	    NULL && id == NULL && !json_is_null(json_object_get(r->json,
+	/* Given, not a string, not null: a number, a list... */
+	if (present && id == NULL && !json_is_null(json_object_get(r->json,
 	    "image")))
 		return req_fail(r, API_BAD_REQUEST, "image must be an image's "
 		    "UID or name, or null for none");
