@@ -183,12 +183,13 @@ out:
 
 /*
  * The answer of a finished mkiso job (GET /job/<ID>/result): the ISO,
- * streamed by nginx from the spool like exec output.
+ * streamed by nginx from the spool like exec output, as a download named
+ * after the boot config (target), "<name>.iso".
  */
 enum apierr
-mkiso_result(struct req *r, const char *job_uid)
+mkiso_result(struct req *r, const char *job_uid, const char *target)
 {
-	char	 path[1024], uri[128];
+	char	 path[1024], uri[128], name[NAME_MAX_LEN + 8];
 
 	snprintf(path, sizeof(path), "%s/%s", r->conf->jobd_spool, job_uid);
 	if (access(path, R_OK) == -1)
@@ -196,7 +197,9 @@ mkiso_result(struct req *r, const char *job_uid)
 		    "longer kept (removed after [jobd] spool_keep); make it "
 		    "again", job_uid);
 	snprintf(uri, sizeof(uri), "/_spool/%s", job_uid);
-	resp_redirect(r, uri);
+	snprintf(name, sizeof(name), "%s.iso", target != NULL &&
+	    valid_name(target) ? target : "corral");
+	resp_redirect_file(r, uri, name);
 	return API_OK;
 }
 

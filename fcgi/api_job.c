@@ -410,7 +410,7 @@ api_job_result(struct req *r)
 	if (strcmp(j.kind, "exec") == 0)
 		rc = result_exec(r, &j, res);
 	else if (strcmp(j.kind, "mkiso") == 0)
-		rc = mkiso_result(r, j.uid);	/* api_image.c */
+		rc = mkiso_result(r, j.uid, j.target);	/* api_image.c */
 	else if (strcmp(j.kind, "power") != 0)
 		r->data = json_incref(res);
 out:

@@ -862,6 +862,8 @@ void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);
 void		 resp_out(struct req *, struct outbuf *);
 void		 resp_redirect(struct req *, const char *uri);
+void		 resp_redirect_file(struct req *, const char *uri,
+		    const char *filename);
 int		 resp_status(enum apierr);
 
 /* ------------------------------------------------------------------ route.c */
@@ -1245,7 +1247,8 @@ int		 capture_compress_ok(const char *);
 int		 capture_exclude_check(const json_t *, char *why, size_t whysz);
 enum apierr	 api_bootconfig_mkiso(struct req *);
 enum apierr	 api_image_capture(struct req *);
-enum apierr	 mkiso_result(struct req *, const char *job_uid);
+enum apierr	 mkiso_result(struct req *, const char *job_uid,
+		    const char *target);
 extern const struct runkind run_mkiso, run_capture;
 int		 tool_spawn(char *const argv[], int in, int out,
 		    const char *errpath, pid_t *pid, char *err, size_t errsz);

@@ -15,7 +15,9 @@
  *
  * tar exits 1 when a file changed while it was read, which a live system
  * does; the capture is kept and its result says so.  The root to capture
- * is "/" on a real node; [capture] root points tests at a prepared tree.
+ * is [capture] root, "/", or the node's _capture_root attribute (an
+ * admin's: a node may not write "_" keys about itself), for a node whose
+ * system lies elsewhere, and for tests, which capture a prepared tree.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +38,44 @@ struct capture_job {
 	struct node_ssh		 node;
 	struct ssh_result	 res;
 	char			*image;		/* its UID */
+	char			*root;		/* the tree captured */
 	long long		 image_tenant;
 	char			 staged[1024];	/* the squashfs being made */
 	char			 errlog[1100];	/* tar2sqfs's stderr */
 };
+
+/*
+ * The tree to capture on node o into *root (new allocation): its
+ * _capture_root attribute, else [capture] root.  0, or -1 with a reason.
+ */
+static int
+capture_root(struct jobrun *jr, const struct objrow *o, char **root,
+    char *err, size_t errsz)
+{
+	const char	*r = jr->conf->capture_root, *c;
+	json_t		*attrs = NULL, *v;
+	int		 rc = -1;
+
+	if (attrs_node_view(&jr->ctx, o, 0, &attrs) == API_OK &&
+	    (v = json_object_get(attrs, "_capture_root")) != NULL)
+		r = json_string_value(v);
+	if (r == NULL || r[0] != '/' || strlen(r) > CAPTURE_PATH_MAX) {
+		snprintf(err, errsz, "%s: attribute _capture_root must be an "
+		    "absolute path", o->name);
+		goto out;
+	}
+	for (c = r; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(err, errsz, "%s: attribute _capture_root holds "
+			    "a control character", o->name);
+			goto out;
+		}
+	*root = xstrdup(r);
+	rc = 0;
+out:
+	json_decref(attrs);
+	return rc;
+}
 
 static int
 capture_prepare(struct jobrun *jr, char *err, size_t errsz)
@@ -66,7 +102,8 @@ capture_prepare(struct jobrun *jr, char *err, size_t errsz)
 	}
 	cj->image = xstrdup(img.uid);
 	cj->image_tenant = img.tenant_id;
-	if (node_ssh_load(jr, &node, &cj->node, err, errsz) == -1)
+	if (node_ssh_load(jr, &node, &cj->node, err, errsz) == -1 ||
+	    capture_root(jr, &node, &cj->root, err, errsz) == -1)
 		goto out;
 	if ((fd = fstore_staging_open(jr->conf, cj->staged,
 	    sizeof(cj->staged))) == -1) {
@@ -219,7 +256,7 @@ capture_run(struct jobrun *jr, char *err, size_t errsz)
 	o.connect_timeout = jr->conf->exec_connect_timeout;
 	o.time_limit = jr->conf->capture_time_limit;
 	o.stderr_mode = SSH_STDERR_DISCARD;	/* stdout is the tar stream */
-	cmd = capture_command(jr->conf->capture_root,
+	cmd = capture_command(cj->root,
 	    json_object_get(jr->params, "exclude"));
 	ssh_rc = ssh_exec(&cj->node.t, &o, cmd, NULL, 0, p[1], &cj->res, err,
 	    errsz);
@@ -242,8 +279,7 @@ capture_run(struct jobrun *jr, char *err, size_t errsz)
 	    jr->conf->capture_time_limit, "tar2sqfs", cj->errlog, err, errsz);
 	if (cj->res.exit_status == CAPTURE_NO_ROOT) {
 		snprintf(err, errsz, "%s has no directory %s to capture",
-		    jr->target != NULL ? jr->target : "the node",
-		    jr->conf->capture_root);
+		    jr->target != NULL ? jr->target : "the node", cj->root);
 		return NULL;
 	}
 	if (cj->res.exit_status != 0 && cj->res.exit_status != 1) {
@@ -292,6 +328,7 @@ capture_cleanup(struct jobrun *jr)
 	ssh_result_free(&cj->res);
 	node_ssh_free(&cj->node);
 	free(cj->image);
+	free(cj->root);
 	free(cj);
 	jr->priv = NULL;
 }

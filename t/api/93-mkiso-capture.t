@@ -172,6 +172,8 @@ my $iso = "$tmp/bc1.iso";
 	my ($st, undef, $raw, $h) = call(GET => '/bootconfigs/mkiso', { uid => 'bc1' }, $AT);
 	is($st, 200, 'mkiso: 200') or diag(substr($raw, 0, 300), $s->log_tail(20));
 	like($h->{'content-type'} // '', qr{^application/octet-stream}, 'mkiso: application/octet-stream');
+	like($h->{'content-disposition'} // '', qr{^attachment; filename="bc1\.iso"$},
+	    'mkiso: a download named bc1.iso');
 	ok(is_iso($raw), 'mkiso: an ISO 9660 image');
 	unlike(substr($raw, 0, 100), qr/"success"/, 'mkiso: no envelope');
 	spew($iso, $raw);
@@ -358,6 +360,25 @@ spew("$tmp/img0.sqfs", $sq // '');
 	spew("$tmp/bc1c.iso", $raw);
 	ok($st == 200 && !grep({ $_ eq '/LiveOS/squashfs.img' } iso_files("$tmp/bc1c.iso")),
 	    'image null: no image on the ISO');
+}
+
+# _capture_root: another tree on the node (an admin's attribute).
+{
+	must($AT, PATCH => '/node/n1/attributes', { _capture_root => "$tree/etc" });
+	my ($st, $j, $raw) = call(POST => '/image/img0/capture', { uid => 'n1' }, $AT);
+	is($st, 200, 'capture of _capture_root: 200') or diag($raw);
+	spew("$tmp/etc.sqfs", content_of('img0') // '');
+	my $lst = `unsquashfs -lln '$tmp/etc.sqfs' 2>&1`;
+	like($lst, qr{squashfs-root/conf\.d/a\.conf$}m, '... that tree is the root');
+	unlike($lst, qr{hello\.txt}, '... and nothing else');
+	must($AT, PATCH => '/node/n1/attributes', { _capture_root => "$tree/nosuch dir" });
+	my @r = call(POST => '/image/img0/capture', { uid => 'n1' }, $AT);
+	is_fail(@r[0 .. 2], 502, qr{^n1: n1 has no directory \Q$tree\E/nosuch dir to capture$},
+	    'a _capture_root the node lacks: 502 naming it');
+	must($AT, PATCH => '/node/n1/attributes', { _capture_root => 'relative' });
+	@r = call(POST => '/image/img0/capture', { uid => 'n1' }, $AT);
+	is_fail(@r[0 .. 2], 502, qr{_capture_root must be an absolute path}, 'a relative _capture_root');
+	must($AT, DELETE => '/node/n1/attributes', ['_capture_root']);
 }
 
 # ---------------------------------------------------------------- failures
