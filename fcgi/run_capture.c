@@ -214,7 +214,7 @@ capture_run(struct jobrun *jr, char *err, size_t errsz)
 	struct ssh_opts		 o;
 	struct fileinfo		 fi;
 	const char		*comp;
-	char			*cmd = NULL, jobs[24], ignored[256];
+	char			*cmd = NULL, jobs[24], sq_err[512];
 	char			*argv[16];
 	int			 p[2] = { -1, -1 }, sqfs_rc, ssh_rc;
 	long			 ncpu;
@@ -262,21 +262,26 @@ capture_run(struct jobrun *jr, char *err, size_t errsz)
 	    errsz);
 	close(p[1]);	/* tar2sqfs sees the end of the stream */
 	free(cmd);
-	/* An error of ssh's or tar's explains more than tar2sqfs's. */
+	/*
+	 * The stream has ended: tar2sqfs finishes the squashfs (or fails on
+	 * a cut stream) within the time the capture had.  Which reason is
+	 * told: ssh's (unreachable, refused), unless ssh failed only because
+	 * tar2sqfs stopped reading; then tar's; then tar2sqfs's.
+	 */
+	sqfs_rc = tool_wait(pid, monotonic_ms() + 1000LL *
+	    (ssh_rc == -1 || cj->res.timed_out ? 60 :
+	    jr->conf->capture_time_limit), "tar2sqfs", cj->errlog, sq_err,
+	    sizeof(sq_err));
 	if (ssh_rc == -1) {
-		(void)tool_wait(pid, monotonic_ms() + 60000, "tar2sqfs",
-		    cj->errlog, ignored, sizeof(ignored));
+		if (sqfs_rc == -1 && strstr(err, "cannot write") != NULL)
+			snprintf(err, errsz, "%s", sq_err);
 		return NULL;
 	}
 	if (cj->res.timed_out) {
 		snprintf(err, errsz, "the capture ran over [capture] time_limit "
 		    "(%d s)", jr->conf->capture_time_limit);
-		(void)tool_wait(pid, monotonic_ms() + 60000, "tar2sqfs",
-		    cj->errlog, ignored, sizeof(ignored));
 		return NULL;
 	}
-	sqfs_rc = tool_wait(pid, monotonic_ms() + 1000LL *
-	    jr->conf->capture_time_limit, "tar2sqfs", cj->errlog, err, errsz);
 	if (cj->res.exit_status == CAPTURE_NO_ROOT) {
 		snprintf(err, errsz, "%s has no directory %s to capture",
 		    jr->target != NULL ? jr->target : "the node", cj->root);
@@ -287,8 +292,10 @@ capture_run(struct jobrun *jr, char *err, size_t errsz)
 		    "tar installed there?", cj->res.exit_status);
 		return NULL;
 	}
-	if (sqfs_rc == -1)
+	if (sqfs_rc == -1) {
+		snprintf(err, errsz, "%s", sq_err);
 		return NULL;
+	}
 	if (capture_ingest(jr, &fi, err, errsz) == -1)
 		return NULL;
 	result = json_pack("{s:I, s:f, s:s+, s:s, s:s, s:s, s:s, s:I, s:s?, "
