@@ -397,4 +397,28 @@ spew("$tmp/img0.sqfs", $sq // '');
 	is($j->{result}{fmt}, 'cwsquash', '... with the content info as its result');
 }
 
+# A tar2sqfs that fails: its reason reaches the caller (a stack of its own,
+# since the program is a [capture] setting).
+{
+	spew("$tmp/bad-tar2sqfs", "#!/bin/sh\necho 'tar2sqfs: out of luck' >&2\nexit 3\n");
+	chmod 0755, "$tmp/bad-tar2sqfs";
+	my $s2 = Corral->start(workers => 2, conf => "[files]\ndir = $tmp/files2\n"
+	    . "[capture]\nroot = $tree\ntar2sqfs = $tmp/bad-tar2sqfs\n");
+	my $T2 = $s2->admin_token;
+	ok(wait_for(10, sub { -s $s2->home . '/ssh/id_ed25519.pub' }), 'second stack: its head key');
+	my $p2 = Corral::free_port();
+	system($SSHD_NODE, 'start', "$tmp/n3", '127.0.9.5', $p2, $s2->home . '/ssh/id_ed25519.pub') == 0
+	    or BAIL_OUT('sshd-node start failed');
+	push @sshd, "$tmp/n3";
+	must_call($s2, $T2, POST => '/images', { name => 'i2' });
+	must_call($s2, $T2, POST => '/nodes', { index => 3, mac => '52:54:00:93:00:03', ip => '127.0.9.5' });
+	must_call($s2, $T2, PATCH => '/node/n3/attributes', { _ssh_port => "$p2" });
+	my @r = $s2->call(POST => '/image/i2/capture', { uid => 'n3' }, $T2);
+	is_fail(@r[0 .. 2], 502, qr{^n3: tar2sqfs failed \(exit 3\): tar2sqfs: out of luck$},
+	    "a failing tar2sqfs: 502 with its reason");
+	my $left = () = glob("$tmp/files2/staging/*");
+	is($left, 0, '... and no staging file is left behind');
+	$s2->stop;
+}
+
 done_testing;
