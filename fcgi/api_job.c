@@ -101,36 +101,57 @@ job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
 	return API_OK;
 }
 
+/* Whether the caller asked for the job's UID at once (?async=1). */
+int
+req_async(const struct req *r)
+{
+	char	 buf[8];
+
+	return req_query(r, "async", buf, sizeof(buf)) != NULL &&
+	    (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0);
+}
+
 /*
- * Queue a job of kind on this head (it works on this head's files: an
- * upload in staging, an archive in the spool), wake corral-jobd, and
- * answer: the job's UID with ?async=1 (when async_ok), else the job's
- * answer through the waiter after at most wait seconds (it is cancelled
- * if it has not started by then).
+ * Queue the job js describes, wake corral-jobd, and answer: the job's UID
+ * when the caller asked for ?async=1 (and async_ok), else the job's answer
+ * through the waiter after at most wait seconds (a job that has not
+ * started by then is cancelled; an async one never expires).
+ */
+enum apierr
+job_answer(struct req *r, struct jobspec *js, long long wait, int async_ok)
+{
+	char		 uid[UID_LEN + 1];
+	int		 async = async_ok && req_async(r);
+	enum apierr	 rc;
+
+	js->expires_at = async ? 0 : time_now() + (double)wait;
+	if ((rc = job_queue(r, js, uid)) != API_OK)
+		return rc;
+	jobd_wake(r->conf);
+	if (async) {
+		r->data = json_string(uid);
+		return API_OK;
+	}
+	return job_wait(r, uid, wait, 1);
+}
+
+/*
+ * job_answer for a job of kind that works on this head's files (an
+ * upload in staging, an archive in the spool): only this head's jobd may
+ * run it.
  */
 enum apierr
 job_here(struct req *r, const struct jobkind *kind, const json_t *params,
     const char *target, long long wait, int async_ok)
 {
 	struct jobspec	 js;
-	char		 uid[UID_LEN + 1], buf[8];
-	enum apierr	 rc;
 
 	memset(&js, 0, sizeof(js));
 	js.kind = kind;
 	js.params = params;
 	js.target = target;
 	js.head = r->conf->head_name;
-	js.expires_at = time_now() + (double)wait;
-	if ((rc = job_queue(r, &js, uid)) != API_OK)
-		return rc;
-	jobd_wake(r->conf);
-	if (async_ok && req_query(r, "async", buf, sizeof(buf)) != NULL &&
-	    (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0)) {
-		r->data = json_string(uid);
-		return API_OK;
-	}
-	return job_wait(r, uid, wait, 1);
+	return job_answer(r, &js, wait, async_ok);
 }
 
 /*
@@ -447,6 +468,8 @@ api_job_result(struct req *r)
 		rc = result_exec(r, &j, res);
 	else if (strcmp(j.kind, "export") == 0)
 		rc = export_result(r, j.uid, res);
+	else if (strcmp(j.kind, "mkiso") == 0)
+		rc = mkiso_result(r, j.uid, j.target);	/* api_image.c */
 	else if (strcmp(j.kind, "power") != 0)
 		r->data = json_incref(res);
 out:

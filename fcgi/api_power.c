@@ -189,15 +189,6 @@ node_not_busy(struct req *r, const struct objrow *o)
 	return API_OK;
 }
 
-static int
-want_async(const struct req *r)
-{
-	char	 buf[8];
-
-	return req_query(r, "async", buf, sizeof(buf)) != NULL &&
-	    (strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0);
-}
-
 /*
  * Queue one node's job and answer: the job's UID with ?async=1, else the
  * synchronous answer through the waiter.
@@ -207,9 +198,7 @@ node_job(struct req *r, const struct objrow *o, const struct jobkind *kind,
     const json_t *params, const char *host, long long wait)
 {
 	struct jobspec	 js;
-	char		 uid[UID_LEN + 1];
 	enum apierr	 rc;
-	int		 async = want_async(r);
 
 	if ((rc = node_not_busy(r, o)) != API_OK)
 		return rc;
@@ -221,15 +210,7 @@ node_job(struct req *r, const struct objrow *o, const struct jobkind *kind,
 	js.bmc_host = host != NULL && *host != '\0' ? host : NULL;
 	/* exec's output is spooled on the head that runs it: this one. */
 	js.head = kind == &job_exec ? r->conf->head_name : NULL;
-	js.expires_at = async ? 0 : time_now() + (double)wait;
-	if ((rc = job_queue(r, &js, uid)) != API_OK)
-		return rc;
-	jobd_wake(r->conf);
-	if (async) {
-		r->data = json_string(uid);
-		return API_OK;
-	}
-	return job_wait(r, uid, wait, 1);
+	return job_answer(r, &js, wait, 1);
 }
 
 /* The node a power call is for, refusing one without a power_uri. */

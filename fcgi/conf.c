@@ -85,6 +85,15 @@ static const struct ckey ckeys[] = {
 	S("git", "dir",			git_dir,	"/var/lib/corral/git"),
 	I("git", "timeout",		git_timeout,	"300", 5, 86400),
 	Z("git", "max_file",		git_max_file,	"1048576", 1024, 64LL << 20),
+	/* ISO and capture (run_mkiso.c, run_capture.c) */
+	S("iso", "mkrescue",		iso_mkrescue,	"/usr/bin/grub-mkrescue"),
+	I("iso", "wait",		iso_wait,	"600", 1, 3600),
+	I("iso", "time_limit",		iso_time_limit,	"1800", 10, 86400),
+	S("capture", "root",		capture_root,	"/"),
+	S("capture", "compress",	capture_compress, "gzip"),
+	S("capture", "tar2sqfs",	capture_tar2sqfs, "/usr/bin/tar2sqfs"),
+	I("capture", "wait",		capture_wait,	"3600", 1, 3600),
+	I("capture", "time_limit",	capture_time_limit, "14400", 10, 86400 * 7),
 };
 
 static int

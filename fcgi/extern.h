@@ -102,6 +102,16 @@ struct conf {
 	char		*git_dir;	/* <dir>/<tenant id>/<gitrepo UID>.git */
 	int		 git_timeout;	/* s one git command may run */
 	size_t		 git_max_file;	/* bytes /gitrepo/:id/repo answers */
+	/* [iso] (run_mkiso.c) */
+	char		*iso_mkrescue;		/* grub-mkrescue */
+	int		 iso_wait;		/* s a synchronous mkiso waits */
+	int		 iso_time_limit;	/* s building one ISO may take */
+	/* [capture] (run_capture.c) */
+	char		*capture_root;		/* the tree captured on a node: "/" */
+	char		*capture_compress;	/* squashfs compressor by default */
+	char		*capture_tar2sqfs;	/* tar2sqfs (squashfs-tools-ng) */
+	int		 capture_wait;		/* s a synchronous capture waits */
+	int		 capture_time_limit;	/* s one capture may take */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -869,6 +879,8 @@ void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);
 void		 resp_out(struct req *, struct outbuf *);
 void		 resp_redirect(struct req *, const char *uri);
+void		 resp_redirect_file(struct req *, const char *uri,
+		    const char *filename);
 int		 resp_status(enum apierr);
 enum apierr	 resp_code(int status);
 void		 resp_not_modified(struct req *, const char *etag);
@@ -1018,6 +1030,9 @@ enum apierr	 job_queue(struct req *, const struct jobspec *,
 		    char uid[UID_LEN + 1]);
 enum apierr	 job_wait(struct req *, const char *uid, long long secs,
 		    int result);
+int		 req_async(const struct req *);
+enum apierr	 job_answer(struct req *, struct jobspec *, long long wait,
+		    int async_ok);
 enum apierr	 job_here(struct req *, const struct jobkind *,
 		    const json_t *params, const char *target, long long wait,
 		    int async_ok);
@@ -1348,5 +1363,23 @@ int	 git_set_default(const struct conf *, const char *repo,
 int	 git_rebase(const struct conf *, const char *repo, const char *branch,
 	    const char *onto, char *err, size_t errsz);
 void	 git_server_info(const struct conf *, const char *repo);
+/* ------------------------------------- job_image.c api_image.c run_mkiso.c
+ *                                       run_capture.c tool.c: ISO and capture */
+#define CAPTURE_EXCLUDE_MAX	256	/* paths in one capture's exclude list */
+#define CAPTURE_PATH_MAX	1024	/* bytes of one excluded path */
+
+extern const struct jobkind job_mkiso, job_capture;
+extern const struct bodyspec b_mkiso, b_capture;
+int		 capture_compress_ok(const char *);
+int		 capture_exclude_check(const json_t *, char *why, size_t whysz);
+enum apierr	 api_bootconfig_mkiso(struct req *);
+enum apierr	 api_image_capture(struct req *);
+enum apierr	 mkiso_result(struct req *, const char *job_uid,
+		    const char *target);
+extern const struct runkind run_mkiso, run_capture;
+int		 tool_spawn(char *const argv[], int in, int out,
+		    const char *errpath, pid_t *pid, char *err, size_t errsz);
+int		 tool_wait(pid_t, long long deadline_ms, const char *what,
+		    const char *errpath, char *err, size_t errsz);
 
 #endif /* CORRAL_EXTERN_H */

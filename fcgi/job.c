@@ -25,6 +25,9 @@ static const struct jobkind *const kinds[] = {
 	&job_import,
 	&job_gitsync,
 	&job_gitread,
+	/* ISO and capture (job_image.c) */
+	&job_mkiso,
+	&job_capture,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

@@ -100,6 +100,9 @@ static const struct route routes[] = {
 	FILE_ROUTES(image, "content", "content"),
 	{ M_GET,    "/image/:id/content/stat",  api_file_stat,            NEED_READ,     NULL,              &image_class,     "content/stat" },
 	{ M_GET,    "/image/:id/content/info",  api_file_stat,            NEED_READ,     NULL,              &image_class,     "content/info" },
+	/* ISO and capture (api_image.c): both jobs the caller waits for. */
+	{ M_GET,    "/image/:id/capture",       api_image_capture,        NEED_CONFIG,   &b_capture,        NULL,             NULL },
+	{ M_POST,   "/image/:id/capture",       api_image_capture,        NEED_CONFIG,   &b_capture,        NULL,             NULL },
 
 	CLASS_ROUTES(bootconfig, NEED_READ, NEED_CONFIG),
 	{ M_GET,    "/bootconfigs/errors",      api_bootconfigs_errors,   NEED_READ,     NULL,              NULL,             NULL },
@@ -109,6 +112,7 @@ static const struct route routes[] = {
 	/* Export and import (api_export.c): reading exports, writing imports. */
 	{ M_GET,    "/bootconfig/:id/export",   api_bootconfig_export,    NEED_READ,     NULL,              NULL,             NULL },
 	{ M_POST,   "/bootconfigs/import",      api_bootconfigs_import,   NEED_CONFIG,   NULL,              NULL,             NULL },
+	{ M_GET,    "/bootconfigs/mkiso",       api_bootconfig_mkiso,     NEED_READ,     &b_mkiso,          NULL,             NULL },
 
 	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
 	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),

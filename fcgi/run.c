@@ -44,6 +44,9 @@ static const struct runkind *const runkinds[] = {
 	&run_import,
 	&run_gitsync,
 	&run_gitread,
+	/* ISO and capture */
+	&run_mkiso,
+	&run_capture,
 };
 
 static const struct runkind *
