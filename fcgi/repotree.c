@@ -15,13 +15,11 @@
  * trash (instant, safe in a worker); corral-jobd empties the trash.
  */
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,32 +27,27 @@
 
 #include "extern.h"
 
-extern char **environ;
+#define REPOTREE_TIME_LIMIT_MS	(3600 * 1000LL)	/* extracting one ISO */
 
-/* Run argv (argv[0] found in PATH), output to the log; its exit status or -1. */
+/*
+ * Run argv (absolute path first) through tool.c and wait for it; its
+ * stderr goes to errlog, whose last line a failure quotes in err.
+ * posix_spawn's argv is char *const[] for history's sake: it is not
+ * changed.  Returns 0, or -1 with err set.
+ */
 static int
-repotree_spawn(const char *argv[])
+repotree_run(const char *argv[], const char *what, const char *errlog,
+    char *err, size_t errsz)
 {
-	posix_spawn_file_actions_t	 fa;
-	pid_t				 pid;
-	int				 st, rc;
+	pid_t	 pid;
+	int	 rc;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	/* posix_spawn's argv is char *const[] for history's sake; unchanged. */
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL,
-	    (char *const *)(uintptr_t)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		log_err("repo: cannot run %s: %s", argv[0], strerror(rc));
+	if (tool_spawn((char *const *)(uintptr_t)argv, -1, -1, errlog, &pid,
+	    err, errsz) == -1)
 		return -1;
-	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	rc = tool_wait(pid, monotonic_ms() + REPOTREE_TIME_LIMIT_MS, what,
+	    errlog, err, errsz);
+	return rc;
 }
 
 /* Make path's parent directories as needed; 0 or -1. */
@@ -118,32 +111,30 @@ int
 repotree_publish(const struct conf *c, const char *uid, const char *name,
     const char *iso, char *err, size_t errsz)
 {
-	char	 fresh[PATH_MAX], tree[PATH_MAX], rnd[UID_LEN + 1];
-	const char	*xorriso[] = { "xorriso", "-report_about", "WARNING",
-			    "-osirrox", "on", "-indev", NULL, "-extract", "/",
-			    NULL, NULL };
-	const char	*chmod[] = { "chmod", "-R", "u+rwX,go+rX", NULL, NULL };
-	int	 rc;
+	char		 fresh[PATH_MAX], tree[PATH_MAX], errlog[PATH_MAX],
+			 rnd[UID_LEN + 1];
+	const char	*xorriso[] = { "/usr/bin/xorriso", "-report_about",
+			    "WARNING", "-osirrox", "on", "-indev", NULL,
+			    "-extract", "/", NULL, NULL };
+	const char	*chmod[] = { "/bin/chmod", "-R", "u+rwX,go+rX", NULL,
+			    NULL };
 
 	if (repotree_dirs(c) == -1 || uid_new(rnd) == -1) {
 		snprintf(err, errsz, "the store's repo directories cannot be made");
 		return -1;
 	}
 	snprintf(fresh, sizeof(fresh), "%s/repos/.new-%s", c->files_dir, rnd);
+	snprintf(errlog, sizeof(errlog), "%s/repos/.new-%s.err", c->files_dir,
+	    rnd);
 	snprintf(tree, sizeof(tree), "%s/repos/%s", c->files_dir, uid);
 	xorriso[6] = iso;
 	xorriso[9] = fresh;
-	if ((rc = repotree_spawn(xorriso)) != 0) {
-		snprintf(err, errsz, "xorriso could not extract the ISO (exit %d)",
-		    rc);
-		goto fail;
-	}
 	/* ISO trees are read-only; ours must be removable and readable. */
 	chmod[3] = fresh;
-	if (repotree_spawn(chmod) != 0) {
-		snprintf(err, errsz, "the extracted tree cannot be made readable");
+	if (repotree_run(xorriso, "xorriso", errlog, err, errsz) == -1 ||
+	    repotree_run(chmod, "chmod", errlog, err, errsz) == -1)
 		goto fail;
-	}
+	unlink(errlog);
 	if (repotree_trash(c, tree) == -1 || rename(fresh, tree) == -1) {
 		snprintf(err, errsz, "the extracted tree cannot be put in place");
 		goto fail;
@@ -155,6 +146,7 @@ repotree_publish(const struct conf *c, const char *uid, const char *name,
 	}
 	return 0;
 fail:
+	unlink(errlog);
 	repotree_trash(c, fresh);
 	return -1;
 }
@@ -190,43 +182,30 @@ repotree_unpublish(const struct conf *c, const char *uid, const char *name)
 }
 
 /*
- * Empty the trash (corral-jobd, now and then): rm -rf of each entry, in
- * a child so a large tree does not stop jobd's loop.  Returns at once.
+ * Empty the trash (corral-jobd, now and then): rm -rf of each entry in a
+ * child of its own, so a large tree does not stop jobd's loop; jobd
+ * reaps them with its runners.  Returns at once.
  */
 void
 repotree_empty_trash(const struct conf *c)
 {
-	char		 dir[PATH_MAX];
-	const char	*rm[] = { "rm", "-rf", "--", NULL, NULL };
+	char		 dir[PATH_MAX], path[PATH_MAX], err[256];
+	const char	*rm[] = { "/bin/rm", "-rf", "--", NULL, NULL };
 	DIR		*d;
 	struct dirent	*de;
 	pid_t		 pid;
-	int		 any = 0;
 
 	snprintf(dir, sizeof(dir), "%s/trash", c->files_dir);
 	if ((d = opendir(dir)) == NULL)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			any = 1;
-	closedir(d);
-	if (!any)
-		return;
-	if ((pid = fork()) == -1)
-		return;
-	if (pid == 0) {
-		/* Removes everything in the trash, not the trash itself. */
-		if (chdir(dir) == -1)
-			_exit(1);
-		if ((d = opendir(".")) == NULL)
-			_exit(1);
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			rm[3] = de->d_name;
-			repotree_spawn(rm);
-		}
-		_exit(0);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || (size_t)snprintf(path, sizeof(path),
+		    "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		rm[3] = path;
+		if (tool_spawn((char *const *)(uintptr_t)rm, -1, -1, NULL, &pid,
+		    err, sizeof(err)) == -1)
+			log_warn("repo: %s", err);
 	}
-	/* jobd reaps its children (SIGCHLD) with its runners. */
+	closedir(d);
 }

@@ -1,6 +1,7 @@
 /*
  * corral-jobd: running a local program a job needs (grub-mkrescue for
- * mkiso, tar2sqfs for capture), spawned with an argv, never a shell.
+ * mkiso, tar2sqfs for capture, xorriso for a repo's tree), spawned with
+ * an argv, never a shell.
  *
  * The program runs in a process group of its own (grub-mkrescue starts
  * xorriso; a time limit must end both), with a fixed PATH and the C
