@@ -149,9 +149,8 @@ upload_expect(struct req *r, json_t *params)
  * The request's body, as nginx wrote it to a file, staged for job kind
  * (params gets its "staged" name; the job removes it), queued on this
  * head for target (shown with the job and in its reasons) and answered
- * as job_here does.  The caller waits wait_min seconds
- * plus passes times the time a pass over the body takes at
- * UPLOAD_HASH_RATE.  400 for an empty body.
+ * as job_here does.  The caller waits wait_min seconds plus passes times
+ * a pass over the body at UPLOAD_HASH_RATE.  400 for an empty body.
  */
 enum apierr
 upload_job(struct req *r, const struct jobkind *kind, json_t *params,
