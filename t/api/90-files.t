@@ -386,7 +386,7 @@ ok($body eq $k2_bytes, 'files in use survived the clean-up');
 # ---------------------------------------------------------------- repo trees over HTTP
 
 SKIP: {
-	skip 'xorriso not installed', 9 unless -x '/usr/bin/xorriso';
+	skip 'xorriso not installed', 11 unless -x '/usr/bin/xorriso';
 	my $tree = "$tmp/isotree";
 	system('mkdir', '-p', "$tree/Packages", "$tree/repodata") == 0 or die;
 	open my $fh, '>', "$tree/repodata/repomd.xml" or die;
@@ -409,6 +409,10 @@ SKIP: {
 	ok($st == 200 && $body eq $pkg_bytes, 'GET /repo/<uid>/... : a package byte for byte');
 	($st, $body) = curl(GET => "$plain/repo/baseos/../../../etc/passwd", undef, '--path-as-is');
 	isnt($st, 200, 'no way out of the tree');
+	($st, $body) = curl(GET => "$plain/repo/", undef);
+	ok($st == 404 && index($body, $ruid) < 0, 'no listing of every repo');
+	($st, $body) = curl(GET => "$plain/repo/baseos/Packages/", undef);
+	ok($st == 200 && $body =~ /tool-1\.0\.rpm/, 'a directory of a tree is listed');
 	ok(!grep({ m{/\.new-} } glob("$FILES/repos/.new-*")), 'no half-extracted tree left');
 	($st) = $s->call(DELETE => '/repo/baseos/iso', undef, $AT);
 	is($st, 200, 'DELETE /repo/baseos/iso');
