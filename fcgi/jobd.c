@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -621,8 +622,29 @@ jobd_leases(struct jobd *j)
 }
 
 /*
- * Remove exec output files older than [jobd] spool_keep.  Their jobs
- * stay; GET /batch/<ID>/output/<node> then says the output is gone.
+ * Remove spool directory name (a runner that died left its work tree,
+ * e.g. mkiso's <job>.work) in a child of its own; reaped with the runners.
+ */
+static void
+jobd_spool_rmdir(const struct conf *conf, const char *name)
+{
+	char		 path[PATH_MAX], err[256];
+	const char	*rm[] = { "/bin/rm", "-rf", "--", path, NULL };
+	pid_t		 pid;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", conf->jobd_spool,
+	    name) >= sizeof(path))
+		return;
+	/* posix_spawn's argv is char *const[] for history's sake: unchanged. */
+	if (tool_spawn((char *const *)(uintptr_t)rm, -1, -1, NULL, &pid, err,
+	    sizeof(err)) == -1)
+		log_warn("spool: %s", err);
+}
+
+/*
+ * Remove exec output files (and work trees runners left) older than
+ * [jobd] spool_keep.  Their jobs stay; GET /batch/<ID>/output/<node>
+ * then says the output is gone.
  */
 static void
 jobd_spool_clean(const struct conf *conf)
@@ -637,9 +659,13 @@ jobd_spool_clean(const struct conf *conf)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && (double)st.st_mtime < cut)
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    (double)st.st_mtime >= cut)
+			continue;
+		if (S_ISREG(st.st_mode))
 			(void)unlinkat(dirfd(d), de->d_name, 0);
+		else if (S_ISDIR(st.st_mode))
+			jobd_spool_rmdir(conf, de->d_name);
 	}
 	closedir(d);
 }
