@@ -1377,6 +1377,7 @@ enum apierr	 api_image_capture(struct req *);
 enum apierr	 mkiso_result(struct req *, const char *job_uid,
 		    const char *target);
 extern const struct runkind run_mkiso, run_capture;
+int		 tool_spawn_fds(char *const argv[], const int fds[3], pid_t *);
 int		 tool_spawn(char *const argv[], int in, int out,
 		    const char *errpath, pid_t *pid, char *err, size_t errsz);
 int		 tool_wait(pid_t, long long deadline_ms, const char *what,

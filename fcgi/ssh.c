@@ -28,11 +28,7 @@
  * command's stdio, so a command that neither reads nor writes may run on.
  * A caller that needs a hard bound on the node wraps cmd in timeout(1).
  */
-/*
- * _GNU_SOURCE for posix_spawn_file_actions_addclosefrom_np: descriptors
- * jobd holds without FD_CLOEXEC (a database socket, say) must not leak
- * into ssh.
- */
+/* _GNU_SOURCE for vasprintf(3). */
 #define _GNU_SOURCE
 
 #include <ctype.h>
@@ -42,7 +38,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,60 +204,17 @@ fd_close(int *fd)
 }
 
 /*
- * Start argv[0] with in, out and err as its stdio (-1: /dev/null), in a
- * process group of its own (so it and anything it starts can be killed
- * together), with default signal handling, an empty signal mask, a
- * minimal environment (no SSH_AUTH_SOCK, no locale: ssh's messages are
- * parsed) and no other descriptor.  Returns 0 with *pid set, or an errno.
+ * Start ssh (argv) with in, out and err as its stdio (-1: /dev/null), as
+ * tool.c starts any program: its own process group, default signals, no
+ * SSH_AUTH_SOCK nor locale (ssh's messages are parsed), no other
+ * descriptor.  Returns 0 with *pid set, or an errno.
  */
 static int
 spawn(char *const argv[], int in, int out, int err, pid_t *pid)
 {
-	static char	 env_path[] = "PATH=/usr/bin:/bin";
-	static char	 env_lang[] = "LC_ALL=C";
-	static char	*const envp[] = { env_path, env_lang, NULL };
-	static const int sigs[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM,
-	    SIGCHLD, SIGALRM, SIGUSR1, SIGUSR2 };
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 def, none;
-	const int			 fds[3] = { in, out, err };
-	size_t				 i;
-	int				 rc;
+	const int	 fds[3] = { in, out, err };
 
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return rc;
-	if ((rc = posix_spawnattr_init(&attr)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return rc;
-	}
-	for (i = 0; i < 3 && rc == 0; i++)
-		rc = fds[i] == -1 ?
-		    posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null",
-		    i == 0 ? O_RDONLY : O_WRONLY, 0) :
-		    posix_spawn_file_actions_adddup2(&fa, fds[i], (int)i);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-	if (rc == 0)
-		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-#endif
-	sigemptyset(&none);
-	sigemptyset(&def);
-	for (i = 0; i < nitems(sigs); i++)
-		sigaddset(&def, sigs[i]);
-	if (rc == 0)
-		rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (rc == 0)
-		rc = posix_spawnattr_setpgroup(&attr, 0);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigmask(&attr, &none);
-	if (rc == 0)
-		rc = posix_spawnattr_setsigdefault(&attr, &def);
-	if (rc == 0)
-		rc = posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return rc;
+	return tool_spawn_fds(argv, fds, pid);
 }
 
 /*

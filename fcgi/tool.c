@@ -32,13 +32,15 @@
 #define TOOL_SAID_MAX	200	/* bytes of the program's last words in a reason */
 
 /*
- * Start argv[0] (an absolute path) with stdin in (-1: /dev/null), stdout
- * out (-1: with stderr) and stderr appended to errpath (NULL:
- * /dev/null).  Returns 0 with *pid set, or -1 with the reason in err.
+ * Start argv[0] (an absolute path) with fds[0..2] as its stdio (-1:
+ * /dev/null), in a process group of its own (so it and anything it
+ * starts can be killed together), with default signal handling, an empty
+ * signal mask, a minimal environment (a fixed PATH, the C locale: no
+ * agent socket, and messages that can be parsed) and no other
+ * descriptor.  Returns 0 with *pid set, or an errno.
  */
 int
-tool_spawn(char *const argv[], int in, int out, const char *errpath,
-    pid_t *pid, char *err, size_t errsz)
+tool_spawn_fds(char *const argv[], const int fds[3], pid_t *pid)
 {
 	static char	 env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	static char	 env_lang[] = "LC_ALL=C";
@@ -51,23 +53,17 @@ tool_spawn(char *const argv[], int in, int out, const char *errpath,
 	size_t				 i;
 	int				 rc;
 
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		snprintf(err, errsz, "%s: %s", argv[0], strerror(rc));
-		return -1;
-	}
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		return rc;
 	if ((rc = posix_spawnattr_init(&attr)) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
-		snprintf(err, errsz, "%s: %s", argv[0], strerror(rc));
-		return -1;
+		return rc;
 	}
-	rc = in == -1 ? posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-	    O_RDONLY, 0) : posix_spawn_file_actions_adddup2(&fa, in, 0);
-	if (rc == 0)
-		rc = posix_spawn_file_actions_addopen(&fa, 2, errpath != NULL ?
-		    errpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0640);
-	if (rc == 0)
-		rc = out == -1 ? posix_spawn_file_actions_adddup2(&fa, 2, 1) :
-		    posix_spawn_file_actions_adddup2(&fa, out, 1);
+	for (i = 0; i < 3 && rc == 0; i++)
+		rc = fds[i] == -1 ?
+		    posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null",
+		    i == 0 ? O_RDONLY : O_WRONLY, 0) :
+		    posix_spawn_file_actions_adddup2(&fa, fds[i], (int)i);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
 	if (rc == 0)
 		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
@@ -89,6 +85,32 @@ tool_spawn(char *const argv[], int in, int out, const char *errpath,
 		rc = posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+/*
+ * Start argv[0] (an absolute path) as tool_spawn_fds does, with stdin in
+ * (-1: /dev/null), stdout out (-1: with stderr) and stderr appended to
+ * errpath (NULL: /dev/null).  Returns 0 with *pid set, or -1 with the
+ * reason in err.
+ */
+int
+tool_spawn(char *const argv[], int in, int out, const char *errpath,
+    pid_t *pid, char *err, size_t errsz)
+{
+	int	 fds[3], efd, rc;
+
+	if ((efd = open(errpath != NULL ? errpath : "/dev/null", O_WRONLY |
+	    O_CREAT | O_APPEND | O_CLOEXEC, 0640)) == -1) {
+		snprintf(err, errsz, "%s: %s: %s", argv[0], errpath != NULL ?
+		    errpath : "/dev/null", strerror(errno));
+		return -1;
+	}
+	fds[0] = in;
+	fds[1] = out != -1 ? out : efd;
+	fds[2] = efd;
+	rc = tool_spawn_fds(argv, fds, pid);
+	close(efd);
 	if (rc != 0) {
 		snprintf(err, errsz, "%s could not be started: %s", argv[0],
 		    strerror(rc));
