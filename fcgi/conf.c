@@ -94,6 +94,20 @@ static const struct ckey ckeys[] = {
 	S("capture", "tar2sqfs",	capture_tar2sqfs, "/usr/bin/tar2sqfs"),
 	I("capture", "wait",		capture_wait,	"3600", 1, 3600),
 	I("capture", "time_limit",	capture_time_limit, "14400", 10, 86400 * 7),
+	/* [boot] dnsmasq: DHCP, TFTP and DNS for the boot network (dhcp.c) */
+	S("boot", "interface",		boot_interface,	NULL),
+	S("boot", "address",		boot_address,	NULL),
+	S("boot", "url",		boot_url,	NULL),
+	S("boot", "dnsmasq",		boot_dnsmasq,	NULL),
+	S("boot", "dnsmasq_dir",	boot_dnsmasq_dir, "/var/lib/corral/dnsmasq"),
+	S("boot", "dnsmasq_pid_file",	boot_dnsmasq_pid_file, NULL),
+	S("boot", "dnsmasq_bin",	boot_dnsmasq_bin, "/usr/sbin/dnsmasq"),
+	I("boot", "dns_port",		boot_dns_port,	"53", 0, 65535),
+	S("boot", "tftp",		boot_tftp,	"on"),
+	S("boot", "ipxe_dir",		boot_ipxe_dir,	"/usr/lib/ipxe"),
+	S("boot", "uefi_binary",	boot_uefi_binary, "ipxe.efi"),
+	I("boot", "lease_time",		boot_lease_time, "3600", 120, 86400 * 365),
+	S("boot", "dhcp_pool",		boot_dhcp_pool,	NULL),
 };
 
 static int
@@ -136,6 +150,66 @@ trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+/* A value that goes into dnsmasq's files: no blank, comma or comment. */
+static int
+conf_plain(const char *s)
+{
+	return s != NULL && *s != '\0' && strpbrk(s, " \t\r\n,#\"'\\") == NULL;
+}
+
+/*
+ * The [boot] dnsmasq keys: the mode follows from the interface when not
+ * set (managed with one, off without: a dev box serves nothing), and
+ * what reaches dnsmasq's files is one plain word.
+ */
+static int
+conf_boot_check(struct conf *c, const char *path)
+{
+	const char	*mode = c->boot_dnsmasq;
+
+	if (mode == NULL)
+		c->boot_dnsmasq = xstrdup(c->boot_interface != NULL ?
+		    "managed" : "off");
+	else if (strcmp(mode, "managed") != 0 && strcmp(mode, "external") != 0 &&
+	    strcmp(mode, "off") != 0) {
+		log_err("config %s: [boot] dnsmasq must be managed, external "
+		    "or off", path);
+		return -1;
+	}
+	if (strcmp(c->boot_tftp, "on") != 0 && strcmp(c->boot_tftp, "off") != 0) {
+		log_err("config %s: [boot] tftp must be on or off", path);
+		return -1;
+	}
+	if (strcmp(c->boot_dnsmasq, "off") != 0 && c->boot_interface == NULL) {
+		log_err("config %s: [boot] dnsmasq %s needs [boot] interface",
+		    path, c->boot_dnsmasq);
+		return -1;
+	}
+	if ((c->boot_interface != NULL && (!conf_plain(c->boot_interface) ||
+	    strlen(c->boot_interface) > 15)) ||
+	    (c->boot_address != NULL && !conf_plain(c->boot_address)) ||
+	    (c->boot_url != NULL && !conf_plain(c->boot_url)) ||
+	    !conf_plain(c->boot_dnsmasq_dir) || !conf_plain(c->boot_ipxe_dir) ||
+	    !conf_plain(c->boot_uefi_binary) || !conf_plain(c->boot_dnsmasq_bin) ||
+	    c->boot_dnsmasq_dir[0] != '/' ||
+	    (c->boot_dnsmasq_pid_file != NULL &&
+	    !conf_plain(c->boot_dnsmasq_pid_file))) {
+		log_err("config %s: [boot] interface, address, url and the "
+		    "paths must be single words without ',', '#' or quotes",
+		    path);
+		return -1;
+	}
+	if (c->boot_dhcp_pool != NULL && (strchr(c->boot_dhcp_pool, ',') ==
+	    NULL || strpbrk(c->boot_dhcp_pool, " \t#\"'\\") != NULL)) {
+		log_err("config %s: [boot] dhcp_pool must be FIRST,LAST", path);
+		return -1;
+	}
+	if (c->boot_dnsmasq_pid_file == NULL)
+		xasprintf(&c->boot_dnsmasq_pid_file, "%s/dnsmasq.pid",
+		    c->boot_dnsmasq_dir);
+	return 0;
 }
 
 /*
@@ -212,6 +286,8 @@ conf_load(struct conf *c, const char *path)
 		log_err("config %s: [power] busy must be wait or refuse", path);
 		goto out;
 	}
+	if (conf_boot_check(c, path) == -1)
+		goto out;
 	if (c->power_ipmi_cipher == 0) {
 		log_err("config %s: [power] ipmi_cipher 0 sends passwords "
 		    "unprotected; refused", path);

@@ -309,6 +309,19 @@ static const char *const sqls[] = {
 	/* SQL_GITSYNC_GET */
 	"SELECT queued_at + 0e0, synced_at + 0e0, state, error "
 	"FROM gitrepo_sync WHERE uid = ? AND head = ?",
+	/*
+	 * SQL_DHCP_FINGERPRINT: What dnsmasq's files are made of, in one row
+	 * that changes with every insert, update and delete (the version sum
+	 * and the UID checksum catch the writes MAX(last_modified) misses:
+	 * an older timestamp committed late).  Read from the index of 0010.
+	 */
+	"SELECT COUNT(*), COALESCE(MAX(last_modified), 0) + 0e0, "
+	"CAST(COALESCE(SUM(version), 0) AS SIGNED), "
+	"CAST(COALESCE(BIT_XOR(CRC32(uid)), 0) AS SIGNED) FROM objects "
+	"WHERE class IN ('hostname', 'net', 'node')",
+	/* SQL_DHCP_OBJECTS: Every row dnsmasq's files are made from, in a fixed order. */
+	"SELECT class, uid, name, doc FROM objects "
+	"WHERE class IN ('hostname', 'net', 'node') ORDER BY class, name, uid",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a

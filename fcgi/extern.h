@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		8
+#define SCHEMA_VERSION		10
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -112,6 +112,20 @@ struct conf {
 	char		*capture_tar2sqfs;	/* tar2sqfs (squashfs-tools-ng) */
 	int		 capture_wait;		/* s a synchronous capture waits */
 	int		 capture_time_limit;	/* s one capture may take */
+	/* [boot] dnsmasq (dhcp.c; the mode is set by conf_load) */
+	char		*boot_interface;	/* NULL: no DHCP/TFTP/DNS served */
+	char		*boot_address;		/* NULL: the interface's first IPv4 */
+	char		*boot_url;		/* NULL: http://<address> */
+	char		*boot_dnsmasq;		/* managed, external or off */
+	char		*boot_dnsmasq_dir;	/* generated files, pid, leases, log */
+	char		*boot_dnsmasq_pid_file;	/* whom external mode SIGHUPs */
+	char		*boot_dnsmasq_bin;	/* what managed mode runs */
+	int		 boot_dns_port;		/* 0: no DNS */
+	char		*boot_tftp;		/* on or off */
+	char		*boot_ipxe_dir;		/* the TFTP root: iPXE binaries */
+	char		*boot_uefi_binary;	/* ipxe.efi or snponly.efi */
+	int		 boot_lease_time;	/* s */
+	char		*boot_dhcp_pool;	/* "FIRST,LAST" for unknown MACs, or NULL */
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -252,6 +266,8 @@ enum sql {
 	SQL_GITSYNC_TAKE,
 	SQL_GITSYNC_DONE,
 	SQL_GITSYNC_GET,
+	SQL_DHCP_FINGERPRINT,
+	SQL_DHCP_OBJECTS,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -1382,5 +1398,64 @@ int		 tool_spawn(char *const argv[], int in, int out,
 		    const char *errpath, pid_t *pid, char *err, size_t errsz);
 int		 tool_wait(pid_t, long long deadline_ms, const char *what,
 		    const char *errpath, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ dhcp.c */
+
+/* The files corral-jobd writes for dnsmasq, in [boot] dnsmasq_dir. */
+enum dhcp_file {
+	DHCP_CONF,		/* dnsmasq.conf: read at dnsmasq's start */
+	DHCP_HOSTS,		/* dhcp-hostsfile: re-read on SIGHUP */
+	DHCP_OPTS,		/* dhcp-optsfile: re-read on SIGHUP */
+	DHCP_ADDN,		/* addn-hosts: re-read on SIGHUP */
+	DHCP_SCRIPT,		/* dhcp-event: run per lease event */
+	DHCP_FILE__MAX
+};
+
+#define DHCP_CHANGED_CONF	1	/* dnsmasq must restart */
+#define DHCP_CHANGED_HOSTS	2	/* a SIGHUP re-reads them */
+
+/* The head on the boot network, as the files name it. */
+struct dhcp_site {
+	char		 address[IP_STR_MAX];	/* IPv4 on [boot] interface */
+	int		 prefix;		/* its subnet's bits; 0 unknown */
+	char		 url[2048];		/* [boot] url or http://<address> */
+	int		 run_as_root;		/* user=root: the dir is closed */
+	const char	*jobd_path;		/* the dhcp-script runs it */
+	const char	*conf_path;
+};
+
+/* The rows the files are made of: arrays of documents with uid and name. */
+struct dhcp_rows {
+	json_t		*nets, *nodes, *hosts;
+};
+
+struct dhcp_out {
+	char		*text[DHCP_FILE__MAX];	/* bodies, without the header */
+	size_t		 skipped;		/* rows left out (logged) */
+};
+
+/* What jobd keeps between polls. */
+struct dhcp_state {
+	char		 fp[128];		/* the last fingerprint seen */
+	int		 have_fp, pending;
+	int		 ready;			/* dnsmasq.conf exists */
+	double		 first_change, next_poll;
+	long long	 generation;
+	char		 last_err[256];		/* logged once */
+	char		 conf_path[4096], jobd_path[4096];
+};
+
+void		 dhcp_render(const struct conf *, const struct dhcp_site *,
+		    const struct dhcp_rows *, struct dhcp_out *);
+void		 dhcp_out_free(struct dhcp_out *);
+void		 dhcp_rows_free(struct dhcp_rows *);
+int		 dhcp_init(struct dhcp_state *, const struct conf *,
+		    const char *conf_path);
+int		 dhcp_poll(struct dhcp_state *, struct db *, const struct conf *);
+int		 dhcp_next_ms(const struct dhcp_state *);
+void		 dhcp_dnsmasq_argv(const struct conf *, const char *argv[4], char *arg,
+		    size_t argsz);
+void		 dhcp_signal_external(const struct conf *, int changed);
+int		 dhcp_enabled(const struct conf *);
 
 #endif /* CORRAL_EXTERN_H */

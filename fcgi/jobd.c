@@ -31,7 +31,10 @@
  * jobs.
  *
  * jobd also starts and restarts the waiter (jobwait.c), the process that
- * holds the HTTP connections of synchronous calls until their job ends.
+ * holds the HTTP connections of synchronous calls until their job ends,
+ * and, with a [boot] interface, keeps dnsmasq's files true (dhcp.c) and
+ * supervises dnsmasq as it does the waiter: SIGHUP for changed host
+ * files, a restart only for a changed dnsmasq.conf.
  *
  * The wake-up socket only makes jobs start at once; a lost datagram costs
  * at most [jobd] poll_ms, the fallback poll interval.
@@ -66,6 +69,8 @@
 #define JOBD_CLAIM_SCAN		4	/* queued rows looked at per free slot */
 #define WAITER_RESPAWN_SECS	1.0	/* least time between waiter starts */
 #define JOBD_GIT_EVERY		1.0	/* s between git scheduler passes */
+#define DNSMASQ_SETTLE_SECS	1.0	/* no SIGHUP before its handler is set */
+#define DNSMASQ_BACKOFF_MAX	30.0	/* s between starts of a failing dnsmasq */
 
 /* The orphan's result: what a reader of GET /job/<id> sees. */
 #define ORPHAN_RESULT	"{\"error\":\"runner died before finishing (its " \
@@ -95,6 +100,12 @@ struct jobd {
 	double			 next_reap;
 	double			 next_spool_clean;
 	double			 next_git;	/* gitsched_pass (run_git.c) */
+	struct dhcp_state	*dhcp;		/* [boot] dnsmasq files, or NULL */
+	int			 dhcp_changed;	/* DHCP_CHANGED_* not acted on */
+	pid_t			 dnsmasq;	/* the managed dnsmasq, or 0 */
+	double			 dnsmasq_started, dnsmasq_backoff;
+	int			 dnsmasq_restart;	/* stopped to restart */
+	int			 dnsmasq_hup;	/* a SIGHUP waits for it to settle */
 };
 
 static volatile sig_atomic_t	 got_stop;	/* SIGTERM/SIGINT count */
@@ -104,7 +115,9 @@ static int			 sigpipe[2] = { -1, -1 };	/* self-pipe */
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: corral-jobd -c config\n");
+	fprintf(f, "usage: corral-jobd -c config\n"
+	    "       corral-jobd -c config boot-event dhcp ACTION MAC IP "
+	    "[HOSTNAME]\n");
 	exit(status);
 }
 
@@ -221,6 +234,29 @@ wake_open(const char *path)
 	return fd;
 }
 
+/*
+ * The managed dnsmasq ended: at once again if jobd stopped it to restart,
+ * else after a pause that grows while it keeps failing right away (it
+ * cannot bind: not root, or another DHCP server on the interface).
+ */
+static void
+dnsmasq_exited(struct jobd *j, int st)
+{
+	double	 ran = time_now() - j->dnsmasq_started;
+
+	j->dnsmasq = 0;
+	if (j->dnsmasq_restart)
+		return;
+	j->dnsmasq_backoff = ran > 5 ? 1 : j->dnsmasq_backoff * 2 > 1 ?
+	    j->dnsmasq_backoff * 2 : 1;
+	if (j->dnsmasq_backoff > DNSMASQ_BACKOFF_MAX)
+		j->dnsmasq_backoff = DNSMASQ_BACKOFF_MAX;
+	log_warn("dnsmasq exited (%s %d) after %.1f s; restarting it in %.0f s "
+	    "(its output: %s/dnsmasq.out)", WIFSIGNALED(st) ? "signal" :
+	    "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), ran,
+	    j->dnsmasq_backoff, j->conf->boot_dnsmasq_dir);
+}
+
 static size_t
 runners_live(const struct jobd *j)
 {
@@ -247,6 +283,10 @@ runners_reap(struct jobd *j)
 			    (long)pid, WIFSIGNALED(st) ? "signal" : "status",
 			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 			j->waiter = 0;
+			continue;
+		}
+		if (pid == j->dnsmasq) {
+			dnsmasq_exited(j, st);
 			continue;
 		}
 		for (i = 0, r = NULL; i < j->nslots; i++)
@@ -704,6 +744,104 @@ waiter_start(struct jobd *j)
 }
 
 /*
+ * Start the managed dnsmasq on the generated conf, in the foreground so
+ * that it is jobd's child.  Like the waiter it dies with jobd
+ * (PR_SET_PDEATHSIG), so a restarted jobd finds the ports free.
+ */
+static void
+dnsmasq_start(struct jobd *j)
+{
+	const char	*argv[4];
+	char		 arg[PATH_MAX + 32], out[PATH_MAX];
+	sigset_t	 all, old;
+	pid_t		 pid;
+	int		 fd;
+
+	j->dnsmasq_restart = 0;
+	j->dnsmasq_hup = 0;
+	j->dnsmasq_started = time_now();
+	dhcp_dnsmasq_argv(j->conf, argv, arg, sizeof(arg));
+	snprintf(out, sizeof(out), "%s/dnsmasq.out", j->conf->boot_dnsmasq_dir);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == -1) {
+		log_err("fork for dnsmasq: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return;
+	}
+	if (pid == 0) {
+		runner_detach(&old);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);	/* jobd died before the line above */
+		if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
+			(void)dup2(fd, 0);
+			close(fd);
+		}
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0640)) != -1) {
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		/* execv's argv is char *const[] for history's sake: unchanged. */
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		log_err("exec %s: %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	j->dnsmasq = pid;
+	log_info("dnsmasq started (pid %ld): %s %s %s", (long)pid, argv[0],
+	    argv[1], argv[2]);
+}
+
+/*
+ * Act on what the last regeneration wrote.  Managed: restart dnsmasq
+ * for a new dnsmasq.conf, SIGHUP it for new host, option or address
+ * files (never a restart per node), start it if it is not running.
+ * External: SIGHUP the pid in [boot] dnsmasq_pid_file.  Returns the ms
+ * until it needs to run again (INT_MAX: not before something happens).
+ */
+static int
+dnsmasq_tend(struct jobd *j)
+{
+	double	 now = time_now(), wait;
+	int	 changed = j->dhcp_changed;
+
+	if (j->dhcp == NULL)
+		return INT_MAX;
+	j->dhcp_changed = 0;
+	if (strcmp(j->conf->boot_dnsmasq, "external") == 0) {
+		if (changed != 0)
+			dhcp_signal_external(j->conf, changed);
+		return INT_MAX;
+	}
+	if (j->dnsmasq != 0 && (changed & DHCP_CHANGED_CONF)) {
+		log_info("dnsmasq.conf changed: restarting dnsmasq %ld",
+		    (long)j->dnsmasq);
+		j->dnsmasq_restart = 1;
+		(void)kill(j->dnsmasq, SIGTERM);
+		return INT_MAX;		/* started again when reaped */
+	}
+	if (j->dnsmasq != 0 && (changed & DHCP_CHANGED_HOSTS))
+		j->dnsmasq_hup = 1;
+	if (j->dnsmasq != 0 && j->dnsmasq_hup) {
+		/* Before it sets its handler a SIGHUP would end it. */
+		if ((wait = j->dnsmasq_started + DNSMASQ_SETTLE_SECS - now) > 0)
+			return 1 + (int)(wait * 1000);
+		(void)kill(j->dnsmasq, SIGHUP);
+		j->dnsmasq_hup = 0;
+	}
+	if (j->dnsmasq == 0 && j->dhcp->ready) {
+		if (!j->dnsmasq_restart && (wait = j->dnsmasq_started +
+		    j->dnsmasq_backoff - now) > 0)
+			return 1 + (int)(wait * 1000);
+		dnsmasq_start(j);
+	}
+	return INT_MAX;
+}
+
+/*
  * One pass of database work: reconnect if needed, reap orphans now and
  * then, claim into free slots.  Returns how long to poll before the next.
  */
@@ -747,6 +885,11 @@ jobd_cycle(struct jobd *j)
 		j->next_git = now + JOBD_GIT_EVERY;
 	}
 	jobd_claim(j);
+	if (j->dhcp != NULL) {
+		j->dhcp_changed |= dhcp_poll(j->dhcp, j->db, j->conf);
+		if (dhcp_next_ms(j->dhcp) < j->conf->jobd_poll_ms)
+			return dhcp_next_ms(j->dhcp);
+	}
 	return j->conf->jobd_poll_ms;
 }
 
@@ -754,7 +897,7 @@ static void
 jobd_loop(struct jobd *j)
 {
 	struct pollfd	 pfd[2];
-	int		 timeout;
+	int		 timeout, dnsmasq_ms;
 
 	while (!got_stop) {
 		if (got_hup) {
@@ -765,6 +908,8 @@ jobd_loop(struct jobd *j)
 		runners_reap(j);
 		waiter_start(j);
 		timeout = jobd_cycle(j);
+		if ((dnsmasq_ms = dnsmasq_tend(j)) < timeout)
+			timeout = dnsmasq_ms;
 		pfd[0].fd = j->wakefd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sigpipe[0];
@@ -814,6 +959,8 @@ jobd_drain(struct jobd *j)
 		    "renews its job's lease and writes its own result", n);
 	if (j->waiter != 0)
 		(void)kill(j->waiter, SIGTERM);
+	if (j->dnsmasq != 0)
+		(void)kill(j->dnsmasq, SIGTERM);
 	log_info("stopped");
 }
 
@@ -842,6 +989,19 @@ jobd_power_check(const struct conf *c)
 }
 
 /*
+ * corral-jobd -c config boot-event dhcp ACTION MAC IP [HOSTNAME]: what
+ * dnsmasq's dhcp-script (dhcp.c writes it) runs for each lease event.
+ * The receiving side of boot events is not built yet: the event is
+ * accepted and dropped, and dnsmasq sees success (exit 0) so it never
+ * retries or logs a failing script.
+ */
+static int
+jobd_boot_event(const struct conf *conf, int argc, char *argv[])
+{
+	return 0;
+}
+
+/*
  * corral-jobd -c config: run queued jobs until SIGTERM or SIGINT.
  * Exit 0 after a clean stop, 1 when it cannot start (bad configuration,
  * socket in use, database schema of another version).
@@ -865,10 +1025,16 @@ main(int argc, char *argv[])
 		default:
 			usage(stderr, 1);
 		}
-	if (optind != argc || path == NULL)
+	if (path == NULL || (optind != argc &&
+	    strcmp(argv[optind], "boot-event") != 0))
 		usage(stderr, 1);
 	if (conf_load(&conf, path) == -1)
 		return 1;
+	if (optind != argc) {
+		rc = jobd_boot_event(&conf, argc - optind - 1, argv + optind + 1);
+		conf_free(&conf);
+		return rc;
+	}
 	log_open("corral-jobd", conf.jobd_log);
 
 	memset(&j, 0, sizeof(j));
@@ -898,6 +1064,14 @@ main(int argc, char *argv[])
 	}
 	if (jobd_power_check(&conf) == -1)
 		goto out;
+	if (dhcp_enabled(&conf)) {
+		j.dhcp = xcalloc(1, sizeof(*j.dhcp));
+		if (dhcp_init(j.dhcp, &conf, path) == -1)
+			goto out;
+		log_info("boot network: dnsmasq %s on %s, files in %s",
+		    conf.boot_dnsmasq, conf.boot_interface,
+		    conf.boot_dnsmasq_dir);
+	}
 	/* The head's ssh key: exec and graceful power off log in with it. */
 	if (ssh_key_ensure(conf.exec_key, err, sizeof(err)) == -1)
 		log_warn("[exec] key: %s; exec and ssh power steps will fail",
@@ -915,6 +1089,7 @@ out:
 	}
 	db_close(j.db);
 	free(j.runners);
+	free(j.dhcp);
 	conf_free(&conf);
 	return rc;
 }

@@ -115,6 +115,9 @@ sub _write {
 #   env         => { NAME => value } extra environment for corral-run
 #   jobd_workers => jobs corral-jobd runs at once (default 32)
 #   conf        => text appended to corral.conf (later keys win)
+#   boot_interface, boot_address => the [boot] interface and address
+#                  (CORRAL_BOOT_INTERFACE/ADDRESS): corral-jobd serves DHCP,
+#                  TFTP and DNS there with dnsmasq (run inside CorralNetns)
 sub start {
 	my ($class, %o) = @_;
 	my $keep = $ENV{CORRAL_KEEP};
@@ -152,6 +155,8 @@ sub start {
 		CORRAL_API_WORKERS => $o{workers} // 4,
 		CORRAL_JOBD_WORKERS => $o{jobd_workers} // 32,
 		CORRAL_CONF_EXTRA  => $o{conf} // '',
+		($o{boot_interface} ? (CORRAL_BOOT_INTERFACE => $o{boot_interface}) : ()),
+		($o{boot_address} ? (CORRAL_BOOT_ADDRESS => $o{boot_address}) : ()),
 		CORRAL_LOGIN_RATE  => $o{login_rate} // '1000r/s',
 		CORRAL_LOGIN_BURST => $o{login_burst} // 1000,
 		CORRAL_API_RATE    => $o{api_rate} // '10000r/s',
