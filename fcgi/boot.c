@@ -67,7 +67,9 @@ boot_stage_name(int s)
  * Otherwise the event joins the current boot: a DHCP lease inside a boot
  * (the initramfs asks again) keeps the boot's first one, a status report
  * counts only the first time (nodes report every few minutes), and the
- * furthest stage never goes back.
+ * furthest stage never goes back.  A report from a node never seen
+ * booting (booted from its disk, say) records nothing: it has no boot
+ * to be a stage of.
  */
 int
 boot_advance(int cur, double cur_at, json_t *stages, int ev, double at,
@@ -76,6 +78,8 @@ boot_advance(int cur, double cur_at, json_t *stages, int ev, double at,
 	int	 restart;
 
 	*changed = 0;
+	if (cur < 0 && ev == BOOT_STATUS)
+		return cur;
 	restart = cur < 0 ||
 	    (ev == BOOT_SCRIPT && cur > BOOT_SCRIPT) ||
 	    (ev == BOOT_DHCP && (cur == BOOT_STATUS ||
