@@ -81,13 +81,17 @@ echo_line(struct bootreq *b, const char *fmt, ...)
 	out_printf(&b->out, "echo corral: %s\n", buf);
 }
 
-/* The script that says why and asks again later. */
+/*
+ * The lines that say why and ask again later: a whole script when the
+ * answer is empty so far, else the end of one.
+ */
 static enum apierr
 script_wait(struct bootreq *b, const char *why)
 {
 	int	 delay = retry_delay(b->r->conf);
 
-	out_printf(&b->out, "#!ipxe\n");
+	if (b->out.len == 0)
+		out_printf(&b->out, "#!ipxe\n");
 	echo_line(b, "%s", why);
 	echo_line(b, "asking again in %d s", delay);
 	out_printf(&b->out, "sleep %d\nchain --replace --autofree %s\n", delay,
@@ -260,7 +264,6 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	out_printf(&b->out, "initrd %s || goto retry\n", ilink);
 	out_printf(&b->out, "boot || goto retry\n:retry\n");
 	rc = script_wait(b, "a download failed (the head may be busy)");
-	/* script_wait wrote a second "#!ipxe": iPXE reads it as a comment. */
 out:
 	free(cmdline);
 	objrow_free(&bc);
