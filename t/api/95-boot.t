@@ -157,6 +157,15 @@ is((fetch(signed('52:54:00:04:00:01', $KSHA, 'vmlinuz', time - 10)))[0], 403,
 is((fetch("$HTTP/_files/" . substr($KSHA, 0, 2) . "/$KSHA"))[0], 404,
     'the store by content address: 404 (internal only)');
 
+# iPXE itself for UEFI HTTP-boot clients, straight from Debian's ipxe.
+SKIP: {
+	skip 'no /usr/lib/ipxe/ipxe.efi (package ipxe)', 2 unless -r '/usr/lib/ipxe/ipxe.efi';
+	my ($bst, $bin) = fetch("$HTTP/boot/bin/ipxe.efi");
+	is($bst, 200, '/boot/bin/ipxe.efi: 200');
+	ok($bin eq slurp('/usr/lib/ipxe/ipxe.efi'), '/boot/bin/ipxe.efi: the package\'s file');
+}
+is((fetch("$HTTP/boot/bin/../../etc/passwd"))[0] == 200 ? 'leak' : 'ok', 'ok', '/boot/bin/ does not leave its directory');
+
 # ---------------------------------------------------------------- boot progress
 my $p = stage_is($n1, 'initramfs', 'after the downloads the stage is initramfs (nginx -> jobd)');
 ok($p->{boot_stages}{script} && $p->{boot_stages}{kernel} && $p->{boot_stages}{initramfs},
