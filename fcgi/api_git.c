@@ -199,14 +199,6 @@ tenant_name(struct ctx *c, long long tid, char *buf, size_t bufsz)
 	    ctx_internal(c, "tenant %lld is gone", tid) : ctx_dbfail(c, rc);
 }
 
-/* Whether h is host[:port] made of name or address characters only. */
-static int
-valid_host(const char *h)
-{
-	return *h != '\0' && strlen(h) < 256 && h[strspn(h,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")] == '\0';
-}
-
 /*
  * GET /gitrepo/:id/url: the URL to clone it from, as text, no envelope.
  * Public for public repositories (the reference); a token shows its own

@@ -141,7 +141,10 @@ status_load(struct ctx *c, const char *uid, enum apierr *arc)
 	return st;
 }
 
-/* GET /node/:id/status: what the node last reported. */
+/*
+ * GET /node/:id/status: what the node last reported, and how far its
+ * network boot got (boot_stage, boot_time, boot_stages; boot.c).
+ */
 enum apierr
 api_node_status_get(struct req *r)
 {
@@ -151,7 +154,8 @@ api_node_status_get(struct req *r)
 	if ((rc = obj_find(&r->ctx, &node_class, req_param(r, "id"), 0, &o)) !=
 	    API_OK)
 		return rc;
-	r->data = status_load(&r->ctx, o.uid, &rc);
+	if ((r->data = status_load(&r->ctx, o.uid, &rc)) != NULL)
+		rc = boot_status_add(&r->ctx, o.uid, r->data);
 	objrow_free(&o);
 	return rc;
 }
@@ -185,6 +189,7 @@ report_store(struct ctx *c, const char *uid, const json_t *body)
 			*hw = json_object_get(body, "hardware");
 	char		*s;
 	enum dbrc	 rc;
+	enum apierr	 arc;
 
 	if (st == NULL && hw == NULL)
 		return ctx_fail(c, API_BAD_REQUEST, "Send status, hardware "
@@ -195,6 +200,10 @@ report_store(struct ctx *c, const char *uid, const json_t *body)
 		free(s);
 		if (rc != DB_OK)
 			return ctx_dbfail(c, rc);
+		/* The first report of a boot is its last stage. */
+		if ((arc = boot_record(c, uid, BOOT_STATUS, time_now())) !=
+		    API_OK)
+			return arc;
 	}
 	if (hw != NULL)
 		return obj_change_by(c, &node_class, uid, hardware_set, hw);
@@ -360,24 +369,37 @@ api_node_putattribs_put(struct req *r)
 	return rc;
 }
 
-/* Where <name> in a power URI is looked up: attributes, hardware, status. */
-struct uri_vars {
-	json_t	*from[3];	/* owned */
-	json_t	*text;		/* numbers and booleans as strings, kept alive */
+/*
+ * Where <name> in a node's template is looked up: attributes, hardware,
+ * status.  With line_safe, a value holding a control character (a line
+ * break above all) is refused, its name kept in bad.
+ */
+struct node_vars {
+	json_t		*from[3];	/* owned */
+	json_t		*text;		/* numbers and booleans as strings, kept alive */
+	int		 line_safe;
+	char		 bad[TMPL_NAME_MAX + 1];
 };
 
 static const char *
-uri_var(const char *name, void *arg)
+node_var(const char *name, void *arg)
 {
-	struct uri_vars	*uv = arg;
-	json_t		*v = NULL;
-	char		 buf[64];
-	size_t		 i;
+	struct node_vars	*nv = arg;
+	json_t			*v = NULL;
+	const char		*s;
+	char			 buf[64];
+	size_t			 i;
 
-	for (i = 0; i < nitems(uv->from) && v == NULL; i++)
-		v = json_object_get(uv->from[i], name);
-	if (json_is_string(v))
+	for (i = 0; i < nitems(nv->from) && v == NULL; i++)
+		v = json_object_get(nv->from[i], name);
+	if (json_is_string(v)) {
+		for (s = json_string_value(v); nv->line_safe && *s != '\0'; s++)
+			if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+				snprintf(nv->bad, sizeof(nv->bad), "%s", name);
+				return NULL;
+			}
 		return json_string_value(v);
+	}
 	if (json_is_integer(v))
 		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
@@ -386,9 +408,55 @@ uri_var(const char *name, void *arg)
 		snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
 	else
 		return NULL;
-	json_array_append_new(uv->text, json_string(buf));
-	return json_string_value(json_array_get(uv->text,
-	    json_array_size(uv->text) - 1));
+	json_array_append_new(nv->text, json_string(buf));
+	return json_string_value(json_array_get(nv->text,
+	    json_array_size(nv->text) - 1));
+}
+
+/*
+ * Template tmpl with node o's <name> references substituted from its
+ * merged attributes, hardware and status, into *out (malloc'd, at most
+ * maxlen bytes).  Values go in verbatim, once (tmpl.c).  With clear,
+ * secret attributes are filled in the clear if the context's scope may
+ * see them, else masked.  With line_safe, a value holding a line break
+ * or another control character is refused: what a template puts on one
+ * line stays on that line.  A template that does not expand is
+ * API_BAD_REQUEST (API_CONFLICT for a refused value) with the reason
+ * naming what, prefixed with what (e.g. "power_uri of n1").
+ */
+enum apierr
+node_template(struct ctx *c, const struct objrow *o, const char *tmpl,
+    const char *what, size_t maxlen, int clear, int line_safe, char **out)
+{
+	struct node_vars nv;
+	char		 err[256];
+	enum apierr	 rc;
+	size_t		 i;
+
+	*out = NULL;
+	memset(&nv, 0, sizeof(nv));
+	nv.line_safe = line_safe;
+	if ((rc = attrs_node_view(c, o, clear && scope_sees_secrets(&c->scope,
+	    o->tenant_id), &nv.from[0])) != API_OK)
+		goto out;
+	nv.from[1] = json_incref(json_object_get(o->doc, "hardware"));
+	if ((nv.from[2] = status_load(c, o->uid, &rc)) == NULL)
+		goto out;
+	nv.text = json_array();
+	if (tmpl_expand(tmpl, node_var, &nv, maxlen, out, err,
+	    sizeof(err)) == -1) {
+		if (nv.bad[0] != '\0')
+			rc = ctx_fail(c, API_CONFLICT, "%s: attribute %s holds "
+			    "a line break or another control character", what,
+			    nv.bad);
+		else
+			rc = ctx_fail(c, API_BAD_REQUEST, "%s: %s", what, err);
+	}
+out:
+	for (i = 0; i < nitems(nv.from); i++)
+		json_decref(nv.from[i]);
+	json_decref(nv.text);
+	return rc;
 }
 
 /*
@@ -396,56 +464,40 @@ uri_var(const char *name, void *arg)
  * malloc'd) and parsed (*parsed, new reference; may be NULL if not
  * wanted).  With clear, secret attributes are filled in the clear if the
  * context's scope may see them (configadmin and above of the node's
- * tenant, and corral-jobd); otherwise, or without clear, masked.  Both NULL, API_OK, when the node has
- * no power_uri.  A template that does not expand or parse is a 400.
+ * tenant, and corral-jobd); otherwise, or without clear, masked.  Both
+ * NULL, API_OK, when the node has no power_uri.  A template that does
+ * not expand or parse is a 400.
  */
 enum apierr
 node_power_uri(struct ctx *c, const struct objrow *o, int clear, char **uri,
     json_t **parsed)
 {
-	struct uri_vars	 uv;
 	const char	*tmpl;
-	char		 err[256];
-	json_t		*p = NULL;
+	char		 err[256], what[NAME_MAX_LEN + 16];
+	json_t		*p;
 	enum apierr	 rc;
 
 	*uri = NULL;
 	if (parsed != NULL)
 		*parsed = NULL;
-	memset(&uv, 0, sizeof(uv));
 	if ((tmpl = json_string_value(json_object_get(o->doc, "power_uri"))) ==
 	    NULL)
 		return API_OK;
-	if ((rc = attrs_node_view(c, o, clear && scope_sees_secrets(&c->scope,
-	    o->tenant_id), &uv.from[0])) != API_OK)
-		goto out;
-	uv.from[1] = json_incref(json_object_get(o->doc, "hardware"));
-	if ((uv.from[2] = status_load(c, o->uid, &rc)) == NULL)
-		goto out;
-	uv.text = json_array();
-	if (tmpl_expand(tmpl, uri_var, &uv, URI_MAX_LEN, uri, err,
-	    sizeof(err)) == -1) {
-		rc = ctx_fail(c, API_BAD_REQUEST, "power_uri of %s: %s", o->name,
-		    err);
-		goto out;
-	}
+	snprintf(what, sizeof(what), "power_uri of %s", o->name);
+	if ((rc = node_template(c, o, tmpl, what, URI_MAX_LEN, clear, 0, uri)) !=
+	    API_OK)
+		return rc;
 	if ((p = uri_parse_power(*uri, err, sizeof(err))) == NULL) {
-		rc = ctx_fail(c, API_BAD_REQUEST, "power_uri of %s: %s", o->name,
-		    err);
+		rc = ctx_fail(c, API_BAD_REQUEST, "%s: %s", what, err);
 		free(*uri);
 		*uri = NULL;
-		goto out;
+		return rc;
 	}
 	if (parsed != NULL)
 		*parsed = p;
 	else
 		json_decref(p);
-out:
-	json_decref(uv.from[0]);
-	json_decref(uv.from[1]);
-	json_decref(uv.from[2]);
-	json_decref(uv.text);
-	return rc;
+	return API_OK;
 }
 
 /*

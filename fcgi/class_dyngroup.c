@@ -48,15 +48,16 @@ const struct objclass dyngroup_class = {
  * two keys corral adds to what the node reported: "power", the state its
  * BMC last reported ("on", "off", "unknown"; absent if never asked), and
  * "stale", true when the node has not reported for [status] stale_after
- * seconds (or never has).
+ * seconds (or never has); and "boot_stage" and "boot_time", how far its
+ * last network boot got (boot.c).
  */
 enum apierr
 sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 {
 	struct attrview	 v;
-	char		*uid, *doc, *status, *power;
+	char		*uid, *doc, *status, *power, *boot_stage;
 	json_t		*node, *st, *attrs;
-	double		 reported, stale_before;
+	double		 reported, stale_before, boot_at;
 	unsigned int	 uses = sel_uses(sel);
 	enum apierr	 rc = API_OK;
 	enum dbrc	 drc;
@@ -74,8 +75,8 @@ sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 	}
 	stale_before = time_now() - c->conf->status_stale_after;
 	*out = json_array();
-	while ((drc = db_next(c->db, SQL_NODE_SCAN, "sssds", &uid, &doc,
-	    &status, &reported, &power)) == DB_OK) {
+	while ((drc = db_next(c->db, SQL_NODE_SCAN, "sssdssd", &uid, &doc,
+	    &status, &reported, &power, &boot_stage, &boot_at)) == DB_OK) {
 		/* Stored nulls read as absent keys do: no need to drop them. */
 		node = json_loads(doc, 0, NULL);
 		st = NULL;
@@ -89,6 +90,12 @@ sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 			    json_boolean(reported < stale_before));
 			if (power != NULL)
 				json_object_set_new(st, "power", json_string(power));
+			if (boot_stage != NULL) {
+				json_object_set_new(st, "boot_stage",
+				    json_string(boot_stage));
+				json_object_set_new(st, "boot_time",
+				    json_real(boot_at));
+			}
 		}
 		attrs = (uses & SEL_USES_ATTRIBUTES) && node != NULL ?
 		    attrs_merged(&v, node, json_object_get(node, "attributes")) :
@@ -103,6 +110,7 @@ sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 		free(doc);
 		free(status);
 		free(power);
+		free(boot_stage);
 	}
 	db_done(c->db, SQL_NODE_SCAN);
 	attrview_free(&v);

@@ -94,6 +94,12 @@ static const struct ckey ckeys[] = {
 	S("capture", "tar2sqfs",	capture_tar2sqfs, "/usr/bin/tar2sqfs"),
 	I("capture", "wait",		capture_wait,	"3600", 1, 3600),
 	I("capture", "time_limit",	capture_time_limit, "14400", 10, 86400 * 7),
+	/* [boot]: iPXE scripts, signed links, boot progress (api_boot.c, boot.c) */
+	S("boot", "link_secret_file",	boot_link_secret_file, "/var/lib/corral/boot-link.secret"),
+	I("boot", "link_ttl",		boot_link_ttl,	"900", 10, 86400),
+	S("boot", "event_socket",	boot_event_socket, "/run/corral/boot-events.sock"),
+	I("boot", "retry_min",		boot_retry_min,	"5", 1, 3600),
+	I("boot", "retry_max",		boot_retry_max,	"30", 1, 3600),
 	/* [boot] dnsmasq: DHCP, TFTP and DNS for the boot network (dhcp.c) */
 	S("boot", "interface",		boot_interface,	NULL),
 	S("boot", "address",		boot_address,	NULL),

@@ -909,3 +909,38 @@ crypto_digest_file(int fd, long long size, char *sha256, char *sha1,
 	}
 	return rc;
 }
+
+/*
+ * nginx's secure_link_md5 signature of text: the MD5 digest in base64url
+ * without padding (22 characters and a NUL into out).  MD5 is what the
+ * nginx module checks; the secret inside text is what makes it a
+ * signature, and a link lives minutes (api_boot.c).  Returns 0 or -1.
+ */
+int
+crypto_link_sign(const char *text, char out[23])
+{
+	static const char	 b64url[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i, v;
+	size_t			 o = 0;
+
+	if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_md5(), NULL) != 1 ||
+	    mdlen != 16)
+		return -1;
+	for (i = 0; i < 16; i += 3) {
+		v = (unsigned int)md[i] << 16;
+		if (i + 1 < 16)
+			v |= (unsigned int)md[i + 1] << 8;
+		if (i + 2 < 16)
+			v |= md[i + 2];
+		out[o++] = b64url[(v >> 18) & 63];
+		out[o++] = b64url[(v >> 12) & 63];
+		if (i + 1 < 16)
+			out[o++] = b64url[(v >> 6) & 63];
+		if (i + 2 < 16)
+			out[o++] = b64url[v & 63];
+	}
+	out[o] = '\0';
+	return 0;
+}

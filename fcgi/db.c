@@ -231,9 +231,11 @@ static const char *const sqls[] = {
 	 * all); the status only when asked for, as it is the bulk of it.
 	 */
 	"SELECT o.uid, o.doc, IF(?, s.status, NULL), "
-	"COALESCE(s.updated_at, 0) + 0e0, p.state FROM objects o "
+	"COALESCE(s.updated_at, 0) + 0e0, p.state, b.stage, "
+	"COALESCE(b.at, 0) + 0e0 FROM objects o "
 	"LEFT JOIN node_status s ON s.uid = o.uid "
 	"LEFT JOIN node_power p ON p.uid = o.uid "
+	"LEFT JOIN node_boot b ON b.uid = o.uid "
 	"WHERE o.class = 'node' AND (? = 0 OR o.tenant_id = ?) ORDER BY o.name",
 	/*
 	 * SQL_OBJ_UIDS: Every object in scope (0: all), for /cluster/summary.
@@ -431,6 +433,14 @@ static const char *const sqls[] = {
 	"DELETE FROM file_refs WHERE obj_uid = ? AND slot = ?",
 	/* SQL_FILE_DELETE: Only once nothing uses it (checked under lock). */
 	"DELETE FROM files WHERE sha256 = ?",
+	/* SQL_BOOT_GET: A node's boot progress (boot.c). */
+	"SELECT stage, at + 0e0, stages FROM node_boot WHERE uid = ?",
+	/* SQL_BOOT_LOCK: The same, to change it. */
+	"SELECT stage, at + 0e0, stages FROM node_boot WHERE uid = ? FOR UPDATE",
+	/* SQL_BOOT_PUT */
+	"INSERT INTO node_boot (uid, stage, at, stages) VALUES (?, ?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE stage = VALUES(stage), at = VALUES(at), "
+	"stages = VALUES(stages)",
 };
 
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");

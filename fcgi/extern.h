@@ -24,6 +24,7 @@
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
 #define MGMT_TENANT		"cw-management"
+#define API_PREFIX		"/api/v1"	/* where nginx mounts the API */
 
 #define nitems(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -112,6 +113,12 @@ struct conf {
 	char		*capture_tar2sqfs;	/* tar2sqfs (squashfs-tools-ng) */
 	int		 capture_wait;		/* s a synchronous capture waits */
 	int		 capture_time_limit;	/* s one capture may take */
+	/* [boot] the iPXE script and its links (api_boot.c, boot.c) */
+	char		*boot_link_secret_file;	/* shared with nginx's secure_link */
+	int		 boot_link_ttl;		/* s a signed link stays good */
+	char		*boot_event_socket;	/* jobd's boot event datagrams */
+	int		 boot_retry_min;	/* s a waiting node sleeps, at least */
+	int		 boot_retry_max;	/* and at most */
 	/* [boot] dnsmasq (dhcp.c; the mode is set by conf_load) */
 	char		*boot_interface;	/* NULL: no DHCP/TFTP/DNS served */
 	char		*boot_address;		/* NULL: the interface's first IPv4 */
@@ -299,6 +306,9 @@ enum sql {
 	SQL_FILE_REF_PUT,
 	SQL_FILE_REF_DELETE,
 	SQL_FILE_DELETE,
+	SQL_BOOT_GET,
+	SQL_BOOT_LOCK,
+	SQL_BOOT_PUT,
 	SQL__MAX
 };
 
@@ -528,6 +538,7 @@ json_t		*json_keys_edit(const json_t *base, const json_t *body,
 int		 mac_normalize(const char *, char out[18]);
 int		 json_list_has(const json_t *list, const char *s);
 int		 valid_url(const char *);
+int		 valid_host(const char *);
 int		 valid_branch(const char *);
 void		 json_drop_nulls(json_t *obj);
 size_t		 json_size(const json_t *);
@@ -545,6 +556,8 @@ struct outbuf {
 
 void		 out_add(struct outbuf *, const char *, size_t);
 void		 out_str(struct outbuf *, const char *);
+void		 out_printf(struct outbuf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 void		 out_jstr(struct outbuf *, const char *);
 void		 out_seconds(struct outbuf *, double);
 void		 out_free(struct outbuf *);
@@ -671,6 +684,7 @@ enum apierr	 crypto_rekey(struct ctx *, char id[UID_LEN + 1],
 		    long long *rewrapped);
 void		 crypto_clear_free(char *);
 void		 crypto_forget(void);
+int		 crypto_link_sign(const char *text, char out[23]);
 int		 crypto_digest_file(int fd, long long size, char *sha256,
 		    char *sha1, char *md5);
 
@@ -1001,6 +1015,11 @@ enum apierr	 api_node_putstatus_put(struct req *);
 enum apierr	 api_node_putattribs_post(struct req *);
 enum apierr	 api_node_putattribs_put(struct req *);
 enum apierr	 api_node_power_uri(struct req *);
+/* api_boot.c */
+enum apierr	 api_boot_ipxe(struct req *);
+enum apierr	 node_template(struct ctx *, const struct objrow *,
+		    const char *tmpl, const char *what, size_t maxlen, int clear,
+		    int line_safe, char **out);
 enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 		    char **uri, json_t **parsed);
 enum apierr	 api_whereami(struct req *);
@@ -1209,6 +1228,28 @@ enum apierr	 fstore_unused(struct ctx *, int remove, json_t **out);
 enum apierr	 fstore_check(struct ctx *, int rehash, json_t **out);
 const char	*fstore_slot_problem(struct ctx *, const char *obj_uid,
 		    const char *slot, char *buf, size_t bufsz);
+
+/* ------------------------------------------------------------------ boot.c */
+
+/* The stages of a network boot, in order (sql/0009-boot.sql). */
+enum bootstage {
+	BOOT_DHCP, BOOT_SCRIPT, BOOT_KERNEL, BOOT_INITRAMFS, BOOT_STATUS,
+	BOOT__MAX
+};
+
+/* The last path component of the signed kernel and initramfs links. */
+#define BOOT_KERNEL_NAME	"vmlinuz"
+#define BOOT_INITRD_NAME	"initrd.img"
+
+int		 boot_stage_parse(const char *);
+const char	*boot_stage_name(int);
+int		 boot_advance(int cur, double cur_at, json_t *stages, int ev,
+		    double at, int *changed);
+enum apierr	 boot_record(struct ctx *, const char *uid, int stage,
+		    double at);
+enum apierr	 boot_status_add(struct ctx *, const char *uid, json_t *st);
+int		 boot_event_parse(const char *line, int *stage, char mac[18]);
+void		 boot_event(struct db *, const struct conf *, const char *line);
 
 /* multipart.c */
 int		 multipart_file(const char *body, size_t len,

@@ -38,6 +38,9 @@
  *
  * The wake-up socket only makes jobs start at once; a lost datagram costs
  * at most [jobd] poll_ms, the fallback poll interval.
+ *
+ * jobd also records boot progress (boot.c): nginx and dnsmasq's
+ * dhcp-script send one line per event to its boot event socket.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -90,6 +93,7 @@ struct jobd {
 	struct db		*db;
 	char			 ident[254];	/* claimed_by: "<head>:<pid>" */
 	int			 wakefd;
+	int			 eventfd;	/* boot events, or -1 */
 	struct runner		*runners;	/* conf->jobd_workers slots */
 	size_t			 nslots;
 	pid_t			 waiter;	/* jobwait.c's process, or 0 */
@@ -116,8 +120,8 @@ static void __attribute__((noreturn))
 usage(FILE *f, int status)
 {
 	fprintf(f, "usage: corral-jobd -c config\n"
-	    "       corral-jobd -c config boot-event dhcp ACTION MAC IP "
-	    "[HOSTNAME]\n");
+	    "       corral-jobd -c config boot-event dhcp add|old|del mac ip "
+	    "[host]\n");
 	exit(status);
 }
 
@@ -255,6 +259,63 @@ dnsmasq_exited(struct jobd *j, int st)
 	    "(its output: %s/dnsmasq.out)", WIFSIGNALED(st) ? "signal" :
 	    "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), ran,
 	    j->dnsmasq_backoff, j->conf->boot_dnsmasq_dir);
+}
+
+/*
+ * Record every pending boot event (one line per datagram; boot.c).
+ * While the database is away they are read and dropped: boot progress
+ * is telemetry, and a full socket would only lose newer events instead.
+ */
+static void
+events_drain(struct jobd *j)
+{
+	char	 line[1024];
+	ssize_t	 n;
+
+	if (j->eventfd == -1)
+		return;
+	while ((n = recv(j->eventfd, line, sizeof(line) - 1, MSG_DONTWAIT)) >= 0 ||
+	    errno == EINTR) {
+		if (n <= 0)
+			continue;
+		line[n] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!j->db_down && j->db != NULL)
+			boot_event(j->db, j->conf, line);
+	}
+}
+
+/*
+ * corral-jobd boot-event dhcp ACTION MAC IP [HOST]: what dnsmasq's
+ * dhcp-script runs for every lease change (fcgi/dhcp.c writes the
+ * wrapper).  Sends "dhcp MAC IP" to the running jobd's boot event socket
+ * for a new or renewed lease; ignores the rest.  Always exits 0: dnsmasq
+ * logs a failing script, and boot progress is not worth that noise.
+ */
+static int
+boot_event_send(const struct conf *conf, int argc, char *argv[])
+{
+	struct sockaddr_un	 sun;
+	char			 mac[18], line[128];
+	int			 fd;
+
+	if (argc < 5 || strcmp(argv[1], "dhcp") != 0 ||
+	    (strcmp(argv[2], "add") != 0 && strcmp(argv[2], "old") != 0) ||
+	    mac_normalize(argv[3], mac) == -1 || !valid_ip(argv[4]))
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (conf->boot_event_socket == NULL ||
+	    strlen(conf->boot_event_socket) >= sizeof(sun.sun_path))
+		return 0;
+	strcpy(sun.sun_path, conf->boot_event_socket);
+	snprintf(line, sizeof(line), "dhcp %s %s", mac, argv[4]);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return 0;
+	(void)sendto(fd, line, strlen(line), MSG_DONTWAIT,
+	    (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return 0;
 }
 
 static size_t
@@ -896,7 +957,7 @@ jobd_cycle(struct jobd *j)
 static void
 jobd_loop(struct jobd *j)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	int		 timeout, dnsmasq_ms;
 
 	while (!got_stop) {
@@ -914,7 +975,10 @@ jobd_loop(struct jobd *j)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sigpipe[0];
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, timeout) == -1 && errno != EINTR) {
+		pfd[2].fd = j->eventfd;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, j->eventfd != -1 ? 3 : 2, timeout) == -1 &&
+		    errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			sleep(1);
 		}
@@ -926,6 +990,7 @@ jobd_loop(struct jobd *j)
 		if (wake_drain(j->wakefd) > 0)
 			j->next_db_try = 0;
 		sigpipe_drain();
+		events_drain(j);
 	}
 }
 
@@ -989,19 +1054,6 @@ jobd_power_check(const struct conf *c)
 }
 
 /*
- * corral-jobd -c config boot-event dhcp ACTION MAC IP [HOSTNAME]: what
- * dnsmasq's dhcp-script (dhcp.c writes it) runs for each lease event.
- * The receiving side of boot events is not built yet: the event is
- * accepted and dropped, and dnsmasq sees success (exit 0) so it never
- * retries or logs a failing script.
- */
-static int
-jobd_boot_event(const struct conf *conf, int argc, char *argv[])
-{
-	return 0;
-}
-
-/*
  * corral-jobd -c config: run queued jobs until SIGTERM or SIGINT.
  * Exit 0 after a clean stop, 1 when it cannot start (bad configuration,
  * socket in use, database schema of another version).
@@ -1031,7 +1083,7 @@ main(int argc, char *argv[])
 	if (conf_load(&conf, path) == -1)
 		return 1;
 	if (optind != argc) {
-		rc = jobd_boot_event(&conf, argc - optind - 1, argv + optind + 1);
+		rc = boot_event_send(&conf, argc - optind, argv + optind);
 		conf_free(&conf);
 		return rc;
 	}
@@ -1040,6 +1092,7 @@ main(int argc, char *argv[])
 	memset(&j, 0, sizeof(j));
 	j.conf = &conf;
 	j.wakefd = -1;
+	j.eventfd = -1;
 	/* claimed_by is VARCHAR(253): shorten the head name, keep the pid. */
 	snprintf(pid, sizeof(pid), ":%ld", (long)getpid());
 	room = (int)(sizeof(j.ident) - 1 - strlen(pid));
@@ -1051,6 +1104,10 @@ main(int argc, char *argv[])
 		goto out;
 	if ((j.wakefd = wake_open(conf.jobd_socket)) == -1)
 		goto out;
+	/* Without it boots work; only their progress goes unrecorded. */
+	if ((j.eventfd = wake_open(conf.boot_event_socket)) == -1)
+		log_warn("[boot] event_socket: boot progress (dhcp, kernel, "
+		    "initramfs) will not be recorded");
 	/* NULL only for a schema of another version (logged); no retry mends it. */
 	if ((j.db = db_open(&conf)) == NULL)
 		goto out;
@@ -1086,6 +1143,10 @@ out:
 	if (j.wakefd != -1) {
 		close(j.wakefd);
 		(void)unlink(conf.jobd_socket);
+	}
+	if (j.eventfd != -1) {
+		close(j.eventfd);
+		(void)unlink(conf.boot_event_socket);
 	}
 	db_close(j.db);
 	free(j.runners);

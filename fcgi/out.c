@@ -4,6 +4,7 @@
  * nodes cost a copy rather than a decode and an encode each; these are
  * the few pieces of JSON it writes around them.  resp.c sends the result.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,30 @@ out_add(struct outbuf *b, const char *s, size_t n)
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+}
+
+/* Append printf-formatted text. */
+void
+out_printf(struct outbuf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[512], *s = buf;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) {
+		s = xmalloc((size_t)n + 1);
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	out_add(b, s, (size_t)n);
+	if (s != buf)
+		free(s);
 }
 
 void

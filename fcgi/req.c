@@ -16,7 +16,6 @@
 
 #include "extern.h"
 
-#define API_PREFIX	"/api/v1"
 
 static FCGX_Request	 fcgx;
 static int		 fcgx_fd = -1;

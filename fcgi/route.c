@@ -154,6 +154,9 @@ static const struct route routes[] = {
 	{ M_GET,    "/head/files/unused",       api_files_unused,         NEED_HEAD,     NULL,              NULL,             &files_list },
 	{ M_DELETE, "/head/files/unused",       api_files_unused,         NEED_HEAD,     NULL,              NULL,             &files_remove },
 
+	/* Network boot: a node's iPXE script (public: the firmware has no token). */
+	{ M_GET,    "/boot/ipxe/:mac",          api_boot_ipxe,            NEED_NONE,     NULL,              NULL,             NULL },
+
 	/* Nodes.  The PUT reports are public: the node is known by its address. */
 	CLASS_ROUTES(node, NEED_READ, NEED_CONFIG),
 	{ M_POST,   "/node/putstatus",          api_node_putstatus_post,  NEED_OPERATOR, &b_putstatus_uid,  NULL,             NULL },

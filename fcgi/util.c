@@ -505,3 +505,14 @@ write_all(int fd, const void *data, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * Whether h (a Host header) is host[:port] made of name or address
+ * characters only: safe to write into a URL we hand back.
+ */
+int
+valid_host(const char *h)
+{
+	return *h != '\0' && strlen(h) < 256 && h[strspn(h,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")] == '\0';
+}
