@@ -135,6 +135,8 @@ conf_ok('with nodes');
 # ---------------------------------------------------------------- DHCP, TFTP, DNS
 my ($ip, $boot) = dhcp('52:54:00:aa:00:01');
 is($ip, '10.213.9.50', 'a DHCP request with node A\'s MAC gets its address');
+ok(wait_for(10, sub { my $st = call_data($s, $AT, GET => "/node/$A/status"); ($st->{boot_stages} // {})->{dhcp} }),
+    'the lease reached corral-jobd through dhcp-event: boot stage dhcp recorded');
 ($ip, $boot) = dhcp('52:54:00:aa:00:01', -V => 'PXEClient:Arch:00000:UNDI:002001', -x => '0x5d:0000');
 is($boot, 'undionly.kpxe', 'a BIOS PXE client (arch 0) gets undionly.kpxe');
 ($ip, $boot) = dhcp('52:54:00:aa:00:01', -V => 'PXEClient:Arch:00007:UNDI:003016', -x => '0x5d:0007');
