@@ -167,6 +167,7 @@ dhcp_render_hosts(const struct dhcp_rows *r, struct dhcp_out *o,
 	const char	*name;
 	char		 mac[18], ip[IP_STR_MAX];
 	size_t		 i;
+	int		 fam;
 
 	json_array_foreach(r->nodes, i, doc) {
 		name = str_of(doc, "name");
@@ -177,7 +178,9 @@ dhcp_render_hosts(const struct dhcp_rows *r, struct dhcp_out *o,
 			dhcp_skip(o, "node", name, "bad MAC");
 		else if (!dhcp_dnsname(name))
 			dhcp_skip(o, "node", name, "name is not a DNS name");
-		else if (dhcp_ip(str_of(doc, "ip"), ip) == AF_INET)
+		else if ((fam = dhcp_ip(str_of(doc, "ip"), ip)) == 0)
+			dhcp_skip(o, "node", name, "bad address");
+		else if (fam == AF_INET)	/* IPv6: DNS only */
 			outf(b, "%s,%s,%s\n", mac, ip, name);
 	}
 	json_array_foreach(r->hosts, i, doc) {
