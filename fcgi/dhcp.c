@@ -57,31 +57,6 @@ static const char *const dhcp_names[DHCP_FILE__MAX] = {
 	"dhcp-event",
 };
 
-/* printf into b. */
-static void __attribute__((format(printf, 2, 3)))
-outf(struct outbuf *b, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 small[512], *big = NULL;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
-		out_add(b, small, (size_t)n);
-		return;
-	}
-	big = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	out_add(b, big, (size_t)n);
-	free(big);
-}
-
 /*
  * Whether s may go into a dnsmasq line: printable ASCII, no blank, comma,
  * '#' or quote (they split or end a line, or start a comment).
@@ -181,7 +156,7 @@ dhcp_render_hosts(const struct dhcp_rows *r, struct dhcp_out *o,
 		else if ((fam = dhcp_ip(str_of(doc, "ip"), ip)) == 0)
 			dhcp_skip(o, "node", name, "bad address");
 		else if (fam == AF_INET)	/* IPv6: DNS only */
-			outf(b, "%s,%s,%s\n", mac, ip, name);
+			out_printf(b, "%s,%s,%s\n", mac, ip, name);
 	}
 	json_array_foreach(r->hosts, i, doc) {
 		name = str_of(doc, "name");
@@ -192,7 +167,7 @@ dhcp_render_hosts(const struct dhcp_rows *r, struct dhcp_out *o,
 		else if (!dhcp_dnsname(name))
 			dhcp_skip(o, "hostname", name, "name is not a DNS name");
 		else if (dhcp_ip(str_of(doc, "ip"), ip) == AF_INET)
-			outf(b, "%s,%s,%s\n", mac, ip, name);
+			out_printf(b, "%s,%s,%s\n", mac, ip, name);
 	}
 }
 
@@ -220,17 +195,17 @@ dhcp_render_opts(const struct conf *conf, const struct dhcp_site *site,
 		if (router == NULL)
 			router = str_of(doc, "gateway_ip");
 		if (router != NULL && dhcp_ip(router, ip) == AF_INET)
-			outf(b, "tag:n%s,option:router,%s\n", uid, ip);
+			out_printf(b, "tag:n%s,option:router,%s\n", uid, ip);
 		else
-			outf(b, "tag:n%s,option:router\n", uid);
+			out_printf(b, "tag:n%s,option:router\n", uid);
 		if (conf->boot_dns_port == 53)
-			outf(b, "tag:n%s,option:dns-server,%s\n", uid,
+			out_printf(b, "tag:n%s,option:dns-server,%s\n", uid,
 			    site->address);
 		else
-			outf(b, "tag:n%s,option:dns-server\n", uid);
+			out_printf(b, "tag:n%s,option:dns-server\n", uid);
 		if ((dom = str_of(doc, "domain")) != NULL) {
 			if (dhcp_dnsname(dom))
-				outf(b, "tag:n%s,option:domain-name,%s\n", uid,
+				out_printf(b, "tag:n%s,option:domain-name,%s\n", uid,
 				    dom);
 			else
 				dhcp_skip(o, "net domain", str_of(doc, "name"),
@@ -256,9 +231,9 @@ dhcp_render_addn(const struct dhcp_rows *r, struct dhcp_out *o,
 			continue;	/* counted by the hosts file */
 		dom = str_of(doc, "domain");
 		if (dom != NULL && dhcp_dnsname(dom))
-			outf(b, "%s %s.%s %s\n", ip, name, dom, name);
+			out_printf(b, "%s %s.%s %s\n", ip, name, dom, name);
 		else
-			outf(b, "%s %s\n", ip, name);
+			out_printf(b, "%s %s\n", ip, name);
 	}
 	json_array_foreach(r->hosts, i, doc) {
 		name = str_of(doc, "name");
@@ -267,7 +242,7 @@ dhcp_render_addn(const struct dhcp_rows *r, struct dhcp_out *o,
 		if (!dhcp_dnsname(name))
 			dhcp_skip(o, "hostname", name, "name is not a DNS name");
 		else if (dhcp_ip(str_of(doc, "ip"), ip) != 0)
-			outf(b, "%s %s\n", ip, name);
+			out_printf(b, "%s %s\n", ip, name);
 	}
 }
 
@@ -296,7 +271,7 @@ dhcp_render_srv(const struct dhcp_rows *r, struct dhcp_out *o,
 			dhcp_skip(o, "srvrec", name, "a part is not a DNS name");
 			continue;
 		}
-		outf(b, "srv-host=_%s._%s%s%s,%s,%lld,%lld,%lld\n", svc, proto,
+		out_printf(b, "srv-host=_%s._%s%s%s,%s,%lld,%lld,%lld\n", svc, proto,
 		    dom != NULL ? "." : "", dom != NULL ? dom : "", target,
 		    json_integer_value(json_object_get(doc, "port")),
 		    json_integer_value(json_object_get(doc, "priority")),
@@ -316,23 +291,23 @@ static void
 dhcp_render_pxe(const struct conf *conf, const struct dhcp_site *site,
     struct outbuf *b)
 {
-	outf(b, "dhcp-userclass=set:ipxe,iPXE\n"
+	out_printf(b, "dhcp-userclass=set:ipxe,iPXE\n"
 	    "dhcp-vendorclass=set:pxe,PXEClient\n"
 	    "dhcp-vendorclass=set:http,HTTPClient\n"
 	    "dhcp-match=set:efi64,option:client-arch,7\n"
 	    "dhcp-match=set:efi64,option:client-arch,9\n"
 	    "dhcp-match=set:efihttp,option:client-arch,16\n"
 	    "tag-if=set:httpboot,tag:http,tag:efihttp\n");
-	outf(b, "dhcp-boot=tag:ipxe,%s/api/v1/boot/ipxe/${mac:hexhyp}\n",
+	out_printf(b, "dhcp-boot=tag:ipxe,%s/api/v1/boot/ipxe/${mac:hexhyp}\n",
 	    site->url);
-	outf(b, "dhcp-boot=tag:httpboot,tag:!ipxe,%s/boot/bin/ipxe.efi\n"
+	out_printf(b, "dhcp-boot=tag:httpboot,tag:!ipxe,%s/boot/bin/ipxe.efi\n"
 	    "dhcp-option-force=tag:httpboot,tag:!ipxe,option:vendor-class,"
 	    "HTTPClient\n", site->url);
 	if (strcmp(conf->boot_tftp, "on") != 0)
 		return;
-	outf(b, "dhcp-boot=tag:pxe,tag:!ipxe,tag:!httpboot,tag:efi64,%s,,%s\n",
+	out_printf(b, "dhcp-boot=tag:pxe,tag:!ipxe,tag:!httpboot,tag:efi64,%s,,%s\n",
 	    conf->boot_uefi_binary, site->address);
-	outf(b, "dhcp-boot=tag:pxe,tag:!ipxe,tag:!httpboot,tag:!efi64,"
+	out_printf(b, "dhcp-boot=tag:pxe,tag:!ipxe,tag:!httpboot,tag:!efi64,"
 	    "undionly.kpxe,,%s\n", site->address);
 }
 
@@ -348,12 +323,12 @@ dhcp_render_conf(const struct conf *conf, const struct dhcp_site *site,
 	size_t		 i, k;
 	long long	 bits;
 
-	outf(b, "interface=%s\nbind-interfaces\n", conf->boot_interface);
-	outf(b, "port=%d\n", conf->boot_dns_port);
+	out_printf(b, "interface=%s\nbind-interfaces\n", conf->boot_interface);
+	out_printf(b, "port=%d\n", conf->boot_dns_port);
 	if (conf->boot_dns_port != 0) {
 		/* Names of the head's /etc/hosts are not the cluster's. */
-		outf(b, "no-hosts\ndomain-needed\nbogus-priv\n");
-		outf(b, "addn-hosts=%s/addn-hosts\n", dir);
+		out_printf(b, "no-hosts\ndomain-needed\nbogus-priv\n");
+		out_printf(b, "addn-hosts=%s/addn-hosts\n", dir);
 		/* The cluster's domains are answered here, never forwarded. */
 		json_array_foreach(r->nets, i, doc) {
 			if ((dom = str_of(doc, "domain")) == NULL ||
@@ -364,18 +339,18 @@ dhcp_render_conf(const struct conf *conf, const struct dhcp_site *site,
 				    strcmp(str_of(other, "domain"), dom) == 0))
 					break;
 			if (k == i)
-				outf(b, "local=/%s/\n", dom);
+				out_printf(b, "local=/%s/\n", dom);
 		}
 	}
-	outf(b, "dhcp-hostsfile=%s/dhcp-hostsfile\n", dir);
-	outf(b, "dhcp-optsfile=%s/dhcp-optsfile\n", dir);
-	outf(b, "dhcp-leasefile=%s/dnsmasq.leases\n", dir);
-	outf(b, "dhcp-script=%s/dhcp-event\n", dir);
-	outf(b, "pid-file=%s\n", conf->boot_dnsmasq_pid_file);
-	outf(b, "log-facility=%s/dnsmasq.log\n", dir);
-	outf(b, "dhcp-authoritative\n");
+	out_printf(b, "dhcp-hostsfile=%s/dhcp-hostsfile\n", dir);
+	out_printf(b, "dhcp-optsfile=%s/dhcp-optsfile\n", dir);
+	out_printf(b, "dhcp-leasefile=%s/dnsmasq.leases\n", dir);
+	out_printf(b, "dhcp-script=%s/dhcp-event\n", dir);
+	out_printf(b, "pid-file=%s\n", conf->boot_dnsmasq_pid_file);
+	out_printf(b, "log-facility=%s/dnsmasq.log\n", dir);
+	out_printf(b, "dhcp-authoritative\n");
 	if (site->run_as_root)
-		outf(b, "# dnsmasq_dir is closed to other users: stay root to "
+		out_printf(b, "# dnsmasq_dir is closed to other users: stay root to "
 		    "read it on SIGHUP\nuser=root\n");
 	/*
 	 * A static range per network of the boot interface: only MACs
@@ -388,7 +363,7 @@ dhcp_render_conf(const struct conf *conf, const struct dhcp_site *site,
 		    uid == NULL || !dhcp_plain(uid) || !dhcp_on_site(site, doc))
 			continue;
 		dhcp_mask((int)bits, mask);
-		outf(b, "dhcp-range=set:n%s,%s,static,%s,%d\n", uid, ip, mask,
+		out_printf(b, "dhcp-range=set:n%s,%s,static,%s,%d\n", uid, ip, mask,
 		    conf->boot_lease_time);
 	}
 	if (conf->boot_dhcp_pool != NULL) {
@@ -399,14 +374,14 @@ dhcp_render_conf(const struct conf *conf, const struct dhcp_site *site,
 		if (dhcp_ip(first, first) == AF_INET &&
 		    dhcp_ip(last, last) == AF_INET) {
 			dhcp_mask(site->prefix > 0 ? site->prefix : 24, mask);
-			outf(b, "dhcp-range=set:pool,%s,%s,%s,%d\n", first, last,
+			out_printf(b, "dhcp-range=set:pool,%s,%s,%s,%d\n", first, last,
 			    mask, conf->boot_lease_time);
 		} else
 			dhcp_skip(o, "[boot]", "dhcp_pool", "not two IPv4 "
 			    "addresses");
 	}
 	if (strcmp(conf->boot_tftp, "on") == 0)
-		outf(b, "enable-tftp\ntftp-root=%s\n", conf->boot_ipxe_dir);
+		out_printf(b, "enable-tftp\ntftp-root=%s\n", conf->boot_ipxe_dir);
 	dhcp_render_pxe(conf, site, b);
 	dhcp_render_srv(r, o, b);
 }
@@ -415,7 +390,7 @@ dhcp_render_conf(const struct conf *conf, const struct dhcp_site *site,
 static void
 dhcp_render_script(const struct dhcp_site *site, struct outbuf *b)
 {
-	outf(b, "# generated by corral-jobd; do not edit\n"
+	out_printf(b, "# generated by corral-jobd; do not edit\n"
 	    "# dnsmasq runs this on each lease change: ACTION MAC IP "
 	    "[HOSTNAME]\nexec '%s' -c '%s' boot-event dhcp \"$@\"\n",
 	    site->jobd_path, site->conf_path);

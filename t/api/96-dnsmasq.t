@@ -143,6 +143,8 @@ is($boot, 'undionly.kpxe', 'a BIOS PXE client (arch 0) gets undionly.kpxe');
 is($boot, 'ipxe.efi', 'a UEFI x86-64 PXE client (arch 7) gets the UEFI binary');
 ($ip, $boot) = dhcp('52:54:00:aa:00:01', -V => 'PXEClient:Arch:00000:UNDI:002001', -x => '0x5d:0000', -x => '0x4d:69505845');
 like($boot, qr{^http://10\.213\.0\.1:\d+/api/v1/boot/ipxe/\$\{mac:hexhyp\}$}, 'an iPXE client (user class iPXE) gets its script URL');
+($ip, $boot) = dhcp('52:54:00:aa:00:01', -V => 'HTTPClient:Arch:00016:UNDI:003001', -x => '0x5d:0010');
+like($boot, qr{^http://10\.213\.0\.1:\d+/boot/bin/ipxe\.efi$}, 'a UEFI HTTP-boot client (HTTPClient, arch 16) gets iPXE by HTTP');
 ($ip, $boot) = dhcp('52:54:00:bb:00:01');
 is($ip, '10.213.9.60', 'a hostname record with a MAC gets its address');
 ok(!defined((dhcp('52:54:00:cc:00:09'))[0]), 'an unknown MAC gets nothing (static ranges only)');
