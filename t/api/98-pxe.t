@@ -44,10 +44,11 @@ my $kver = $kernel ? ($kernel =~ s{.*/vmlinuz-}{}r) : '';
 my @need = (['/usr/bin/qemu-system-x86_64', 'qemu-system-x86'], ['/usr/share/OVMF/OVMF_CODE_4M.fd', 'ovmf'],
     ['/usr/lib/ipxe/ipxe.efi', 'ipxe'], ['/usr/sbin/dnsmasq', 'dnsmasq-base'], ['/bin/busybox', 'busybox-static'],
     ['/usr/sbin/ipmi_sim', 'openipmi'], [$kernel // '/boot/vmlinuz', 'linux-image-amd64'],
-    ["/lib/modules/$kver/kernel/drivers/net/virtio_net.ko", 'linux-image-amd64']);
+    ["/lib/modules/$kver/kernel/drivers/net/virtio_net.ko", 'linux-image-amd64'], ['/dev/net/tun', 'the tun driver']);
 for (@need) {
 	my ($f, $pkg) = @$_;
 	$f = "/usr/bin/ipmi_sim" if $f eq '/usr/sbin/ipmi_sim' && -x '/usr/bin/ipmi_sim';
+	($f) = grep { -e } map { "$f$_" } '', '.xz', '.zst' if $f =~ /\.ko$/ && !-e $f;	# compressed modules
 	plan skip_all => "no $f (package $pkg; scripts/install-deps)" unless -e $f;
 }
 
