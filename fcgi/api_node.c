@@ -231,9 +231,10 @@ node_at_source(struct req *r, struct objrow *o)
  * The node reporting from the request's source address, into o; from
  * now on the request acts in that node's tenant, as "node:<name>", with
  * no role: what it may write is decided by the handlers.  403 for an
- * address no node has.
+ * address no node has.  Not static: GET /ztp/script (api_boottmpl.c)
+ * finds its node so too.
  */
-static enum apierr
+enum apierr
 node_by_source(struct req *r, struct objrow *o)
 {
 	char		 actor[ACTOR_MAX];

@@ -114,6 +114,12 @@ static const struct ckey ckeys[] = {
 	S("boot", "uefi_binary",	boot_uefi_binary, "ipxe.efi"),
 	I("boot", "lease_time",		boot_lease_time, "3600", 120, 86400 * 365),
 	S("boot", "dhcp_pool",		boot_dhcp_pool,	NULL),
+	/*
+	 * [boot] boot-time templates and installers (api_boottmpl.c): what
+	 * the admin puts there is served by name, never a path outside.
+	 */
+	S("boot", "kickstart_dir",	boot_kickstart_dir, "/var/lib/corral/kickstarts"),
+	S("boot", "install_dir",	boot_install_dir, "/var/lib/corral/install"),
 };
 
 static int

@@ -944,3 +944,26 @@ crypto_link_sign(const char *text, char out[23])
 	out[o] = '\0';
 	return 0;
 }
+
+/*
+ * Whether strings a and b are equal, in a time that does not depend on
+ * where they differ: both are hashed (SHA-256) and the digests compared
+ * with CRYPTO_memcmp, so neither the content nor the length of the
+ * secret leaks (POST /install/password).  1 equal, 0 not (or on failure).
+ */
+int
+crypto_equal(const char *a, const char *b)
+{
+	unsigned char	 da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
+	unsigned int	 la = 0, lb = 0;
+	int		 eq;
+
+	if (EVP_Digest(a, strlen(a), da, &la, EVP_sha256(), NULL) != 1 ||
+	    EVP_Digest(b, strlen(b), db, &lb, EVP_sha256(), NULL) != 1 ||
+	    la != lb || la == 0)
+		return 0;
+	eq = CRYPTO_memcmp(da, db, la) == 0;
+	OPENSSL_cleanse(da, sizeof(da));
+	OPENSSL_cleanse(db, sizeof(db));
+	return eq;
+}

@@ -133,6 +133,13 @@ struct conf {
 	char		*boot_uefi_binary;	/* ipxe.efi or snponly.efi */
 	int		 boot_lease_time;	/* s */
 	char		*boot_dhcp_pool;	/* "FIRST,LAST" for unknown MACs, or NULL */
+	/*
+	 * [boot] boot-time templates and installers (api_boottmpl.c):
+	 * kickstart, ZTP and ignition files; installers, packages by
+	 * packaging system, the ignition binary.
+	 */
+	char		*boot_kickstart_dir;
+	char		*boot_install_dir;
 };
 
 int		 conf_load(struct conf *, const char *path);
@@ -685,6 +692,7 @@ enum apierr	 crypto_rekey(struct ctx *, char id[UID_LEN + 1],
 void		 crypto_clear_free(char *);
 void		 crypto_forget(void);
 int		 crypto_link_sign(const char *text, char out[23]);
+int		 crypto_equal(const char *a, const char *b);
 int		 crypto_digest_file(int fd, long long size, char *sha256,
 		    char *sha1, char *md5);
 
@@ -1024,7 +1032,21 @@ enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 		    char **uri, json_t **parsed);
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
+enum apierr	 node_by_source(struct req *, struct objrow *);
 int		 head_at_addr(struct ctx *, const char *addr);
+
+/* api_boottmpl.c: kickstart, ZTP, ignition and install endpoints */
+extern const struct bodyspec b_install_password;
+enum apierr	 api_bootconfig_kickstart(struct req *);
+enum apierr	 api_kickstart_get(struct req *);
+enum apierr	 api_ztp_script(struct req *);
+enum apierr	 api_ignition_get(struct req *);
+enum apierr	 api_ignition_bin(struct req *);
+enum apierr	 api_install_installer(struct req *);
+enum apierr	 api_install_download(struct req *);
+enum apierr	 api_install_repo(struct req *);
+enum apierr	 api_install_password(struct req *);
+enum apierr	 api_install_head(struct req *);
 
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);

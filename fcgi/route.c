@@ -113,6 +113,8 @@ static const struct route routes[] = {
 	{ M_GET,    "/bootconfig/:id/export",   api_bootconfig_export,    NEED_READ,     NULL,              NULL,             NULL },
 	{ M_POST,   "/bootconfigs/import",      api_bootconfigs_import,   NEED_CONFIG,   NULL,              NULL,             NULL },
 	{ M_GET,    "/bootconfigs/mkiso",       api_bootconfig_mkiso,     NEED_READ,     &b_mkiso,          NULL,             NULL },
+	/* The kickstart filled in for one node of the caller's (api_boottmpl.c). */
+	{ M_GET,    "/bootconfig/:id/kickstart", api_bootconfig_kickstart, NEED_READ,    NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(distro, NEED_READ, NEED_CONFIG),
 	CLASS_ROUTES(repo, NEED_READ, NEED_CONFIG),
@@ -156,6 +158,20 @@ static const struct route routes[] = {
 
 	/* Network boot: a node's iPXE script (public: the firmware has no token). */
 	{ M_GET,    "/boot/ipxe/:mac",          api_boot_ipxe,            NEED_NONE,     NULL,              NULL,             NULL },
+	/*
+	 * Boot-time support (api_boottmpl.c): public, as installers, switches
+	 * and new heads have no token; a node's own files go by its address
+	 * or UID.  /install/password is behind nginx's login rate limit.
+	 */
+	{ M_GET,    "/kickstart/:name",         api_kickstart_get,        NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/ztp/script",              api_ztp_script,           NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/ignition/bin",            api_ignition_bin,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/ignition/:uid",           api_ignition_get,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/install/client/installer", api_install_installer,   NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_GET,    "/install/client/download/:pkgsys/:name", api_install_download, NEED_NONE, NULL,        NULL,             NULL },
+	{ M_GET,    "/install/repo",            api_install_repo,         NEED_NONE,     NULL,              NULL,             NULL },
+	{ M_POST,   "/install/password",        api_install_password,     NEED_NONE,     &b_install_password, NULL,           NULL },
+	{ M_GET,    "/install/head/scyld-install", api_install_head,      NEED_NONE,     NULL,              NULL,             NULL },
 
 	/* Nodes.  The PUT reports are public: the node is known by its address. */
 	CLASS_ROUTES(node, NEED_READ, NEED_CONFIG),
