@@ -326,7 +326,6 @@ api_boot_ipxe(struct req *r)
 	struct bootreq	 b;
 	struct ctx	 any, nc;
 	struct objrow	 o = { 0 };
-	const char	*scheme = req_header(r, "REQUEST_SCHEME");
 	char		 actor[ACTOR_MAX];
 	enum apierr	 rc;
 
@@ -335,12 +334,9 @@ api_boot_ipxe(struct req *r)
 	if (mac_normalize(req_param(r, "mac"), b.mac) == -1)
 		return req_fail(r, API_BAD_REQUEST, "Not a MAC address: %s",
 		    req_param(r, "mac"));
-	if (r->host == NULL || !valid_host(r->host))
-		return req_fail(r, API_BAD_REQUEST, "No valid Host header");
 	/* Links go back the way the script came: the node reached us so. */
-	snprintf(b.base, sizeof(b.base), "%s://%s",
-	    scheme != NULL && strcmp(scheme, "https") == 0 ? "https" : "http",
-	    r->host);
+	if ((rc = req_base_url(r, b.base, sizeof(b.base))) != API_OK)
+		return rc;
 	snprintf(b.self, sizeof(b.self), "%s" API_PREFIX "/boot/ipxe/%s",
 	    b.base, b.mac);
 

@@ -176,22 +176,6 @@ node_file(struct ctx *c, const struct objrow *o, const char *name,
 	return rc;
 }
 
-/*
- * scheme://host[:port] of this head as the client reached it, into buf
- * (the way api_gitrepo_url builds its URL).  400 without a usable Host.
- */
-static enum apierr
-head_base(struct req *r, char *buf, size_t bufsz)
-{
-	const char	*scheme = req_header(r, "REQUEST_SCHEME");
-
-	if (r->host == NULL || !valid_host(r->host))
-		return req_fail(r, API_BAD_REQUEST, "No valid Host header");
-	snprintf(buf, bufsz, "%s://%s", scheme != NULL &&
-	    strcmp(scheme, "https") == 0 ? "https" : "http", r->host);
-	return API_OK;
-}
-
 /* Send text as the whole answer, no envelope. */
 static enum apierr
 send_text(struct req *r, const char *ctype, const char *text)
@@ -510,7 +494,7 @@ api_install_installer(struct req *r)
 	o = req_query(r, "os", os, sizeof(os));
 	p = req_query(r, "pkg", pkg, sizeof(pkg));
 	if (c == NULL && o == NULL && p == NULL) {
-		if ((rc = head_base(r, base, sizeof(base))) != API_OK)
+		if ((rc = req_base_url(r, base, sizeof(base))) != API_OK)
 			return rc;
 		xasprintf(&text, PREINSTALL, base);
 		rc = send_text(r, "text/x-shellscript", text);
@@ -591,7 +575,7 @@ api_install_repo(struct req *r)
 	char		 base[300], api[320];
 	enum apierr	 rc;
 
-	if ((rc = head_base(r, base, sizeof(base))) != API_OK)
+	if ((rc = req_base_url(r, base, sizeof(base))) != API_OK)
 		return rc;
 	snprintf(api, sizeof(api), "%s" API_PREFIX, base);
 	r->data = json_pack("{s:s, s:s, s:s+, s:s+, s:s+, s:s+, s:s+, s:s+}",
@@ -731,7 +715,7 @@ api_install_head(struct req *r)
 	char		 base[300], host[260], *text = NULL, *e;
 	enum apierr	 rc;
 
-	if ((rc = head_base(r, base, sizeof(base))) != API_OK)
+	if ((rc = req_base_url(r, base, sizeof(base))) != API_OK)
 		return rc;
 	snprintf(host, sizeof(host), "%s", r->host);
 	if (host[0] == '[') {		/* [v6]:port */

@@ -909,6 +909,7 @@ enum apierr	 req_read_body(struct req *, size_t max);
 const char	*req_param(const struct req *, const char *name);
 const char	*req_id(const struct req *);
 const char	*req_header(const struct req *, const char *cgi_name);
+enum apierr	 req_base_url(struct req *, char *buf, size_t bufsz);
 const char	*req_query(const struct req *, const char *key, char *buf, size_t bufsz);
 enum apierr	 req_fail(struct req *, enum apierr, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

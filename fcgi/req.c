@@ -268,6 +268,23 @@ req_header(const struct req *r, const char *cgi_name)
 	return FCGX_GetParam(cgi_name, f->envp);
 }
 
+/*
+ * scheme://host[:port] of this head as the client reached it (its
+ * scheme and Host header), into buf: URLs handed back in an answer then
+ * work from where the client asked.  400 without a usable Host.
+ */
+enum apierr
+req_base_url(struct req *r, char *buf, size_t bufsz)
+{
+	const char	*scheme = req_header(r, "REQUEST_SCHEME");
+
+	if (r->host == NULL || !valid_host(r->host))
+		return req_fail(r, API_BAD_REQUEST, "No valid Host header");
+	snprintf(buf, bufsz, "%s://%s", scheme != NULL &&
+	    strcmp(scheme, "https") == 0 ? "https" : "http", r->host);
+	return API_OK;
+}
+
 /* Finish the request with libfcgi and free everything it owned. */
 void
 req_finish(struct req *r)
