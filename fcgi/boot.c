@@ -134,12 +134,11 @@ boot_load(struct ctx *c, enum sql q, const char *uid, int *stage, double *at,
 }
 
 /*
- * Record that node uid reached stage ev at time at.  The common case
- * (a status report of a node that is up) only reads; a change is made
- * under the row's lock, so two heads' events never lose each other.
+ * The locked half of boot_record: one transaction that advances node
+ * uid's stored progress to ev at time at.
  */
-enum apierr
-boot_record(struct ctx *c, const char *uid, int ev, double at)
+static enum apierr
+boot_record_locked(struct ctx *c, const char *uid, int ev, double at)
 {
 	json_t		*stages = NULL;
 	char		*text = NULL;
@@ -147,15 +146,6 @@ boot_record(struct ctx *c, const char *uid, int ev, double at)
 	int		 cur, next, changed;
 	enum apierr	 rc;
 	enum dbrc	 drc;
-
-	if ((rc = boot_load(c, SQL_BOOT_GET, uid, &cur, &cur_at, &stages)) !=
-	    API_OK)
-		return rc;
-	(void)boot_advance(cur, cur_at, stages, ev, at, &changed);
-	json_decref(stages);
-	stages = NULL;
-	if (!changed)
-		return API_OK;
 
 	if ((drc = db_begin(c->db)) != DB_OK)
 		return ctx_dbfail(c, drc);
@@ -180,6 +170,35 @@ out:
 		db_rollback(c->db);
 	free(text);
 	json_decref(stages);
+	return rc;
+}
+
+/*
+ * Record that node uid reached stage ev at time at.  The common case
+ * (a status report of a node that is up) only reads; a change is made
+ * under the row's lock, so two heads' events never lose each other.
+ * The lock of a row not there yet is InnoDB's gap lock, which two first
+ * boots can hold at once and then deadlock on their inserts (a boot
+ * storm does, scripts/bench/bootstorm): the loser tries again.
+ */
+enum apierr
+boot_record(struct ctx *c, const char *uid, int ev, double at)
+{
+	json_t		*stages = NULL;
+	double		 cur_at;
+	int		 cur, changed, try;
+	enum apierr	 rc;
+
+	if ((rc = boot_load(c, SQL_BOOT_GET, uid, &cur, &cur_at, &stages)) !=
+	    API_OK)
+		return rc;
+	(void)boot_advance(cur, cur_at, stages, ev, at, &changed);
+	json_decref(stages);
+	if (!changed)
+		return API_OK;
+	for (try = 0; try < 5; try++)
+		if ((rc = boot_record_locked(c, uid, ev, at)) != API_CONFLICT)
+			break;
 	return rc;
 }
 

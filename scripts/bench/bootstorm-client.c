@@ -1,0 +1,538 @@
+/*
+ * The load client of scripts/bench/bootstorm: many simulated iPXE clients
+ * at once, each from its own loopback address, on libcurl's multi
+ * interface (one process, one thread, no fork per client).
+ *
+ *   bootstorm-client storm  -f NODES -u BASEURL [options]
+ *   bootstorm-client static -f NODES -K URL -I URL [options]
+ *   bootstorm-client probe  -u URL -H HEADER [-p MS] [-d SECONDS]
+ *
+ * NODES has one client a line, "ADDRESS MAC" (127.0.x.y 52:54:..).
+ *
+ * storm: each client does what iPXE does with corral's script: GET
+ * BASEURL/api/v1/boot/ipxe/<MAC>; a script with kernel and initrd lines
+ * makes it GET the kernel, then the initramfs (as iPXE does, one after
+ * the other), counting the bytes against Content-Length (and -k/-i when
+ * given); a wait script ("sleep N", "chain URL": admission control, an
+ * unknown MAC), a 503 on a file (nginx's limit_conn: the script's
+ * "goto retry") or a 429 makes it sleep N/-s seconds and start again with
+ * the script, counted as a retry.  Anything else is a failure and the
+ * client stops.
+ * static: the same two files from fixed URLs, same addresses and
+ * concurrency, no script and no retries: nginx's baseline.
+ * probe: an admin's GET every -p ms (20) over one kept-alive connection
+ * until SIGTERM/SIGINT or -d seconds; prints its latencies.
+ *
+ * Prints one "key value" a line on stdout for the bench script.
+ */
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define SCRIPT_MAX	65536
+
+enum step { S_SCRIPT, S_KERNEL, S_INITRD, S_WAIT, S_DONE, S_FAILED };
+
+struct client {
+	char		 iface[64];	/* "host!127.0.x.y" */
+	char		 mac[32];
+	char		*script_url;	/* what the next script GET asks */
+	char		*kernel;	/* links of the last script */
+	char		*initrd;
+	double		 retry_s;	/* the last script's sleep, seconds */
+	enum step	 step;
+	double		 wake;		/* S_WAIT: when to start again */
+	CURL		*h;
+	char		*buf;		/* the script's body */
+	size_t		 len;
+	uint64_t	 got;		/* bytes of the current file */
+	unsigned	 retries;
+};
+
+static const char *mode;
+static double	 sleep_div = 10;
+static long	 timeout_s = 600;
+static uint64_t	 want_k, want_i;	/* expected sizes, 0: any */
+static uint64_t	 bytes_total;
+static unsigned	 scripts, scripts_wait, retries, failures, done;
+static unsigned	 fail_shown;
+static volatile sig_atomic_t stop;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bootstorm-client storm -f NODES -u BASEURL "
+	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS]\n"
+	    "       bootstorm-client static -f NODES -K URL -I URL "
+	    "[-k BYTES] [-i BYTES] [-t SECONDS]\n"
+	    "       bootstorm-client probe -u URL -H HEADER [-p MS] "
+	    "[-d SECONDS]\n");
+	exit(2);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL) {
+		perror("strdup");
+		exit(1);
+	}
+	return p;
+}
+
+/* A file's bytes are counted and dropped. */
+static size_t
+discard(char *p, size_t sz, size_t n, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)p;
+	c->got += sz * n;
+	return sz * n;
+}
+
+/* A script is kept (it is small; more than SCRIPT_MAX is an error). */
+static size_t
+keep(char *p, size_t sz, size_t n, void *arg)
+{
+	struct client	*c = arg;
+
+	if (c->len + sz * n > SCRIPT_MAX)
+		return 0;
+	memcpy(c->buf + c->len, p, sz * n);
+	c->len += sz * n;
+	c->buf[c->len] = '\0';
+	return sz * n;
+}
+
+static void
+fail(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The client stops; the first few reasons go to stderr. */
+static void
+fail(struct client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	c->step = S_FAILED;
+	failures++;
+	if (fail_shown++ < 10) {
+		fprintf(stderr, "bootstorm-client: %s (%s): ", c->iface + 5,
+		    c->mac);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+}
+
+/* Start the request of the client's step on the multi handle. */
+static void
+start(CURLM *m, struct client *c)
+{
+	const char	*url;
+
+	curl_multi_remove_handle(m, c->h);
+	c->got = 0;
+	c->len = 0;
+	c->buf[0] = '\0';
+	if (c->step == S_SCRIPT) {
+		url = c->script_url;
+		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, keep);
+	} else {
+		url = c->step == S_KERNEL ? c->kernel : c->initrd;
+		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, discard);
+	}
+	curl_easy_setopt(c->h, CURLOPT_URL, url);
+	curl_multi_add_handle(m, c->h);
+}
+
+/* Sleep as the script says (scaled down), then ask for a script again. */
+static void
+retry_later(struct client *c, double secs)
+{
+	c->retries++;
+	retries++;
+	c->step = S_WAIT;
+	c->wake = now() + secs / sleep_div;
+}
+
+/*
+ * The first word after "word " on the first line of s that starts with
+ * it (last: the line's last word instead), or NULL.
+ */
+static char *
+line_arg(const char *s, const char *word, int last)
+{
+	const char	*p, *e, *w;
+	size_t		 n = strlen(word);
+
+	for (p = s; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		if (strncmp(p, word, n) != 0 || p[n] != ' ')
+			continue;
+		p += n + 1;
+		e = p + strcspn(p, last ? "\n" : " \t\r\n");
+		if (last) {
+			while (e > p && isspace((unsigned char)e[-1]))
+				e--;
+			for (w = e; w > p && w[-1] != ' '; w--)
+				;
+			p = w;
+		}
+		return strndup(p, e - p);
+	}
+	return NULL;
+}
+
+/* What a script says: boot (links) or wait (sleep, chain). */
+static void
+script_done(struct client *c)
+{
+	char	*sl, *ch = NULL;
+	double	 secs;
+
+	free(c->kernel);
+	free(c->initrd);
+	c->kernel = line_arg(c->buf, "kernel", 0);
+	c->initrd = line_arg(c->buf, "initrd", 0);
+	sl = line_arg(c->buf, "sleep", 0);
+	secs = sl != NULL ? atof(sl) : 0;
+	c->retry_s = secs > 0 ? secs : 5;
+	if (strncmp(c->buf, "#!ipxe\n", 7) != 0) {
+		fail(c, "script does not start #!ipxe: %.80s", c->buf);
+		goto out;
+	}
+	if (c->kernel != NULL && c->initrd != NULL) {
+		c->step = S_KERNEL;
+		goto out;
+	}
+	/* A wait script: "sleep N", "chain --replace --autofree URL". */
+	if ((ch = line_arg(c->buf, "chain", 1)) == NULL || sl == NULL) {
+		fail(c, "script neither boots nor waits: %.200s", c->buf);
+		goto out;
+	}
+	free(c->script_url);
+	c->script_url = ch;
+	scripts_wait++;
+	retry_later(c, secs);
+out:
+	free(sl);
+}
+
+/* One transfer of c ended: the next step. */
+static void
+finished(CURLM *m, struct client *c, CURLcode res)
+{
+	long		 code = 0;
+	curl_off_t	 cl = -1;
+	uint64_t	 want;
+
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	if (res != CURLE_OK) {
+		fail(c, "%s: %s", c->step == S_SCRIPT ? "script" :
+		    c->step == S_KERNEL ? "kernel" : "initrd",
+		    curl_easy_strerror(res));
+		return;
+	}
+	if (c->step == S_SCRIPT) {
+		scripts++;
+		if (code == 429 || code == 503) {
+			retry_later(c, 5);
+			curl_multi_remove_handle(m, c->h);
+			return;
+		}
+		if (code != 200) {
+			fail(c, "script: HTTP %ld: %.200s", code, c->buf);
+			return;
+		}
+		script_done(c);
+	} else {
+		if (code == 503 || code == 429) {
+			/* the script's "|| goto retry": sleep, fresh script */
+			if (strcmp(mode, "static") == 0)
+				fail(c, "static file: HTTP %ld", code);
+			else
+				retry_later(c, c->retry_s);
+			curl_multi_remove_handle(m, c->h);
+			return;
+		}
+		want = c->step == S_KERNEL ? want_k : want_i;
+		if (code != 200 || cl < 0 || (uint64_t)cl != c->got ||
+		    (want != 0 && c->got != want)) {
+			fail(c, "%s: HTTP %ld, %llu bytes, Content-Length %lld",
+			    c->step == S_KERNEL ? "kernel" : "initrd", code,
+			    (unsigned long long)c->got, (long long)cl);
+			return;
+		}
+		bytes_total += c->got;
+		if (c->step == S_KERNEL)
+			c->step = S_INITRD;
+		else {
+			c->step = S_DONE;
+			done++;
+			curl_multi_remove_handle(m, c->h);
+			return;
+		}
+	}
+	if (c->step != S_WAIT && c->step != S_FAILED)
+		start(m, c);
+	else
+		curl_multi_remove_handle(m, c->h);
+}
+
+/* The clients of NODES ("ADDRESS MAC" lines). */
+static struct client *
+read_nodes(const char *file, size_t *np)
+{
+	FILE		*f;
+	char		 addr[48], mac[32];
+	struct client	*v = NULL;
+	size_t		 n = 0;
+
+	if ((f = fopen(file, "r")) == NULL) {
+		perror(file);
+		exit(1);
+	}
+	while (fscanf(f, "%47s %31s", addr, mac) == 2) {
+		if ((v = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
+			perror("realloc");
+			exit(1);
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		snprintf(v[n].iface, sizeof(v[n].iface), "host!%s", addr);
+		snprintf(v[n].mac, sizeof(v[n].mac), "%s", mac);
+		n++;
+	}
+	fclose(f);
+	*np = n;
+	return v;
+}
+
+static int
+run_clients(const char *nodes, const char *base, const char *kurl,
+    const char *iurl)
+{
+	CURLM		*m;
+	CURLMsg		*msg;
+	struct client	*cl, *c;
+	size_t		 n, i;
+	int		 running, left;
+	double		 t0, t1, next, tn;
+	char		 url[1024];
+
+	cl = read_nodes(nodes, &n);
+	if (n == 0) {
+		fprintf(stderr, "bootstorm-client: %s: no clients\n", nodes);
+		return 1;
+	}
+	m = curl_multi_init();
+	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)(2 * n + 16));
+	for (i = 0; i < n; i++) {
+		c = &cl[i];
+		if ((c->buf = malloc(SCRIPT_MAX + 1)) == NULL ||
+		    (c->h = curl_easy_init()) == NULL) {
+			perror("client");
+			return 1;
+		}
+		curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
+		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+		curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->iface);
+		curl_easy_setopt(c->h, CURLOPT_TIMEOUT, timeout_s);
+		curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 60L);
+		curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 256L * 1024);
+		curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c->h, CURLOPT_HTTP_VERSION,
+		    CURL_HTTP_VERSION_1_1);
+		if (base != NULL) {
+			snprintf(url, sizeof(url), "%s/api/v1/boot/ipxe/%s",
+			    base, c->mac);
+			c->script_url = xstrdup(url);
+			c->step = S_SCRIPT;
+		} else {
+			c->kernel = xstrdup(kurl);
+			c->initrd = xstrdup(iurl);
+			c->step = S_KERNEL;
+		}
+	}
+	t0 = now();
+	for (i = 0; i < n; i++)
+		start(m, &cl[i]);
+	for (;;) {
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&c);
+			finished(m, c, msg->data.result);
+		}
+		/* Clients whose sleep is over ask for their script again. */
+		next = 0;
+		tn = now();
+		left = 0;
+		for (i = 0; i < n; i++) {
+			c = &cl[i];
+			if (c->step == S_WAIT) {
+				if (c->wake <= tn) {
+					c->step = S_SCRIPT;
+					start(m, c);
+				} else if (next == 0 || c->wake < next)
+					next = c->wake;
+			}
+			if (c->step != S_DONE && c->step != S_FAILED)
+				left++;
+		}
+		if (left == 0)
+			break;
+		curl_multi_poll(m, NULL, 0, next == 0 ? 1000 :
+		    (int)((next - tn) * 1000) + 1, NULL);
+	}
+	t1 = now();
+	printf("clients %zu\n", n);
+	printf("done %u\n", done);
+	printf("failures %u\n", failures);
+	printf("retries %u\n", retries);
+	printf("scripts %u\n", scripts);
+	printf("scripts_wait %u\n", scripts_wait);
+	printf("seconds %.3f\n", t1 - t0);
+	printf("script_rps %.1f\n", scripts / (t1 - t0));
+	printf("bytes %llu\n", (unsigned long long)bytes_total);
+	printf("mib_s %.1f\n", bytes_total / 1048576.0 / (t1 - t0));
+	return failures != 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* GET url every ms milliseconds until a signal or secs; latencies. */
+static int
+probe(const char *url, const char *header, long ms, double secs)
+{
+	CURL			*h;
+	struct curl_slist	*hl = NULL;
+	double			*lat = NULL, t, t0, p50, p99, mx;
+	size_t			 n = 0, cap = 0;
+	unsigned		 errs = 0;
+	long			 code;
+	FILE			*null;
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if ((null = fopen("/dev/null", "w")) == NULL || (h = curl_easy_init()) == NULL)
+		return 1;
+	if (header != NULL)
+		hl = curl_slist_append(hl, header);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, null);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	t0 = now();
+	while (!stop && (secs <= 0 || now() - t0 < secs)) {
+		t = now();
+		code = 0;
+		if (curl_easy_perform(h) != CURLE_OK ||
+		    (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code),
+		    code != 200))
+			errs++;
+		t = now() - t;
+		if (n == cap && (lat = realloc(lat, (cap = cap * 2 + 1024) *
+		    sizeof(*lat))) == NULL)
+			return 1;
+		lat[n++] = t * 1000;
+		if (t * 1000 < ms && !stop)
+			usleep((useconds_t)((ms - t * 1000) * 1000));
+	}
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	p50 = n ? lat[n / 2] : 0;
+	p99 = n ? lat[(size_t)((n - 1) * 0.99)] : 0;
+	mx = n ? lat[n - 1] : 0;
+	printf("probes %zu\nprobe_errors %u\np50_ms %.2f\np99_ms %.2f\n"
+	    "max_ms %.2f\n", n, errs, p50, p99, mx);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hl);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*nodes = NULL, *base = NULL, *kurl = NULL, *iurl = NULL;
+	const char	*header = NULL;
+	long		 ms = 20;
+	double		 secs = 0;
+	int		 ch, rc;
+
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+	optind = 2;
+	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:H:p:d:")) != -1) {
+		switch (ch) {
+		case 'f': nodes = optarg; break;
+		case 'u': base = optarg; break;
+		case 'K': kurl = optarg; break;
+		case 'I': iurl = optarg; break;
+		case 's': sleep_div = atof(optarg); break;
+		case 'k': want_k = strtoull(optarg, NULL, 10); break;
+		case 'i': want_i = strtoull(optarg, NULL, 10); break;
+		case 't': timeout_s = atol(optarg); break;
+		case 'H': header = optarg; break;
+		case 'p': ms = atol(optarg); break;
+		case 'd': secs = atof(optarg); break;
+		default: usage();
+		}
+	}
+	if (sleep_div <= 0)
+		usage();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(mode, "storm") == 0 && nodes && base)
+		rc = run_clients(nodes, base, NULL, NULL);
+	else if (strcmp(mode, "static") == 0 && nodes && kurl && iurl)
+		rc = run_clients(nodes, NULL, kurl, iurl);
+	else if (strcmp(mode, "probe") == 0 && base)
+		rc = probe(base, header, ms, secs);
+	else
+		usage();
+	curl_global_cleanup();
+	return rc;
+}
