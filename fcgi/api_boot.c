@@ -26,7 +26,8 @@
  *
  * Admission control is nginx's (nginx/server-common.conf.in): beyond the
  * script rate a node gets nginx's own wait-and-retry script, and a file
- * refused by a connection limit makes this script retry.
+ * refused by a connection limit is tried again by this script after a
+ * jittered sleep (fetch_lines).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@
 #include "extern.h"
 
 #define CMDLINE_MAX	4096	/* a kernel command line, substituted */
+#define BOOT_FETCH_TRIES 4	/* tries of one link before a fresh script */
 
 /* What one script answer is built from. */
 struct bootreq {
@@ -162,6 +164,33 @@ out:
 }
 
 /*
+ * The lines that fetch one image: "cmd args", tried BOOT_FETCH_TRIES
+ * times a jittered sleep apart (a download refused by a connection
+ * limit in a boot storm, a head restarting), then on to label next; the
+ * last failure goes to "retry", which asks for a fresh script (fresh
+ * links, and admission control again).  Retrying the same link first
+ * keeps a storm's refused downloads from costing a script each.
+ * Labels are cmd1..cmdN.
+ */
+static void
+fetch_lines(struct bootreq *b, const char *cmd, const char *args,
+    const char *next)
+{
+	int	 i, delay = retry_delay(b->r->conf);
+
+	for (i = 1; i <= BOOT_FETCH_TRIES; i++) {
+		out_printf(&b->out, ":%s%d\n", cmd, i);
+		if (i > 1)
+			out_printf(&b->out, "sleep %d\n", delay);
+		if (i < BOOT_FETCH_TRIES)
+			out_printf(&b->out, "%s %s || goto %s%d\ngoto %s\n",
+			    cmd, args, cmd, i + 1, next);
+		else
+			out_printf(&b->out, "%s %s || goto retry\n", cmd, args);
+	}
+}
+
+/*
  * The script for node o (its tenant's scope in c): its boot config's
  * kernel, initramfs and command line, or a wait script saying what is
  * missing.  Records the "script" stage.
@@ -173,7 +202,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	struct fileinfo	 kernel, initrd, image;
 	json_t		*attrs = NULL;
 	const char	*bcname, *style, *tmpl, *imguid;
-	char		*cmdline = NULL, what[NAME_MAX_LEN + 32];
+	char		*cmdline = NULL, *kargs = NULL, what[NAME_MAX_LEN + 32];
 	char		 klink[600], ilink[600], mlink[600];
 	enum apierr	 rc;
 	size_t		 i;
@@ -261,19 +290,15 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	out_printf(&b->out, "#!ipxe\n");
 	echo_line(b, "%s (%s): boot config %s, %s", o->name, b->mac, bc.name,
 	    style);
-	/*
-	 * A refused or broken download (a connection limit in a boot storm,
-	 * an expired link) asks for a fresh script after a jittered sleep;
-	 * images fetched again replace their namesakes.
-	 */
-	out_printf(&b->out, "kernel %s initrd=%s corral.boot_style=%s%s%s%s%s "
-	    "|| goto retry\n", klink, BOOT_INITRD_NAME, style,
-	    has_image ? " corral.image=" : "", has_image ? mlink : "",
-	    cmdline[0] != '\0' ? " " : "", cmdline);
-	out_printf(&b->out, "initrd %s || goto retry\n", ilink);
-	out_printf(&b->out, "boot || goto retry\n:retry\n");
+	xasprintf(&kargs, "%s initrd=%s corral.boot_style=%s%s%s%s%s", klink,
+	    BOOT_INITRD_NAME, style, has_image ? " corral.image=" : "",
+	    has_image ? mlink : "", cmdline[0] != '\0' ? " " : "", cmdline);
+	fetch_lines(b, "kernel", kargs, "initrd");
+	fetch_lines(b, "initrd", ilink, "boot");
+	out_printf(&b->out, ":boot\nboot || goto retry\n:retry\n");
 	rc = script_wait(b, "a download failed (the head may be busy)");
 out:
+	free(kargs);
 	free(cmdline);
 	objrow_free(&bc);
 	json_decref(attrs);

@@ -47,6 +47,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,7 @@ struct jobd {
 	char			 ident[254];	/* claimed_by: "<head>:<pid>" */
 	int			 wakefd;
 	int			 eventfd;	/* boot events, or -1 */
+	struct evqueue		*events;	/* what the event reader read */
 	struct runner		*runners;	/* conf->jobd_workers slots */
 	size_t			 nslots;
 	pid_t			 waiter;	/* jobwait.c's process, or 0 */
@@ -262,27 +264,119 @@ dnsmasq_exited(struct jobd *j, int st)
 }
 
 /*
- * Record every pending boot event (one line per datagram; boot.c).
- * While the database is away they are read and dropped: boot progress
- * is telemetry, and a full socket would only lose newer events instead.
+ * Boot events come in bursts (a rack's kernels finish together), and a
+ * unix datagram socket queues only net.unix.max_dgram_qlen of them (10
+ * by default); nginx drops what does not fit.  So a thread does nothing
+ * but move datagrams from the socket into memory, and the main loop
+ * records them (boot.c) between its other work, however long the
+ * database takes.  Runners are forked from the main thread and never
+ * touch the queue.
  */
+#define EVQUEUE_MAX	100000	/* events held at most; more are dropped */
+
+struct evqueue {
+	pthread_mutex_t	 mu;
+	char		**lines;
+	size_t		 n, cap;
+	size_t		 dropped;
+	int		 fd;		/* the event socket, blocking */
+	int		 pipe[2];	/* the reader's "there is more" to poll */
+};
+
+static void *
+events_reader(void *arg)
+{
+	struct evqueue	*q = arg;
+	char		 line[1024];
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = recv(q->fd, line, sizeof(line) - 1, 0)) <= 0) {
+			if (n == -1 && errno != EINTR && errno != EAGAIN)
+				sleep(1);	/* not seen; but never spin */
+			continue;
+		}
+		line[n] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		pthread_mutex_lock(&q->mu);
+		if (q->n == EVQUEUE_MAX)
+			q->dropped++;
+		else {
+			if (q->n == q->cap) {
+				q->cap = q->cap ? q->cap * 2 : 256;
+				q->lines = xrealloc(q->lines, q->cap *
+				    sizeof(*q->lines));
+			}
+			q->lines[q->n++] = xstrdup(line);
+		}
+		pthread_mutex_unlock(&q->mu);
+		(void)write(q->pipe[1], "", 1);
+	}
+	return NULL;
+}
+
+/*
+ * Start the event reader on fd (the bound event socket).  Returns the
+ * queue, or NULL (logged): boot progress then goes unrecorded.
+ */
+static struct evqueue *
+events_start(int fd)
+{
+	struct evqueue	*q = xcalloc(1, sizeof(*q));
+	pthread_t	 t;
+	sigset_t	 all, old;
+	int		 rc;
+
+	q->fd = fd;
+	pthread_mutex_init(&q->mu, NULL);
+	if (fcntl(fd, F_SETFL, 0) == -1 || pipe(q->pipe) == -1 ||
+	    fcntl(q->pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(q->pipe[1], F_SETFL, O_NONBLOCK) == -1) {
+		log_err("boot events: %s", strerror(errno));
+		return NULL;
+	}
+	/* Signals are the main thread's (the self-pipe). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&t, NULL, events_reader, q);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_err("boot events: thread: %s", strerror(rc));
+		return NULL;
+	}
+	pthread_detach(t);
+	return q;
+}
+
+/* Record every boot event the reader has queued. */
 static void
 events_drain(struct jobd *j)
 {
-	char	 line[1024];
-	ssize_t	 n;
+	struct evqueue	*q = j->events;
+	char		**lines, buf[256];
+	size_t		 n, i, dropped;
 
-	if (j->eventfd == -1)
+	if (q == NULL)
 		return;
-	while ((n = recv(j->eventfd, line, sizeof(line) - 1, MSG_DONTWAIT)) >= 0 ||
-	    errno == EINTR) {
-		if (n <= 0)
-			continue;
-		line[n] = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
+	while (read(q->pipe[0], buf, sizeof(buf)) > 0)
+		continue;
+	pthread_mutex_lock(&q->mu);
+	lines = q->lines;
+	n = q->n;
+	dropped = q->dropped;
+	q->lines = NULL;
+	q->n = q->cap = q->dropped = 0;
+	pthread_mutex_unlock(&q->mu);
+	if (dropped > 0)
+		log_warn("boot events: %zu dropped (more than %d waiting)",
+		    dropped, EVQUEUE_MAX);
+	/* While the database is away they are dropped: telemetry. */
+	for (i = 0; i < n; i++) {
 		if (!j->db_down && j->db != NULL)
-			boot_event(j->db, j->conf, line);
+			boot_event(j->db, j->conf, lines[i]);
+		free(lines[i]);
 	}
+	free(lines);
 }
 
 /*
@@ -975,9 +1069,9 @@ jobd_loop(struct jobd *j)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sigpipe[0];
 		pfd[1].events = POLLIN;
-		pfd[2].fd = j->eventfd;
+		pfd[2].fd = j->events != NULL ? j->events->pipe[0] : -1;
 		pfd[2].events = POLLIN;
-		if (poll(pfd, j->eventfd != -1 ? 3 : 2, timeout) == -1 &&
+		if (poll(pfd, 3, timeout) == -1 &&
 		    errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			sleep(1);
@@ -1105,7 +1199,8 @@ main(int argc, char *argv[])
 	if ((j.wakefd = wake_open(conf.jobd_socket)) == -1)
 		goto out;
 	/* Without it boots work; only their progress goes unrecorded. */
-	if ((j.eventfd = wake_open(conf.boot_event_socket)) == -1)
+	if ((j.eventfd = wake_open(conf.boot_event_socket)) == -1 ||
+	    (j.events = events_start(j.eventfd)) == NULL)
 		log_warn("[boot] event_socket: boot progress (dhcp, kernel, "
 		    "initramfs) will not be recorded");
 	/* NULL only for a schema of another version (logged); no retry mends it. */

@@ -13,10 +13,12 @@
  * BASEURL/api/v1/boot/ipxe/<MAC>; a script with kernel and initrd lines
  * makes it GET the kernel, then the initramfs (as iPXE does, one after
  * the other), counting the bytes against Content-Length (and -k/-i when
- * given); a wait script ("sleep N", "chain URL": admission control, an
- * unknown MAC), a 503 on a file (nginx's limit_conn: the script's
- * "goto retry") or a 429 makes it sleep N/-s seconds and start again with
- * the script, counted as a retry.  Anything else is a failure and the
+ * given); a 503 on a file (nginx's limit_conn) makes it sleep the
+ * script's N/-s seconds and fetch the same link again, up to FILE_TRIES
+ * tries as the script does, then start again with the script; a wait
+ * script ("sleep N", "chain URL": admission control, an unknown MAC) or
+ * a 429 makes it sleep N/-s seconds and ask for the script again.  Each
+ * is counted as a retry.  Anything else is a failure and the
  * client stops.
  * static: the same two files from fixed URLs, same addresses and
  * concurrency, no script and no retries: nginx's baseline.
@@ -41,6 +43,7 @@
 #include <curl/curl.h>
 
 #define SCRIPT_MAX	65536
+#define FILE_TRIES	4	/* as fcgi/api_boot.c's BOOT_FETCH_TRIES */
 
 enum step { S_SCRIPT, S_KERNEL, S_INITRD, S_WAIT, S_DONE, S_FAILED };
 
@@ -53,6 +56,8 @@ struct client {
 	double		 retry_s;	/* the last script's sleep, seconds */
 	enum step	 step;
 	double		 wake;		/* S_WAIT: when to start again */
+	enum step	 resume;	/* S_WAIT: with which step */
+	unsigned	 ftries;	/* tries of the current file */
 	CURL		*h;
 	char		*buf;		/* the script's body */
 	size_t		 len;
@@ -177,7 +182,29 @@ retry_later(struct client *c, double secs)
 	c->retries++;
 	retries++;
 	c->step = S_WAIT;
+	c->resume = S_SCRIPT;
+	c->ftries = 0;
 	c->wake = now() + secs / sleep_div;
+}
+
+/*
+ * The script's own retry of a refused file: the same link after its
+ * sleep, FILE_TRIES tries in all, then "goto retry" (a fresh script).
+ */
+static void
+retry_file(struct client *c)
+{
+	enum step	 was = c->step;
+
+	if (++c->ftries >= FILE_TRIES) {
+		retry_later(c, c->retry_s);
+		return;
+	}
+	c->retries++;
+	retries++;
+	c->step = S_WAIT;
+	c->resume = was;
+	c->wake = now() + c->retry_s / sleep_div;
 }
 
 /*
@@ -273,11 +300,11 @@ finished(CURLM *m, struct client *c, CURLcode res)
 		script_done(c);
 	} else {
 		if (code == 503 || code == 429) {
-			/* the script's "|| goto retry": sleep, fresh script */
+			/* the script's retry: the same link, then a fresh script */
 			if (strcmp(mode, "static") == 0)
 				fail(c, "static file: HTTP %ld", code);
 			else
-				retry_later(c, c->retry_s);
+				retry_file(c);
 			curl_multi_remove_handle(m, c->h);
 			return;
 		}
@@ -290,6 +317,7 @@ finished(CURLM *m, struct client *c, CURLcode res)
 			return;
 		}
 		bytes_total += c->got;
+		c->ftries = 0;
 		if (c->step == S_KERNEL)
 			c->step = S_INITRD;
 		else {
@@ -391,7 +419,7 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 			    (char **)&c);
 			finished(m, c, msg->data.result);
 		}
-		/* Clients whose sleep is over ask for their script again. */
+		/* Clients whose sleep is over go on: a script or a file again. */
 		next = 0;
 		tn = now();
 		left = 0;
@@ -399,7 +427,7 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 			c = &cl[i];
 			if (c->step == S_WAIT) {
 				if (c->wake <= tn) {
-					c->step = S_SCRIPT;
+					c->step = c->resume;
 					start(m, c);
 				} else if (next == 0 || c->wake < next)
 					next = c->wake;

@@ -43,10 +43,13 @@ sub script {
 # (kernel link, initrd link, kernel arguments) of a script.
 sub links {
 	my $sc = shift;
-	my ($k, $args) = $sc =~ /^kernel (\S+) (.*?) \|\| goto retry$/m;
-	my ($i) = $sc =~ /^initrd (\S+) \|\| goto retry$/m;
+	my ($k, $args) = $sc =~ /^kernel (\S+) (.*?) \|\| goto \w+$/m;
+	my ($i) = $sc =~ /^initrd (\S+) \|\| goto \w+$/m;
 	return ($k, $i, $args);
 }
+# Lines that are not one of the script's own commands.
+my $COMMAND = qr/^(?:#!ipxe|echo corral: |kernel |initrd |boot |sleep \d+$|chain |goto \w+$|:\w+$|exit$|sanboot )/;
+sub stray_lines { return grep { !/$COMMAND/ } split /\n/, $_[0] }
 # GET or HEAD a URL with curl from addr: (status, body, headers).
 sub fetch {
 	my ($url, $addr, @opt) = @_;
@@ -114,8 +117,13 @@ ok($exp > time + 60 && $exp <= time + 900 + 5, 'links expire in [boot] link_ttl 
 like($args, qr/^initrd=initrd\.img corral\.boot_style=rwram console=ttyS0 rack=r1 head=\Q$HTTP\E$/,
     'kernel arguments: initrd=, the style, the cmdline with the node\'s attributes substituted');
 like($sc, qr/^boot \|\| goto retry$/m, 'script: boots');
+is(scalar(() = $sc =~ /^kernel \Q$klink\E /mg), 4, 'script: a refused kernel download is tried 4 times, the same link');
+like($sc, qr/^:kernel2\nsleep \d+\nkernel /m, '... a sleep apart');
+is(scalar(() = $sc =~ /^initrd \Q$ilink\E /mg), 4, 'script: the initrd too');
+like($sc, qr/^kernel .* \|\| goto retry\n:initrd1$/m, 'script: the last kernel try goes to retry');
 like($sc, qr/^:retry\n(?:.*\n)*sleep \d+\nchain --replace --autofree \Q$HTTP\E\/api\/v1\/boot\/ipxe\/52:54:00:04:00:01$/m,
-    'script: a failed download sleeps and asks for a fresh script');
+    'script: then it sleeps and asks for a fresh script');
+is_deeply([stray_lines($sc)], [], 'script: nothing but its own commands');
 my ($st2, $sc2) = script('127.0.4.2', '52:54:00:04:00:02');
 like((links($sc2))[2], qr/rack=r2 /, "another node's script has its own attribute values");
 unlike($sc2, qr/52-54-00-04-00-01|rack=r1/, "... and nothing of the first node's");
@@ -248,7 +256,7 @@ for my $case (sort keys %inject) {
 	if (defined $want) {
 		my ($k, $i, $a) = links($sc);
 		like($a // '', qr/\Q$want\E/, "attribute value ($case): inserted verbatim, once");
-		is(scalar(() = $sc =~ /^kernel /mg), 1, "attribute value ($case): still one kernel line");
+		is_deeply([stray_lines($sc)], [], "attribute value ($case): no line of its own");
 		unlike($sc, qr/^chain http:\/\/evil/m, "attribute value ($case): no line of its own");
 	} else {
 		unlike($sc, qr/^kernel /m, "attribute value ($case): not booted");
