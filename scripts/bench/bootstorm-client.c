@@ -25,8 +25,13 @@
  * probe: an admin's GET every -p ms (20) over one kept-alive connection
  * until SIGTERM/SIGINT or -d seconds; prints its latencies.
  *
- * Prints one "key value" a line on stdout for the bench script.
+ * Prints one "key value" a line on stdout for the bench script; storm and
+ * static add where the wall time went: the mean number of downloads in
+ * flight, when half and 90 % of the clients were done, and the client's
+ * own CPU seconds.  -T FILE writes a line a second (done, downloading,
+ * sleeping, MiB/s of that second).
  */
+#include <sys/resource.h>
 #include <sys/time.h>
 
 #include <ctype.h>
@@ -72,6 +77,10 @@ static uint64_t	 want_k, want_i;	/* expected sizes, 0: any */
 static uint64_t	 bytes_total;
 static unsigned	 scripts, scripts_wait, retries, failures, done;
 static unsigned	 fail_shown;
+static double	 t_start;		/* when the clients started */
+static double	 t_half, t_ninety;	/* when 50 % and 90 % were done */
+static size_t	 nclients;
+static const char *timeline;		/* -T: one line a second, or NULL */
 static volatile sig_atomic_t stop;
 
 static double
@@ -87,9 +96,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bootstorm-client storm -f NODES -u BASEURL "
-	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS]\n"
+	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE]\n"
 	    "       bootstorm-client static -f NODES -K URL -I URL "
-	    "[-k BYTES] [-i BYTES] [-t SECONDS]\n"
+	    "[-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE]\n"
 	    "       bootstorm-client probe -u URL -H HEADER [-p MS] "
 	    "[-d SECONDS]\n");
 	exit(2);
@@ -323,6 +332,11 @@ finished(CURLM *m, struct client *c, CURLcode res)
 		else {
 			c->step = S_DONE;
 			done++;
+			/* The tail: how long the last 10 % took. */
+			if (t_half == 0 && done * 2 >= nclients)
+				t_half = now() - t_start;
+			if (t_ninety == 0 && done * 10 >= nclients * 9)
+				t_ninety = now() - t_start;
 			curl_multi_remove_handle(m, c->h);
 			return;
 		}
@@ -369,9 +383,12 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	CURLMsg		*msg;
 	struct client	*cl, *c;
 	size_t		 n, i;
-	int		 running, left;
-	double		 t0, t1, next, tn;
+	int		 running, left, active, waiting;
+	double		 t0, t1, next, tn, area = 0, t_last, t_line;
+	uint64_t	 b_line = 0;
 	char		 url[1024];
+	struct rusage	 ru;
+	FILE		*tl = NULL;
 
 	cl = read_nodes(nodes, &n);
 	if (n == 0) {
@@ -407,7 +424,13 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 			c->step = S_KERNEL;
 		}
 	}
-	t0 = now();
+	if (timeline != NULL && (tl = fopen(timeline, "w")) == NULL) {
+		perror(timeline);
+		return 1;
+	}
+	nclients = n;
+	t0 = t_start = t_last = t_line = now();
+	active = 0;
 	for (i = 0; i < n; i++)
 		start(m, &cl[i]);
 	for (;;) {
@@ -422,7 +445,10 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		/* Clients whose sleep is over go on: a script or a file again. */
 		next = 0;
 		tn = now();
-		left = 0;
+		/* Downloads in flight, over time: do slots stand idle? */
+		area += active * (tn - t_last);
+		t_last = tn;
+		left = active = waiting = 0;
 		for (i = 0; i < n; i++) {
 			c = &cl[i];
 			if (c->step == S_WAIT) {
@@ -432,8 +458,19 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 				} else if (next == 0 || c->wake < next)
 					next = c->wake;
 			}
+			if (c->step == S_KERNEL || c->step == S_INITRD)
+				active++;
+			else if (c->step == S_WAIT)
+				waiting++;
 			if (c->step != S_DONE && c->step != S_FAILED)
 				left++;
+		}
+		if (tl != NULL && (tn - t_line >= 1 || left == 0)) {
+			fprintf(tl, "%.1f done %u downloading %d sleeping %d "
+			    "MiB/s %.0f\n", tn - t0, done, active, waiting,
+			    (bytes_total - b_line) / 1048576.0 / (tn - t_line));
+			t_line = tn;
+			b_line = bytes_total;
 		}
 		if (left == 0)
 			break;
@@ -451,6 +488,13 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	printf("script_rps %.1f\n", scripts / (t1 - t0));
 	printf("bytes %llu\n", (unsigned long long)bytes_total);
 	printf("mib_s %.1f\n", bytes_total / 1048576.0 / (t1 - t0));
+	printf("downloading_mean %.0f\n", area / (t1 - t0));
+	printf("t50_s %.1f\nt90_s %.1f\n", t_half, t_ninety);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("client_cpu_s %.1f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	if (tl != NULL)
+		fclose(tl);
 	return failures != 0;
 }
 
@@ -534,7 +578,7 @@ main(int argc, char *argv[])
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:H:p:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:T:H:p:d:")) != -1) {
 		switch (ch) {
 		case 'f': nodes = optarg; break;
 		case 'u': base = optarg; break;
@@ -544,6 +588,7 @@ main(int argc, char *argv[])
 		case 'k': want_k = strtoull(optarg, NULL, 10); break;
 		case 'i': want_i = strtoull(optarg, NULL, 10); break;
 		case 't': timeout_s = atol(optarg); break;
+		case 'T': timeline = optarg; break;
 		case 'H': header = optarg; break;
 		case 'p': ms = atol(optarg); break;
 		case 'd': secs = atof(optarg); break;
