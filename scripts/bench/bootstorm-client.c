@@ -1,7 +1,8 @@
 /*
  * The load client of scripts/bench/bootstorm: many simulated iPXE clients
  * at once, each from its own loopback address, on libcurl's multi
- * interface (one process, one thread, no fork per client).
+ * interface (one process, one thread, no fork per client; sockets in one
+ * epoll set, curl_multi_socket_action).
  *
  *   bootstorm-client storm  -f NODES -u BASEURL [options]
  *   bootstorm-client static -f NODES -K URL -I URL [options]
@@ -31,6 +32,7 @@
  * own CPU seconds.  -T FILE writes a line a second (done, downloading,
  * sleeping, MiB/s of that second).
  */
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 
@@ -48,6 +50,7 @@
 #include <curl/curl.h>
 
 #define SCRIPT_MAX	65536
+#define EVENTS		256	/* epoll events a wake-up */
 #define FILE_TRIES	4	/* as fcgi/api_boot.c's BOOT_FETCH_TRIES */
 
 enum step { S_SCRIPT, S_KERNEL, S_INITRD, S_WAIT, S_DONE, S_FAILED };
@@ -74,7 +77,8 @@ static const char *mode;
 static double	 sleep_div = 10;
 static long	 timeout_s = 600;
 static uint64_t	 want_k, want_i;	/* expected sizes, 0: any */
-static uint64_t	 bytes_total;
+static uint64_t	 bytes_total;	/* of files received whole */
+static uint64_t	 bytes_recv;	/* as they arrive, for the timeline */
 static unsigned	 scripts, scripts_wait, retries, failures, done;
 static unsigned	 fail_shown;
 static double	 t_start;		/* when the clients started */
@@ -124,6 +128,7 @@ discard(char *p, size_t sz, size_t n, void *arg)
 
 	(void)p;
 	c->got += sz * n;
+	bytes_recv += sz * n;
 	return sz * n;
 }
 
@@ -375,6 +380,45 @@ read_nodes(const char *file, size_t *np)
 	return v;
 }
 
+/*
+ * libcurl's sockets go into one epoll set (curl_multi_socket_action):
+ * curl_multi_perform would look at every transfer at every wake-up, and
+ * with a thousand in flight the client, not nginx, set the pace.
+ */
+static int	 ep = -1;
+static double	 curl_due = -1;	/* when libcurl wants its timeout, or -1 */
+
+static int
+sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct epoll_event	 ev;
+
+	(void)e;
+	(void)userp;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = s;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev) == -1 &&
+	    epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == -1)
+		perror("epoll_ctl");
+	return 0;
+}
+
+static int
+timer_cb(CURLM *m, long ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	curl_due = ms < 0 ? -1 : now() + ms / 1000.0;
+	return 0;
+}
+
 static int
 run_clients(const char *nodes, const char *base, const char *kurl,
     const char *iurl)
@@ -383,8 +427,9 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	CURLMsg		*msg;
 	struct client	*cl, *c;
 	size_t		 n, i;
-	int		 running, left, active, waiting;
-	double		 t0, t1, next, tn, area = 0, t_last, t_line;
+	struct epoll_event evs[EVENTS];
+	int		 running, left, active, waiting, nev, ended;
+	double		 t0, t1, next, tn, area = 0, t_last, t_line, wait_ms;
 	uint64_t	 b_line = 0;
 	char		 url[1024];
 	struct rusage	 ru;
@@ -395,8 +440,14 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		fprintf(stderr, "bootstorm-client: %s: no clients\n", nodes);
 		return 1;
 	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		perror("epoll_create1");
+		return 1;
+	}
 	m = curl_multi_init();
 	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)(2 * n + 16));
+	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_cb);
 	for (i = 0; i < n; i++) {
 		c = &cl[i];
 		if ((c->buf = malloc(SCRIPT_MAX + 1)) == NULL ||
@@ -431,23 +482,55 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	nclients = n;
 	t0 = t_start = t_last = t_line = now();
 	active = 0;
+	next = 0;
 	for (i = 0; i < n; i++)
 		start(m, &cl[i]);
 	for (;;) {
-		curl_multi_perform(m, &running);
+		tn = now();
+		wait_ms = 1000;	/* the timeline's second at the latest */
+		if (curl_due >= 0)
+			wait_ms = curl_due <= tn ? 0 : (curl_due - tn) * 1000 + 1;
+		if (next > 0 && (next - tn) * 1000 + 1 < wait_ms)
+			wait_ms = next <= tn ? 0 : (next - tn) * 1000 + 1;
+		nev = epoll_wait(ep, evs, EVENTS, (int)wait_ms);
+		if (nev == -1 && errno != EINTR) {
+			perror("epoll_wait");
+			return 1;
+		}
+		for (i = 0; nev > 0 && i < (size_t)nev; i++)
+			curl_multi_socket_action(m, evs[i].data.fd,
+			    (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+			    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			    (evs[i].events & (EPOLLERR | EPOLLHUP) ?
+			    CURL_CSELECT_ERR : 0), &running);
+		tn = now();
+		if (curl_due >= 0 && curl_due <= tn) {
+			curl_due = -1;
+			curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0,
+			    &running);
+		}
+		ended = 0;
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&c);
 			finished(m, c, msg->data.result);
+			ended++;
 		}
-		/* Clients whose sleep is over go on: a script or a file again. */
-		next = 0;
+		/*
+		 * Clients whose sleep is over go on (a script or a file
+		 * again); the states change only here and in finished(), so
+		 * the clients are looked at only then.
+		 */
 		tn = now();
+		if (ended == 0 && (next == 0 || next > tn) &&
+		    tn - t_line < 1)
+			continue;
 		/* Downloads in flight, over time: do slots stand idle? */
 		area += active * (tn - t_last);
 		t_last = tn;
+		next = 0;
 		left = active = waiting = 0;
 		for (i = 0; i < n; i++) {
 			c = &cl[i];
@@ -468,14 +551,12 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		if (tl != NULL && (tn - t_line >= 1 || left == 0)) {
 			fprintf(tl, "%.1f done %u downloading %d sleeping %d "
 			    "MiB/s %.0f\n", tn - t0, done, active, waiting,
-			    (bytes_total - b_line) / 1048576.0 / (tn - t_line));
+			    (bytes_recv - b_line) / 1048576.0 / (tn - t_line));
 			t_line = tn;
-			b_line = bytes_total;
+			b_line = bytes_recv;
 		}
 		if (left == 0)
 			break;
-		curl_multi_poll(m, NULL, 0, next == 0 ? 1000 :
-		    (int)((next - tn) * 1000) + 1, NULL);
 	}
 	t1 = now();
 	printf("clients %zu\n", n);
