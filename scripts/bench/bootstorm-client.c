@@ -30,9 +30,11 @@
  * static add where the wall time went: the mean number of downloads in
  * flight, when half and 90 % of the clients were done, and the client's
  * own CPU seconds.  -T FILE writes a line a second (done, downloading,
- * sleeping, MiB/s of that second).
+ * sleeping, MiB/s of that second).  -w BYTES sets each connection's
+ * SO_RCVBUF (the kernel doubles it; about half is the window).
  */
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 
@@ -81,10 +83,15 @@ static uint64_t	 bytes_total;	/* of files received whole */
 static uint64_t	 bytes_recv;	/* as they arrive, for the timeline */
 static unsigned	 scripts, scripts_wait, retries, failures, done;
 static unsigned	 fail_shown;
+static unsigned	 refused, fetched;	/* file answers: 503/429, 200 */
+static double	 refused_s, fetched_s;	/* their summed times */
+static double	 refused_conn_s;	/* the connects' part of refused_s */
+static unsigned	 refused_new;		/* refusals on a new connection */
 static double	 t_start;		/* when the clients started */
 static double	 t_half, t_ninety;	/* when 50 % and 90 % were done */
 static size_t	 nclients;
 static const char *timeline;		/* -T: one line a second, or NULL */
+static int	 rcvbuf;		/* -w: SO_RCVBUF, 0: the kernel's */
 static volatile sig_atomic_t stop;
 
 static double
@@ -100,9 +107,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bootstorm-client storm -f NODES -u BASEURL "
-	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE]\n"
+	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES]\n"
 	    "       bootstorm-client static -f NODES -K URL -I URL "
-	    "[-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE]\n"
+	    "[-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES]\n"
 	    "       bootstorm-client probe -u URL -H HEADER [-p MS] "
 	    "[-d SECONDS]\n");
 	exit(2);
@@ -291,6 +298,8 @@ finished(CURLM *m, struct client *c, CURLcode res)
 	long		 code = 0;
 	curl_off_t	 cl = -1;
 	uint64_t	 want;
+	double		 t = 0, ct = 0;
+	long		 nc = 0;
 
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(c->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
@@ -313,7 +322,14 @@ finished(CURLM *m, struct client *c, CURLcode res)
 		}
 		script_done(c);
 	} else {
+		curl_easy_getinfo(c->h, CURLINFO_TOTAL_TIME, &t);
 		if (code == 503 || code == 429) {
+			refused++;
+			refused_s += t;
+			curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME, &ct);
+			curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &nc);
+			refused_conn_s += ct;
+			refused_new += nc > 0;
 			/* the script's retry: the same link, then a fresh script */
 			if (strcmp(mode, "static") == 0)
 				fail(c, "static file: HTTP %ld", code);
@@ -331,6 +347,8 @@ finished(CURLM *m, struct client *c, CURLcode res)
 			return;
 		}
 		bytes_total += c->got;
+		fetched++;
+		fetched_s += t;
 		c->ftries = 0;
 		if (c->step == S_KERNEL)
 			c->step = S_INITRD;
@@ -378,6 +396,22 @@ read_nodes(const char *file, size_t *np)
 	fclose(f);
 	*np = n;
 	return v;
+}
+
+/*
+ * A client's receive buffer, as small as a firmware's: iPXE offers a
+ * 256 KiB window.  Left to autotuning, every loopback connection grows
+ * to megabytes, the sum of both ends passes the kernel's tcp_mem and
+ * the storm measures dropped segments and retransmission timeouts.
+ */
+static int
+sockopt_cb(void *arg, curl_socket_t s, curlsocktype purpose)
+{
+	(void)arg;
+	if (purpose == CURLSOCKTYPE_IPCXN && rcvbuf > 0 &&
+	    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) == -1)
+		perror("SO_RCVBUF");
+	return CURL_SOCKOPT_OK;
 }
 
 /*
@@ -458,6 +492,7 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
 		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
 		curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->iface);
+		curl_easy_setopt(c->h, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
 		curl_easy_setopt(c->h, CURLOPT_TIMEOUT, timeout_s);
 		curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, 60L);
 		curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 256L * 1024);
@@ -570,6 +605,12 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	printf("bytes %llu\n", (unsigned long long)bytes_total);
 	printf("mib_s %.1f\n", bytes_total / 1048576.0 / (t1 - t0));
 	printf("downloading_mean %.0f\n", area / (t1 - t0));
+	printf("refused %u\nrefused_ms_mean %.0f\n", refused,
+	    refused ? refused_s / refused * 1000 : 0);
+	printf("refused_new %u\nrefused_connect_ms_mean %.0f\n", refused_new,
+	    refused ? refused_conn_s / refused * 1000 : 0);
+	printf("fetched %u\nfetched_s_mean %.2f\n", fetched,
+	    fetched ? fetched_s / fetched : 0);
 	printf("t50_s %.1f\nt90_s %.1f\n", t_half, t_ninety);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("client_cpu_s %.1f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
@@ -659,7 +700,7 @@ main(int argc, char *argv[])
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:T:H:p:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:T:w:H:p:d:")) != -1) {
 		switch (ch) {
 		case 'f': nodes = optarg; break;
 		case 'u': base = optarg; break;
@@ -670,6 +711,7 @@ main(int argc, char *argv[])
 		case 'i': want_i = strtoull(optarg, NULL, 10); break;
 		case 't': timeout_s = atol(optarg); break;
 		case 'T': timeline = optarg; break;
+		case 'w': rcvbuf = atoi(optarg); break;
 		case 'H': header = optarg; break;
 		case 'p': ms = atol(optarg); break;
 		case 'd': secs = atof(optarg); break;
