@@ -31,7 +31,9 @@
  * flight, when half and 90 % of the clients were done, and the client's
  * own CPU seconds.  -T FILE writes a line a second (done, downloading,
  * sleeping, MiB/s of that second).  -w BYTES sets each connection's
- * SO_RCVBUF (the kernel doubles it; about half is the window).
+ * SO_RCVBUF (the kernel doubles it; about half is the window).  -F
+ * opens a new connection for every request (else kept alive, as iPXE
+ * does, until the initramfs).
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -92,6 +94,7 @@ static double	 t_half, t_ninety;	/* when 50 % and 90 % were done */
 static size_t	 nclients;
 static const char *timeline;		/* -T: one line a second, or NULL */
 static int	 rcvbuf;		/* -w: SO_RCVBUF, 0: the kernel's */
+static long	 fresh;			/* -F: a new connection per request */
 static volatile sig_atomic_t stop;
 
 static double
@@ -107,9 +110,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bootstorm-client storm -f NODES -u BASEURL "
-	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES]\n"
+	    "[-s DIV] [-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES] [-F]\n"
 	    "       bootstorm-client static -f NODES -K URL -I URL "
-	    "[-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES]\n"
+	    "[-k BYTES] [-i BYTES] [-t SECONDS] [-T FILE] [-w BYTES] [-F]\n"
 	    "       bootstorm-client probe -u URL -H HEADER [-p MS] "
 	    "[-d SECONDS]\n");
 	exit(2);
@@ -192,6 +195,13 @@ start(CURLM *m, struct client *c)
 		url = c->step == S_KERNEL ? c->kernel : c->initrd;
 		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, discard);
 	}
+	/*
+	 * A node that has its initramfs boots it and its connection goes:
+	 * kept, 2,000 idle connections in libcurl's cache would be looked
+	 * through (each polled) at every request of every other client.
+	 */
+	curl_easy_setopt(c->h, CURLOPT_FORBID_REUSE,
+	    fresh || c->step == S_INITRD ? 1L : 0L);
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_multi_add_handle(m, c->h);
 }
@@ -700,7 +710,7 @@ main(int argc, char *argv[])
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:T:w:H:p:d:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:u:K:I:s:k:i:t:T:w:FH:p:d:")) != -1) {
 		switch (ch) {
 		case 'f': nodes = optarg; break;
 		case 'u': base = optarg; break;
@@ -712,6 +722,7 @@ main(int argc, char *argv[])
 		case 't': timeout_s = atol(optarg); break;
 		case 'T': timeline = optarg; break;
 		case 'w': rcvbuf = atoi(optarg); break;
+		case 'F': fresh = 1; break;
 		case 'H': header = optarg; break;
 		case 'p': ms = atol(optarg); break;
 		case 'd': secs = atof(optarg); break;
