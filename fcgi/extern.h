@@ -1274,6 +1274,13 @@ enum apierr	 boot_status_add(struct ctx *, const char *uid, json_t *st);
 int		 boot_event_parse(const char *line, int *stage, char mac[18]);
 void		 boot_event(struct db *, const struct conf *, const char *line);
 
+/* bootev.c (corral-jobd only): the boot event socket's reader */
+struct bootev;
+struct bootev	*bootev_start(int fd);
+int		 bootev_pollfd(const struct bootev *);
+void		 bootev_drain(struct bootev *, struct db *, const struct conf *);
+int		 bootev_send(const struct conf *, int argc, char *argv[]);
+
 /* multipart.c */
 int		 multipart_file(const char *body, size_t len,
 		    const char *boundary, size_t *start, size_t *flen,
