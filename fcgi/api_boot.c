@@ -265,7 +265,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	tmpl = json_string_value(json_object_get(bc.doc, "cmdline"));
 	snprintf(what, sizeof(what), "cmdline of %s for %s", bc.name, o->name);
 	if ((rc = node_template(c, o, tmpl != NULL ? tmpl : "", what,
-	    CMDLINE_MAX, 0, 1, &cmdline)) != API_OK) {
+	    CMDLINE_MAX, 0, TMPL_LINE_SAFE, &cmdline)) != API_OK) {
 		if (rc != API_BAD_REQUEST && rc != API_CONFLICT)
 			goto out;
 		rc = script_wait(b, c->reason);
