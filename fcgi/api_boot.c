@@ -293,7 +293,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	xasprintf(&kargs, "%s initrd=%s corral.boot_style=%s%s%s%s%s", klink,
 	    BOOT_INITRD_NAME, style, has_image ? " corral.image=" : "",
 	    has_image ? mlink : "", cmdline[0] != '\0' ? " " : "", cmdline);
-	fetch_lines(b, "kernel", kargs, "initrd");
+	fetch_lines(b, "kernel", kargs, "initrd1");
 	fetch_lines(b, "initrd", ilink, "boot");
 	out_printf(&b->out, ":boot\nboot || goto retry\n:retry\n");
 	rc = script_wait(b, "a download failed (the head may be busy)");
