@@ -265,7 +265,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	tmpl = json_string_value(json_object_get(bc.doc, "cmdline"));
 	snprintf(what, sizeof(what), "cmdline of %s for %s", bc.name, o->name);
 	if ((rc = node_template(c, o, tmpl != NULL ? tmpl : "", what,
-	    CMDLINE_MAX, 0, 1, &cmdline)) != API_OK) {
+	    CMDLINE_MAX, 0, TMPL_LINE_SAFE, &cmdline)) != API_OK) {
 		if (rc != API_BAD_REQUEST && rc != API_CONFLICT)
 			goto out;
 		rc = script_wait(b, c->reason);
@@ -293,7 +293,7 @@ script_node(struct bootreq *b, struct ctx *c, const struct objrow *o)
 	xasprintf(&kargs, "%s initrd=%s corral.boot_style=%s%s%s%s%s", klink,
 	    BOOT_INITRD_NAME, style, has_image ? " corral.image=" : "",
 	    has_image ? mlink : "", cmdline[0] != '\0' ? " " : "", cmdline);
-	fetch_lines(b, "kernel", kargs, "initrd");
+	fetch_lines(b, "kernel", kargs, "initrd1");
 	fetch_lines(b, "initrd", ilink, "boot");
 	out_printf(&b->out, ":boot\nboot || goto retry\n:retry\n");
 	rc = script_wait(b, "a download failed (the head may be busy)");

@@ -17,7 +17,9 @@
  * line-safe: a value holding a line break or another control character
  * is refused (409 naming the attribute), never escaped, so no value can
  * start a line of its own.  Values go in verbatim, once: "<other>" or
- * "#!ipxe" inside a value stays text.  Secret attributes are filled in
+ * "#!ipxe" inside a value stays text.  In an ignition file (JSON) '"'
+ * and '\' in a value are also escaped as in a JSON string, so a value
+ * inside a string cannot end it and add keys of its own.  Secret attributes are filled in
  * the clear only for an admin allowed to see them (GET
  * /bootconfig/:id/kickstart); the public endpoints mask them.
  *
@@ -155,11 +157,11 @@ out:
 /*
  * Template file name of the kickstart directory (what: its kind) filled
  * for node o, line-safe, into *out (malloc'd).  clear: secrets in the
- * clear if c's scope may see them.
+ * clear if c's scope may see them; json: values escaped for JSON strings.
  */
 static enum apierr
 node_file(struct ctx *c, const struct objrow *o, const char *name,
-    const char *what, int clear, char **out)
+    const char *what, int clear, int json, char **out)
 {
 	char		*tmpl = NULL, label[FILE_NAME_MAX + NAME_MAX_LEN + 64];
 	enum apierr	 rc;
@@ -171,7 +173,8 @@ node_file(struct ctx *c, const struct objrow *o, const char *name,
 	    &tmpl)) != API_OK)
 		return rc;
 	snprintf(label, sizeof(label), "%s %s for node %s", what, name, o->name);
-	rc = node_template(c, o, tmpl, label, TMPL_FILE_MAX, clear, 1, out);
+	rc = node_template(c, o, tmpl, label, TMPL_FILE_MAX, clear,
+	    TMPL_LINE_SAFE | (json ? TMPL_JSON : 0), out);
 	free(tmpl);
 	return rc;
 }
@@ -229,7 +232,7 @@ api_bootconfig_kickstart(struct req *r)
 		if (rc != API_OK)
 			goto out;
 	}
-	if ((rc = node_file(&r->ctx, &node, ks, "kickstart", 1, &text)) ==
+	if ((rc = node_file(&r->ctx, &node, ks, "kickstart", 1, 0, &text)) ==
 	    API_OK)
 		rc = send_text(r, "text/plain; charset=utf-8", text);
 out:
@@ -281,7 +284,7 @@ api_ztp_script(struct req *r)
 		    "_boot_config is not ztp:<NAME>", o.name);
 		goto out;
 	}
-	if ((rc = node_file(&r->ctx, &o, bc + 4, "ZTP script", 0, &text)) ==
+	if ((rc = node_file(&r->ctx, &o, bc + 4, "ZTP script", 0, 0, &text)) ==
 	    API_OK)
 		rc = send_text(r, "text/plain; charset=utf-8", text);
 out:
@@ -295,8 +298,8 @@ out:
  * GET /ignition/:uid (public): for the node with that UID (404 if none),
  * by its merged _ignition attribute: an http(s) URL is answered with an
  * Ignition config that replaces itself from it; a file name in the
- * kickstart directory is filled for the node like a kickstart and must
- * still be JSON (409 if not).  Git URLs and other forms: 404 saying so.
+ * kickstart directory is filled for the node like a kickstart, values
+ * escaped for JSON strings, and must still be JSON (409 if not).  Git URLs and other forms: 404 saying so.
  */
 enum apierr
 api_ignition_get(struct req *r)
@@ -358,7 +361,7 @@ api_ignition_get(struct req *r)
 		    "supported", o.name);
 		goto out;
 	}
-	if ((rc = node_file(&r->ctx, &o, ign, "ignition", 0, &text)) != API_OK)
+	if ((rc = node_file(&r->ctx, &o, ign, "ignition", 0, 1, &text)) != API_OK)
 		goto out;
 	if ((cfg = json_loads(text, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		rc = req_fail(r, API_CONFLICT, "ignition %s for node %s is not "

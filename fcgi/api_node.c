@@ -370,16 +370,10 @@ api_node_putattribs_put(struct req *r)
 	return rc;
 }
 
-/*
- * Where <name> in a node's template is looked up: attributes, hardware,
- * status.  With line_safe, a value holding a control character (a line
- * break above all) is refused, its name kept in bad.
- */
+/* Where <name> in a node's template is looked up: attributes, hardware, status. */
 struct node_vars {
 	json_t		*from[3];	/* owned */
 	json_t		*text;		/* numbers and booleans as strings, kept alive */
-	int		 line_safe;
-	char		 bad[TMPL_NAME_MAX + 1];
 };
 
 static const char *
@@ -387,20 +381,13 @@ node_var(const char *name, void *arg)
 {
 	struct node_vars	*nv = arg;
 	json_t			*v = NULL;
-	const char		*s;
 	char			 buf[64];
 	size_t			 i;
 
 	for (i = 0; i < nitems(nv->from) && v == NULL; i++)
 		v = json_object_get(nv->from[i], name);
-	if (json_is_string(v)) {
-		for (s = json_string_value(v); nv->line_safe && *s != '\0'; s++)
-			if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-				snprintf(nv->bad, sizeof(nv->bad), "%s", name);
-				return NULL;
-			}
+	if (json_is_string(v))
 		return json_string_value(v);
-	}
 	if (json_is_integer(v))
 		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
@@ -419,24 +406,25 @@ node_var(const char *name, void *arg)
  * merged attributes, hardware and status, into *out (malloc'd, at most
  * maxlen bytes).  Values go in verbatim, once (tmpl.c).  With clear,
  * secret attributes are filled in the clear if the context's scope may
- * see them, else masked.  With line_safe, a value holding a line break
- * or another control character is refused: what a template puts on one
- * line stays on that line.  A template that does not expand is
- * API_BAD_REQUEST (API_CONFLICT for a refused value) with the reason
- * naming what, prefixed with what (e.g. "power_uri of n1").
+ * see them, else masked.  how (tmpl.c's TMPL_*): with TMPL_LINE_SAFE, a
+ * value holding a line break or another control character is refused,
+ * so what a template puts on one line stays on that line; with
+ * TMPL_JSON, values are escaped as in a JSON string.  A template that
+ * does not expand is API_BAD_REQUEST (API_CONFLICT for a refused value)
+ * with the reason, prefixed with what (e.g. "power_uri of n1").
  */
 enum apierr
 node_template(struct ctx *c, const struct objrow *o, const char *tmpl,
-    const char *what, size_t maxlen, int clear, int line_safe, char **out)
+    const char *what, size_t maxlen, int clear, int how, char **out)
 {
 	struct node_vars nv;
 	char		 err[256];
 	enum apierr	 rc;
 	size_t		 i;
+	int		 trc;
 
 	*out = NULL;
 	memset(&nv, 0, sizeof(nv));
-	nv.line_safe = line_safe;
 	if ((rc = attrs_node_view(c, o, clear && scope_sees_secrets(&c->scope,
 	    o->tenant_id), &nv.from[0])) != API_OK)
 		goto out;
@@ -444,15 +432,10 @@ node_template(struct ctx *c, const struct objrow *o, const char *tmpl,
 	if ((nv.from[2] = status_load(c, o->uid, &rc)) == NULL)
 		goto out;
 	nv.text = json_array();
-	if (tmpl_expand(tmpl, node_var, &nv, maxlen, out, err,
-	    sizeof(err)) == -1) {
-		if (nv.bad[0] != '\0')
-			rc = ctx_fail(c, API_CONFLICT, "%s: attribute %s holds "
-			    "a line break or another control character", what,
-			    nv.bad);
-		else
-			rc = ctx_fail(c, API_BAD_REQUEST, "%s: %s", what, err);
-	}
+	if ((trc = tmpl_expand_as(tmpl, how, node_var, &nv, maxlen, out, err,
+	    sizeof(err))) != 0)
+		rc = ctx_fail(c, trc == TMPL_REFUSED ? API_CONFLICT :
+		    API_BAD_REQUEST, "%s: %s", what, err);
 out:
 	for (i = 0; i < nitems(nv.from); i++)
 		json_decref(nv.from[i]);

@@ -798,8 +798,16 @@ int		 naming_match(const struct naming *, const char *name,
 /* The value of attribute name (borrowed), or NULL if there is none. */
 typedef const char *(*tmpl_lookup)(const char *name, void *arg);
 
+/* How values go in (tmpl_expand_as); 0: verbatim. */
+#define TMPL_LINE_SAFE		0x01	/* refuse a control character */
+#define TMPL_JSON		0x02	/* escape '"', '\\', controls as in a JSON string */
+#define TMPL_REFUSED		(-2)	/* tmpl_expand_as: a value was refused */
+
 int		 tmpl_expand(const char *tmpl, tmpl_lookup, void *arg,
 		    size_t maxlen, char **out, char *err, size_t errsz);
+int		 tmpl_expand_as(const char *tmpl, int how, tmpl_lookup,
+		    void *arg, size_t maxlen, char **out, char *err,
+		    size_t errsz);
 
 /* ------------------------------------------------------------------ uri.c */
 
@@ -1028,7 +1036,7 @@ enum apierr	 api_node_power_uri(struct req *);
 enum apierr	 api_boot_ipxe(struct req *);
 enum apierr	 node_template(struct ctx *, const struct objrow *,
 		    const char *tmpl, const char *what, size_t maxlen, int clear,
-		    int line_safe, char **out);
+		    int how, char **out);
 enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 		    char **uri, json_t **parsed);
 enum apierr	 api_whereami(struct req *);
@@ -1273,6 +1281,13 @@ enum apierr	 boot_record(struct ctx *, const char *uid, int stage,
 enum apierr	 boot_status_add(struct ctx *, const char *uid, json_t *st);
 int		 boot_event_parse(const char *line, int *stage, char mac[18]);
 void		 boot_event(struct db *, const struct conf *, const char *line);
+
+/* bootev.c (corral-jobd only): the boot event socket's reader */
+struct bootev;
+struct bootev	*bootev_start(int fd);
+int		 bootev_pollfd(const struct bootev *);
+void		 bootev_drain(struct bootev *, struct db *, const struct conf *);
+int		 bootev_send(const struct conf *, int argc, char *argv[]);
 
 /* multipart.c */
 int		 multipart_file(const char *body, size_t len,

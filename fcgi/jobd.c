@@ -47,7 +47,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +94,7 @@ struct jobd {
 	char			 ident[254];	/* claimed_by: "<head>:<pid>" */
 	int			 wakefd;
 	int			 eventfd;	/* boot events, or -1 */
-	struct evqueue		*events;	/* what the event reader read */
+	struct bootev		*events;	/* the boot event reader (bootev.c) */
 	struct runner		*runners;	/* conf->jobd_workers slots */
 	size_t			 nslots;
 	pid_t			 waiter;	/* jobwait.c's process, or 0 */
@@ -261,155 +260,6 @@ dnsmasq_exited(struct jobd *j, int st)
 	    "(its output: %s/dnsmasq.out)", WIFSIGNALED(st) ? "signal" :
 	    "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), ran,
 	    j->dnsmasq_backoff, j->conf->boot_dnsmasq_dir);
-}
-
-/*
- * Boot events come in bursts (a rack's kernels finish together), and a
- * unix datagram socket queues only net.unix.max_dgram_qlen of them (10
- * by default); nginx drops what does not fit.  So a thread does nothing
- * but move datagrams from the socket into memory, and the main loop
- * records them (boot.c) between its other work, however long the
- * database takes.  Runners are forked from the main thread and never
- * touch the queue.
- */
-#define EVQUEUE_MAX	100000	/* events held at most; more are dropped */
-
-struct evqueue {
-	pthread_mutex_t	 mu;
-	char		**lines;
-	size_t		 n, cap;
-	size_t		 dropped;
-	int		 fd;		/* the event socket, blocking */
-	int		 pipe[2];	/* the reader's "there is more" to poll */
-};
-
-static void *
-events_reader(void *arg)
-{
-	struct evqueue	*q = arg;
-	char		 line[1024];
-	ssize_t		 n;
-
-	for (;;) {
-		if ((n = recv(q->fd, line, sizeof(line) - 1, 0)) <= 0) {
-			if (n == -1 && errno != EINTR && errno != EAGAIN)
-				sleep(1);	/* not seen; but never spin */
-			continue;
-		}
-		line[n] = '\0';
-		line[strcspn(line, "\r\n")] = '\0';
-		pthread_mutex_lock(&q->mu);
-		if (q->n == EVQUEUE_MAX)
-			q->dropped++;
-		else {
-			if (q->n == q->cap) {
-				q->cap = q->cap ? q->cap * 2 : 256;
-				q->lines = xrealloc(q->lines, q->cap *
-				    sizeof(*q->lines));
-			}
-			q->lines[q->n++] = xstrdup(line);
-		}
-		pthread_mutex_unlock(&q->mu);
-		(void)write(q->pipe[1], "", 1);
-	}
-	return NULL;
-}
-
-/*
- * Start the event reader on fd (the bound event socket).  Returns the
- * queue, or NULL (logged): boot progress then goes unrecorded.
- */
-static struct evqueue *
-events_start(int fd)
-{
-	struct evqueue	*q = xcalloc(1, sizeof(*q));
-	pthread_t	 t;
-	sigset_t	 all, old;
-	int		 rc;
-
-	q->fd = fd;
-	pthread_mutex_init(&q->mu, NULL);
-	if (fcntl(fd, F_SETFL, 0) == -1 || pipe(q->pipe) == -1 ||
-	    fcntl(q->pipe[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(q->pipe[1], F_SETFL, O_NONBLOCK) == -1) {
-		log_err("boot events: %s", strerror(errno));
-		return NULL;
-	}
-	/* Signals are the main thread's (the self-pipe). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&t, NULL, events_reader, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		log_err("boot events: thread: %s", strerror(rc));
-		return NULL;
-	}
-	pthread_detach(t);
-	return q;
-}
-
-/* Record every boot event the reader has queued. */
-static void
-events_drain(struct jobd *j)
-{
-	struct evqueue	*q = j->events;
-	char		**lines, buf[256];
-	size_t		 n, i, dropped;
-
-	if (q == NULL)
-		return;
-	while (read(q->pipe[0], buf, sizeof(buf)) > 0)
-		continue;
-	pthread_mutex_lock(&q->mu);
-	lines = q->lines;
-	n = q->n;
-	dropped = q->dropped;
-	q->lines = NULL;
-	q->n = q->cap = q->dropped = 0;
-	pthread_mutex_unlock(&q->mu);
-	if (dropped > 0)
-		log_warn("boot events: %zu dropped (more than %d waiting)",
-		    dropped, EVQUEUE_MAX);
-	/* While the database is away they are dropped: telemetry. */
-	for (i = 0; i < n; i++) {
-		if (!j->db_down && j->db != NULL)
-			boot_event(j->db, j->conf, lines[i]);
-		free(lines[i]);
-	}
-	free(lines);
-}
-
-/*
- * corral-jobd boot-event dhcp ACTION MAC IP [HOST]: what dnsmasq's
- * dhcp-script runs for every lease change (fcgi/dhcp.c writes the
- * wrapper).  Sends "dhcp MAC IP" to the running jobd's boot event socket
- * for a new or renewed lease; ignores the rest.  Always exits 0: dnsmasq
- * logs a failing script, and boot progress is not worth that noise.
- */
-static int
-boot_event_send(const struct conf *conf, int argc, char *argv[])
-{
-	struct sockaddr_un	 sun;
-	char			 mac[18], line[128];
-	int			 fd;
-
-	if (argc < 5 || strcmp(argv[1], "dhcp") != 0 ||
-	    (strcmp(argv[2], "add") != 0 && strcmp(argv[2], "old") != 0) ||
-	    mac_normalize(argv[3], mac) == -1 || !valid_ip(argv[4]))
-		return 0;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (conf->boot_event_socket == NULL ||
-	    strlen(conf->boot_event_socket) >= sizeof(sun.sun_path))
-		return 0;
-	strcpy(sun.sun_path, conf->boot_event_socket);
-	snprintf(line, sizeof(line), "dhcp %s %s", mac, argv[4]);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
-		return 0;
-	(void)sendto(fd, line, strlen(line), MSG_DONTWAIT,
-	    (struct sockaddr *)&sun, sizeof(sun));
-	close(fd);
-	return 0;
 }
 
 static size_t
@@ -1069,7 +919,7 @@ jobd_loop(struct jobd *j)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sigpipe[0];
 		pfd[1].events = POLLIN;
-		pfd[2].fd = j->events != NULL ? j->events->pipe[0] : -1;
+		pfd[2].fd = bootev_pollfd(j->events);
 		pfd[2].events = POLLIN;
 		if (poll(pfd, 3, timeout) == -1 &&
 		    errno != EINTR) {
@@ -1084,7 +934,7 @@ jobd_loop(struct jobd *j)
 		if (wake_drain(j->wakefd) > 0)
 			j->next_db_try = 0;
 		sigpipe_drain();
-		events_drain(j);
+		bootev_drain(j->events, j->db_down ? NULL : j->db, j->conf);
 	}
 }
 
@@ -1177,7 +1027,7 @@ main(int argc, char *argv[])
 	if (conf_load(&conf, path) == -1)
 		return 1;
 	if (optind != argc) {
-		rc = boot_event_send(&conf, argc - optind, argv + optind);
+		rc = bootev_send(&conf, argc - optind, argv + optind);
 		conf_free(&conf);
 		return rc;
 	}
@@ -1200,7 +1050,7 @@ main(int argc, char *argv[])
 		goto out;
 	/* Without it boots work; only their progress goes unrecorded. */
 	if ((j.eventfd = wake_open(conf.boot_event_socket)) == -1 ||
-	    (j.events = events_start(j.eventfd)) == NULL)
+	    (j.events = bootev_start(j.eventfd)) == NULL)
 		log_warn("[boot] event_socket: boot progress (dhcp, kernel, "
 		    "initramfs) will not be recorded");
 	/* NULL only for a schema of another version (logged); no retry mends it. */

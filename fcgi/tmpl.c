@@ -6,6 +6,13 @@
  * and kickstart files need no escaping.  Values are inserted verbatim
  * and never expanded again: an attribute cannot smuggle in a reference
  * to another one, and expansion is one pass whose cost is bounded.
+ *
+ * Where a template is a script or a command line (kickstart, iPXE), a
+ * value must not end its line and start one of its own: TMPL_LINE_SAFE
+ * refuses a value holding any control character (0x00-0x1f, tab
+ * included, and 0x7f) rather than escaping it, as no escape is right for
+ * every kind of file.  Where it is JSON (ignition), TMPL_JSON escapes
+ * '"' and '\' so a value placed in a string stays in that string.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +83,50 @@ tmpl_ref_len(const char *t)
 }
 
 /*
+ * Append value val of attribute name as how says (TMPL_*): 0, or -1 with
+ * the reason set (too long), or TMPL_REFUSED naming the attribute but
+ * nothing of its value, which may be a secret.
+ */
+static int
+tmpl_value(struct tmplbuf *b, const char *name, const char *val, int how)
+{
+	const char	*p;
+	char		 esc[8];
+	unsigned char	 ch;
+
+	if (how & TMPL_LINE_SAFE)
+		for (p = val; *p != '\0'; p++) {
+			ch = (unsigned char)*p;
+			if (ch == '\n' || ch == '\r') {
+				snprintf(b->err, b->errsz, "attribute %s holds a "
+				    "line break", name);
+				return TMPL_REFUSED;
+			}
+			if (ch < 0x20 || ch == 0x7f) {
+				snprintf(b->err, b->errsz, "attribute %s holds a "
+				    "control character (0x%02x)", name, ch);
+				return TMPL_REFUSED;
+			}
+		}
+	if (!(how & TMPL_JSON))
+		return tmpl_put(b, val, strlen(val));
+	for (p = val; *p != '\0'; p++) {
+		ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			snprintf(esc, sizeof(esc), "\\u%04x", ch);
+		else {
+			esc[0] = (char)ch;
+			esc[1] = '\0';
+		}
+		if (tmpl_put(b, esc, strlen(esc)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Expand tmpl, replacing each <name> with lookup(name, arg), into a new
  * string of at most maxlen bytes in *out (the caller frees it).  Returns 0,
  * or -1 with *out NULL and a reason in err: the first unknown attribute and
@@ -85,11 +136,24 @@ int
 tmpl_expand(const char *tmpl, tmpl_lookup lookup, void *arg, size_t maxlen,
     char **out, char *err, size_t errsz)
 {
+	return tmpl_expand_as(tmpl, 0, lookup, arg, maxlen, out, err, errsz);
+}
+
+/*
+ * tmpl_expand with values put in as how says (TMPL_LINE_SAFE, TMPL_JSON,
+ * or both).  Returns 0; -1 as tmpl_expand; or TMPL_REFUSED, *out NULL,
+ * for a value TMPL_LINE_SAFE refuses, err naming the attribute ("attribute
+ * rack holds a line break").
+ */
+int
+tmpl_expand_as(const char *tmpl, int how, tmpl_lookup lookup, void *arg,
+    size_t maxlen, char **out, char *err, size_t errsz)
+{
 	struct tmplbuf	 b;
 	char		 name[TMPL_NAME_MAX + 1];
 	const char	*p, *lt, *val;
 	size_t		 n;
-	int		 rc = -1;
+	int		 rc = -1, vrc;
 
 	*out = NULL;
 	if (errsz > 0)
@@ -123,8 +187,10 @@ tmpl_expand(const char *tmpl, tmpl_lookup lookup, void *arg, size_t maxlen,
 			    "position %zu", name, (size_t)(lt - tmpl) + 1);
 			goto out;
 		}
-		if (tmpl_put(&b, val, strlen(val)) == -1)
+		if ((vrc = tmpl_value(&b, name, val, how)) != 0) {
+			rc = vrc;
 			goto out;
+		}
 		p = lt + 1 + n + 1;
 	}
 	*out = b.s;		/* ownership passes last */

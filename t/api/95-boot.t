@@ -124,6 +124,8 @@ like($sc, qr/^kernel .* \|\| goto retry\n:initrd1$/m, 'script: the last kernel t
 like($sc, qr/^:retry\n(?:.*\n)*sleep \d+\nchain --replace --autofree \Q$HTTP\E\/api\/v1\/boot\/ipxe\/52:54:00:04:00:01$/m,
     'script: then it sleeps and asks for a fresh script');
 is_deeply([stray_lines($sc)], [], 'script: nothing but its own commands');
+my %labels = map { $_ => 1 } $sc =~ /^:(\w+)$/mg;
+is_deeply([grep { !$labels{$_} } $sc =~ /\bgoto (\w+)/g], [], 'script: every goto has its label');
 my ($st2, $sc2) = script('127.0.4.2', '52:54:00:04:00:02');
 like((links($sc2))[2], qr/rack=r2 /, "another node's script has its own attribute values");
 unlike($sc2, qr/52-54-00-04-00-01|rack=r1/, "... and nothing of the first node's");

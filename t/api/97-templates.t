@@ -103,9 +103,14 @@ is(scalar(() = $raw =~ /\n/g), scalar(() = $KTEXT =~ /\n/g), '... and add no lin
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { rack => "r1\n%post\nreboot" });
 refused([$s->call(GET => "/bootconfig/ksboot/kickstart?node=$n1->{name}", undef, $AT)], 409,
     qr/attribute rack holds a line break/, 'a value with a newline: 409 naming the attribute');
+unlike(($s->call(GET => "/bootconfig/ksboot/kickstart?node=$n1->{name}", undef, $AT))[2], qr/reboot|%post/,
+    '... and nothing of the value');
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { rack => "r1\r" });
 refused([$s->call(GET => "/bootconfig/ksboot/kickstart?node=$n1->{name}", undef, $AT)], 409,
-    qr/rack/, 'a value with a carriage return: 409 too');
+    qr/attribute rack holds a line break/, 'a value with a carriage return: 409 too');
+must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { rack => "r1\tx" });
+refused([$s->call(GET => "/bootconfig/ksboot/kickstart?node=$n1->{name}", undef, $AT)], 409,
+    qr/attribute rack holds a control character \(0x09\)/, 'a value with a tab: 409 too (any control character)');
 ($st, undef, $raw) = $s->call(GET => "/bootconfig/ksboot/kickstart?node=$n2->{name}", undef, $AT);
 is($st, 200, "n1's bad value does not stop n2's kickstart");
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { rack => 'r1', _hostname_x => 'alpha' });
@@ -192,9 +197,25 @@ ok(!exists $j->{success}, '... the config itself, no envelope');
 ($st, $j) = get_from(undef, "/ignition/$n2->{uid}");
 is_deeply($j, { ignition => { version => '3.3.0', config => { replace => { source => 'https://example.test/cfg/<x>.ign' } } } },
     'ignition URL for n2: a config that replaces itself from it');
-must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'al"pha' });
+# JSON: a value inside a string stays in it ('"' and '\' escaped);
+# one that breaks the JSON outside a string is a 409; a line break, 409.
+must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'al"pha\\' });
+($st, $j, $raw) = get_from(undef, "/ignition/$n1->{uid}");
+is($st, 200, 'ignition: a value with a quote and a backslash: 200') or diag($raw);
+is($j->{storage}{files}[0]{contents}{source}, 'data:,al"pha\\', '... escaped: the value, whole, in its string');
+must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'x"},{"path":"/root/.ssh/authorized_keys","contents":{"source":"data:,evil' });
+($st, $j, $raw) = get_from(undef, "/ignition/$n1->{uid}");
+is($st, 200, 'ignition: a value that tries to add a file: 200') or diag($raw);
+is(scalar @{$j->{storage}{files}}, 1, '... still one file');
+is($j->{storage}{files}[0]{path}, '/etc/hostname', '... the template\'s');
+like($j->{storage}{files}[0]{contents}{source}, qr{^data:,x"\},\{"path":"/root}, '... the value is text in its string');
+spew("$KS/bare.ign", qq({"ignition":{"version":"3.3.0"},"x":<_hostname_x>}\n));
+must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _ignition => 'bare.ign', _hostname_x => '1,"passwd":{}' });
 refused([get_from(undef, "/ignition/$n1->{uid}")], 409, qr/not JSON once filled in/,
-    'ignition: a value that breaks the JSON: 409');
+    'ignition: a value outside a string that would add keys: 409');
+must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _ignition => 'node.ign', _hostname_x => "al\npha" });
+refused([get_from(undef, "/ignition/$n1->{uid}")], 409, qr/attribute _hostname_x holds a line break/,
+    'ignition: a value with a line break: 409 naming it');
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'alpha' });
 for my $bad (['git://example.test/cfg.git', 404, qr/not supported/], ['git@example.test:cfg.git', 404, qr/not supported/],
     ['ssh://h/x', 404, qr/not supported/], ['../outside.ks', 400, qr/stay in its directory/],

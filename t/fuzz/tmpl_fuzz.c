@@ -1,11 +1,13 @@
 /*
- * corral: libFuzzer harness for tmpl_expand().
+ * corral: libFuzzer harness for tmpl_expand() and tmpl_expand_as().
  *
  * The input is a template, expanded with a lookup that knows a few names,
- * some of whose values look like references themselves, under a large
- * and a small cap.  Success must give a string within the cap and no
- * reason; failure no string and a reason.  A template without '<' must
- * come back unchanged.
+ * some of whose values look like references themselves or hold control
+ * characters and quotes, under a large and a small cap, verbatim,
+ * line-safe, JSON-escaped and both.  Success must give a string within
+ * the cap and no reason; failure no string and a reason.  A template
+ * without '<' must come back unchanged.  Line-safe, the result holds
+ * exactly the template's own control characters; only line-safe refuses.
  */
 
 #include <stddef.h>
@@ -25,7 +27,22 @@ static const char *const attrs[][2] = {
 	{ "loop",	"<loop>" },
 	{ "lt",		"<" },
 	{ "x.y-z_0",	"<a><a><a><a>" },
+	{ "nl",		"a\nb" },
+	{ "tab",	"\t" },
+	{ "q",		"\"\\\x7f" },
 };
+
+/* The number of control characters (as TMPL_LINE_SAFE counts them) in s. */
+static size_t
+controls(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			n++;
+	return n;
+}
 
 static const char *
 lookup(const char *name, void *arg)
@@ -40,7 +57,7 @@ lookup(const char *name, void *arg)
 }
 
 static void
-expand(const char *tmpl, size_t maxlen)
+expand(const char *tmpl, size_t maxlen, int how)
 {
 	char	 err[256];
 	char	*out = (char *)&err;	/* must be overwritten */
@@ -48,13 +65,19 @@ expand(const char *tmpl, size_t maxlen)
 
 	err[0] = 'x';
 	err[1] = '\0';
-	rc = tmpl_expand(tmpl, lookup, NULL, maxlen, &out, err, sizeof(err));
+	rc = how == -1 ? tmpl_expand(tmpl, lookup, NULL, maxlen, &out, err,
+	    sizeof(err)) : tmpl_expand_as(tmpl, how, lookup, NULL, maxlen, &out,
+	    err, sizeof(err));
 	if (rc == 0) {
 		if (out == NULL || strlen(out) > maxlen || err[0] != '\0')
 			abort();
 		if (strchr(tmpl, '<') == NULL && strcmp(out, tmpl) != 0)
 			abort();
-	} else if (rc != -1 || out != NULL || err[0] == '\0')
+		if (how != -1 && (how & TMPL_LINE_SAFE) &&
+		    controls(out) != controls(tmpl))
+			abort();
+	} else if ((rc != -1 && (rc != TMPL_REFUSED || how == -1 ||
+	    !(how & TMPL_LINE_SAFE))) || out != NULL || err[0] == '\0')
 		abort();
 	free(out);
 }
@@ -69,8 +92,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(in, data, size);
 	in[size] = '\0';
-	expand(in, 65536);
-	expand(in, 16);
+	expand(in, 65536, -1);
+	expand(in, 16, -1);
+	expand(in, 65536, TMPL_LINE_SAFE);
+	expand(in, 65536, TMPL_JSON);
+	expand(in, 16, TMPL_LINE_SAFE | TMPL_JSON);
 	free(in);
 	return 0;
 }
