@@ -71,6 +71,7 @@ struct client {
 	enum step	 resume;	/* S_WAIT: with which step */
 	unsigned	 ftries;	/* tries of the current file */
 	CURL		*h;
+	struct curl_slist *resolve;	/* its own host name's address */
 	char		*buf;		/* the script's body */
 	size_t		 len;
 	uint64_t	 got;		/* bytes of the current file */
@@ -195,11 +196,7 @@ start(CURLM *m, struct client *c)
 		url = c->step == S_KERNEL ? c->kernel : c->initrd;
 		curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, discard);
 	}
-	/*
-	 * A node that has its initramfs boots it and its connection goes:
-	 * kept, 2,000 idle connections in libcurl's cache would be looked
-	 * through (each polled) at every request of every other client.
-	 */
+	/* A node that has its initramfs boots it: its connection goes. */
 	curl_easy_setopt(c->h, CURLOPT_FORBID_REUSE,
 	    fresh || c->step == S_INITRD ? 1L : 0L);
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
@@ -425,6 +422,36 @@ sockopt_cb(void *arg, curl_socket_t s, curlsocktype purpose)
 }
 
 /*
+ * url ("http://HOST:PORT/path") under client i's own host name,
+ * "c<i>.bootstorm", which c->resolve maps to HOST: libcurl's cache keeps
+ * connections by host name and port and looks through all of one name's
+ * (polling each idle one) for every new request, so 2,000 clients of one
+ * name cost the client more CPU than nginx.  nginx answers any Host, and
+ * the links a script names keep it.
+ */
+static char *
+own_host(struct client *c, size_t i, const char *url)
+{
+	const char	*h, *e, *p;
+	char		 buf[1024];
+
+	if ((h = strstr(url, "://")) == NULL || (e = strchr(h + 3, ':')) == NULL ||
+	    (p = strchr(e, '/')) == NULL) {
+		fprintf(stderr, "bootstorm-client: %s: not http://HOST:PORT/...\n",
+		    url);
+		exit(2);
+	}
+	h += 3;
+	snprintf(buf, sizeof(buf), "c%zu.bootstorm:%.*s:%.*s", i,
+	    (int)(p - e - 1), e + 1, (int)(e - h), h);
+	if (c->resolve == NULL)
+		c->resolve = curl_slist_append(NULL, buf);
+	snprintf(buf, sizeof(buf), "%.*sc%zu.bootstorm%s", (int)(h - url), url,
+	    i, e);
+	return xstrdup(buf);
+}
+
+/*
  * libcurl's sockets go into one epoll set (curl_multi_socket_action):
  * curl_multi_perform would look at every transfer at every wake-up, and
  * with a thousand in flight the client, not nginx, set the pace.
@@ -512,13 +539,14 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		if (base != NULL) {
 			snprintf(url, sizeof(url), "%s/api/v1/boot/ipxe/%s",
 			    base, c->mac);
-			c->script_url = xstrdup(url);
+			c->script_url = own_host(c, i, url);
 			c->step = S_SCRIPT;
 		} else {
-			c->kernel = xstrdup(kurl);
-			c->initrd = xstrdup(iurl);
+			c->kernel = own_host(c, i, kurl);
+			c->initrd = own_host(c, i, iurl);
 			c->step = S_KERNEL;
 		}
+		curl_easy_setopt(c->h, CURLOPT_RESOLVE, c->resolve);
 	}
 	if (timeline != NULL && (tl = fopen(timeline, "w")) == NULL) {
 		perror(timeline);
