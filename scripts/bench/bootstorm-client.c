@@ -89,6 +89,7 @@ static unsigned	 fail_shown;
 static unsigned	 refused, fetched;	/* file answers: 503/429, 200 */
 static double	 refused_s, fetched_s;	/* their summed times */
 static double	 refused_conn_s;	/* the connects' part of refused_s */
+static double	 refused_pre_s;		/* until the request was sent */
 static unsigned	 refused_new;		/* refusals on a new connection */
 static double	 t_start;		/* when the clients started */
 static double	 t_half, t_ninety;	/* when 50 % and 90 % were done */
@@ -336,6 +337,8 @@ finished(CURLM *m, struct client *c, CURLcode res)
 			curl_easy_getinfo(c->h, CURLINFO_CONNECT_TIME, &ct);
 			curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &nc);
 			refused_conn_s += ct;
+			curl_easy_getinfo(c->h, CURLINFO_PRETRANSFER_TIME, &ct);
+			refused_pre_s += ct;
 			refused_new += nc > 0;
 			/* the script's retry: the same link, then a fresh script */
 			if (strcmp(mode, "static") == 0)
@@ -501,6 +504,8 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	struct epoll_event evs[EVENTS];
 	int		 running, left, active, waiting, nev, ended;
 	double		 t0, t1, next, tn, area = 0, t_last, t_line, wait_ms;
+	double		 t_woke, busy, busy_sum = 0, busy_max = 0;
+	unsigned long	 rounds = 0;
 	uint64_t	 b_line = 0;
 	char		 url[1024];
 	struct rusage	 ru;
@@ -553,7 +558,7 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 		return 1;
 	}
 	nclients = n;
-	t0 = t_start = t_last = t_line = now();
+	t0 = t_start = t_last = t_line = t_woke = now();
 	active = 0;
 	next = 0;
 	for (i = 0; i < n; i++)
@@ -565,7 +570,12 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 			wait_ms = curl_due <= tn ? 0 : (curl_due - tn) * 1000 + 1;
 		if (next > 0 && (next - tn) * 1000 + 1 < wait_ms)
 			wait_ms = next <= tn ? 0 : (next - tn) * 1000 + 1;
+		busy = now() - t_woke;	/* the last round's work */
+		busy_sum += busy;
+		busy_max = busy > busy_max ? busy : busy_max;
+		rounds++;
 		nev = epoll_wait(ep, evs, EVENTS, (int)wait_ms);
+		t_woke = now();
 		if (nev == -1 && errno != EINTR) {
 			perror("epoll_wait");
 			return 1;
@@ -647,9 +657,13 @@ run_clients(const char *nodes, const char *base, const char *kurl,
 	    refused ? refused_s / refused * 1000 : 0);
 	printf("refused_new %u\nrefused_connect_ms_mean %.0f\n", refused_new,
 	    refused ? refused_conn_s / refused * 1000 : 0);
+	printf("refused_presend_ms_mean %.0f\n",
+	    refused ? refused_pre_s / refused * 1000 : 0);
 	printf("fetched %u\nfetched_s_mean %.2f\n", fetched,
 	    fetched ? fetched_s / fetched : 0);
 	printf("t50_s %.1f\nt90_s %.1f\n", t_half, t_ninety);
+	printf("rounds %lu\nround_ms_mean %.2f\nround_ms_max %.1f\n", rounds,
+	    rounds ? busy_sum / rounds * 1000 : 0, busy_max * 1000);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("client_cpu_s %.1f\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
