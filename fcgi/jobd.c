@@ -716,6 +716,32 @@ jobd_spool_clean(const struct conf *conf)
 }
 
 /*
+ * Fork a companion of jobd that dies with it (PR_SET_PDEATHSIG): the
+ * waiter, the managed dnsmasq.  Returns its pid in jobd, 0 in the child
+ * (signals as a runner has them), -1 when fork fails (logged).
+ */
+static pid_t
+companion_fork(const char *what)
+{
+	sigset_t	 all, old;
+	pid_t		 pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == -1)
+		log_err("fork for %s: %s", what, strerror(errno));
+	else if (pid == 0) {
+		runner_detach(&old);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);	/* jobd died before the line above */
+		return 0;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
+/*
  * Start the waiter (jobwait.c) unless it runs.  It dies with jobd
  * (PR_SET_PDEATHSIG), so a restarted jobd never finds its socket taken;
  * the requests it held then get a 502 from nginx, and their jobs go on.
@@ -723,29 +749,16 @@ jobd_spool_clean(const struct conf *conf)
 static void
 waiter_start(struct jobd *j)
 {
-	sigset_t	 all, old;
 	pid_t		 pid;
 
 	if (j->waiter != 0 || time_now() - j->waiter_started <
 	    WAITER_RESPAWN_SECS)
 		return;
 	j->waiter_started = time_now();
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == -1) {
-		log_err("fork for the waiter: %s", strerror(errno));
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return;
-	}
-	if (pid == 0) {
-		runner_detach(&old);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(0);	/* jobd died before the line above */
+	if ((pid = companion_fork("the waiter")) == 0)
 		_exit(jobwait_main(j->conf) == 0 ? 0 : 1);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	j->waiter = pid;
+	if (pid != -1)
+		j->waiter = pid;
 }
 
 /*
@@ -758,7 +771,6 @@ dnsmasq_start(struct jobd *j)
 {
 	const char	*argv[4];
 	char		 arg[PATH_MAX + 32], out[PATH_MAX];
-	sigset_t	 all, old;
 	pid_t		 pid;
 	int		 fd;
 
@@ -767,18 +779,9 @@ dnsmasq_start(struct jobd *j)
 	j->dnsmasq_started = time_now();
 	dhcp_dnsmasq_argv(j->conf, argv, arg, sizeof(arg));
 	snprintf(out, sizeof(out), "%s/dnsmasq.out", j->conf->boot_dnsmasq_dir);
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == -1) {
-		log_err("fork for dnsmasq: %s", strerror(errno));
-		sigprocmask(SIG_SETMASK, &old, NULL);
+	if ((pid = companion_fork("dnsmasq")) == -1)
 		return;
-	}
 	if (pid == 0) {
-		runner_detach(&old);
-		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
-			_exit(0);	/* jobd died before the line above */
 		if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 0) {
 			(void)dup2(fd, 0);
 			close(fd);
@@ -794,7 +797,6 @@ dnsmasq_start(struct jobd *j)
 		log_err("exec %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	j->dnsmasq = pid;
 	log_info("dnsmasq started (pid %ld): %s %s %s", (long)pid, argv[0],
 	    argv[1], argv[2]);
