@@ -343,12 +343,11 @@ git_remove(const char *repo, char *err, size_t errsz)
 	return 0;
 }
 
-/* Whether rev names a commit in repo. */
+/* Whether git, run with args in repo, exits 0 (a yes-or-no question). */
 static int
-git_has(const struct conf *conf, const char *repo, const char *rev)
+git_succeeds(const struct conf *conf, const char *repo,
+    const char *const args[])
 {
-	const char *const	 args[] = { "rev-parse", "-q", "--verify",
-				    rev, NULL };
 	struct gitrun		 g;
 	char			 err[64];
 	int			 status;
@@ -358,6 +357,16 @@ git_has(const struct conf *conf, const char *repo, const char *rev)
 	status = g.status;
 	gitrun_free(&g);
 	return status == 0;
+}
+
+/* Whether rev names a commit in repo. */
+static int
+git_has(const struct conf *conf, const char *repo, const char *rev)
+{
+	const char *const	 args[] = { "rev-parse", "-q", "--verify",
+				    rev, NULL };
+
+	return git_succeeds(conf, repo, args);
 }
 
 /*
@@ -581,15 +590,8 @@ git_is_ancestor(const struct conf *conf, const char *repo, const char *a,
 {
 	const char *const	 args[] = { "merge-base", "--is-ancestor",
 				    a, b, NULL };
-	struct gitrun		 g;
-	char			 err[64];
-	int			 status;
 
-	if (git_exec(conf, repo, args, 256, &g, err, sizeof(err)) == -1)
-		return 0;
-	status = g.status;
-	gitrun_free(&g);
-	return status == 0;
+	return git_succeeds(conf, repo, args);
 }
 
 /* Point ref at sha, if it still is at old ("" : whatever it is). */
