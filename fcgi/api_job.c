@@ -76,29 +76,40 @@ jobd_wake_waiters(const struct conf *c)
 }
 
 /*
- * Queue the job js describes, in the caller's tenant, and wake jobd.
- * uid receives the new job's UID.
+ * Queue the job js describes in tenant tid, made by who, without a
+ * request (corral-jobd and engine calls queue jobs too).  uid receives
+ * the new job's UID.  The caller wakes jobd.
  */
 enum apierr
-job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
+job_insert(struct ctx *c, long long tid, const char *who,
+    const struct jobspec *js, char uid[UID_LEN + 1])
 {
 	char		*ptext;
 	enum dbrc	 rc;
 
 	if ((ptext = json_dumps(js->params, JSON_COMPACT)) == NULL)
-		return ctx_internal(&r->ctx, "job parameters cannot be encoded");
+		return ctx_internal(c, "job parameters cannot be encoded");
 	if (uid_new(uid) == -1) {
 		free(ptext);
-		return ctx_internal(&r->ctx, "no random bytes for a job UID");
+		return ctx_internal(c, "no random bytes for a job UID");
 	}
-	rc = db_run(r->ctx.db, SQL_JOB_INSERT, "sissssdsissdd", uid,
-	    r->who.tok.tid, js->kind->name, js->target, ptext, r->who.tok.name,
-	    time_now(), js->node_uid, js->batch, js->bmc_host, js->head,
-	    js->not_before, js->expires_at);
+	rc = db_run(c->db, SQL_JOB_INSERT, "sissssdsissdd", uid, tid,
+	    js->kind->name, js->target, ptext, who, time_now(), js->node_uid,
+	    js->batch, js->bmc_host, js->head, js->not_before, js->expires_at);
 	free(ptext);
 	if (rc != DB_OK)
-		return ctx_dbfail(&r->ctx, rc);
+		return ctx_dbfail(c, rc);
 	return API_OK;
+}
+
+/*
+ * Queue the job js describes, in the caller's tenant.  uid receives the
+ * new job's UID.
+ */
+enum apierr
+job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
+{
+	return job_insert(&r->ctx, r->who.tok.tid, r->who.tok.name, js, uid);
 }
 
 /* Whether the caller asked for the job's UID at once (?async=1). */
