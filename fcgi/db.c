@@ -332,7 +332,7 @@ static const char *const sqls[] = {
 	/* SQL_TENANT_GET: A tenant by UID or name, every column the API shows. */
 	"SELECT " TENANT_COLS " FROM tenants WHERE uid = ? OR name = ?",
 	/* SQL_TENANT_ALL */
-	"SELECT " TENANT_COLS " FROM tenants ORDER BY id",
+	"SELECT id, uid, name FROM tenants ORDER BY id",
 	/* SQL_TENANT_USAGE: A tenant's tenancies and nodes, against its limits. */
 	"SELECT (SELECT COUNT(*) FROM objects WHERE class = 'tenancy' AND "
 	"tenant_id = ?), (SELECT COUNT(*) FROM objects WHERE class = 'node' AND "
@@ -543,7 +543,7 @@ static const char *const sqls[] = {
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");
 
 #define DB_MAX_PARAMS	16
-#define DB_MAX_COLS	16
+#define DB_MAX_COLS	24
 
 struct db {
 	const struct conf	*conf;

@@ -556,10 +556,11 @@ struct bodyspec {
 	const struct field	*fields;
 	size_t			 nfields;
 	int			 any;	/* any JSON body; the handler checks it */
+	int			 raw;	/* the handler decodes the body itself */
 };
 
 /* A field table as a body spec: .spec = FIELDS(node_fields). */
-#define FIELDS(t)	{ .fields = (t), .nfields = nitems(t), .any = 0 }
+#define FIELDS(t)	{ .fields = (t), .nfields = nitems(t), .any = 0, .raw = 0 }
 
 #define REASON_MAX	512
 
@@ -1159,7 +1160,7 @@ enum apierr	 api_install_head(struct req *);
 
 /* api_tenant.c */
 extern const struct objclass tenant_class;
-extern const struct bodyspec b_tenancy_newtoken, b_tenancy_revoke;
+extern const struct bodyspec b_tenancy_newtoken, b_tenancy_revoke, b_mac_list;
 extern const struct jobkind job_tenant;
 extern const struct runkind run_tenant;
 enum apierr	 api_tenants_list(struct req *);

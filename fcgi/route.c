@@ -105,8 +105,8 @@ static const struct route routes[] = {
 	{ M_GET,    "/tenancy/:id",             api_tenancy_get,          NEED_READ,     NULL,              NULL,             NULL },
 	{ M_PATCH,  "/tenancy/:id",             api_obj_patch,            NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
 	{ M_DELETE, "/tenancy/:id",             api_obj_delete,           NEED_SUPER,    NULL,              &tenancy_class,   NULL },
-	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_in },
-	{ M_DELETE, "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_out },
+	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_mac_list,            NULL,             &nodes_in },
+	{ M_DELETE, "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_mac_list,            NULL,             &nodes_out },
 	{ M_POST,   "/tenancy/:id/newtoken",    api_tenancy_newtoken,     NEED_SUPER,    &b_tenancy_newtoken, NULL,           NULL },
 	{ M_GET,    "/tenancy/:id/tokens",      api_tenancy_tokens,       NEED_SUPER,    NULL,              NULL,             NULL },
 	{ M_DELETE, "/tenancy/:id/tokens",      api_tenancy_tokens_revoke, NEED_SUPER,   &b_tenancy_revoke, NULL,             NULL },
@@ -316,7 +316,9 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 		seg++;
 		pat = pe;
 		path = se;
-		if (*pat == '\0' && *path == '\0')
+		/* "/tenancy/Available/", as the reference writes it. */
+		if (*pat == '\0' && (*path == '\0' ||
+		    (path[0] == '/' && path[1] == '\0')))
 			return 1;
 	}
 	while (*n > 0)
@@ -547,7 +549,9 @@ route_dispatch(struct req *r)
 			    "have a role that allows this", r->who.tok.name);
 	}
 
-	if (rt->body != NULL && r->bodylen > 0) {
+	if (rt->body != NULL && rt->body->raw)
+		;	/* the handler decodes it (a repeated key) */
+	else if (rt->body != NULL && r->bodylen > 0) {
 		r->json = json_decode_strict(r->body, r->bodylen, err, sizeof(err));
 		if (r->json == NULL)
 			return req_fail(r, API_BAD_REQUEST, "%s", err);
