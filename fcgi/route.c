@@ -51,6 +51,7 @@ static const struct route routes[] = {
 	{ M_POST,   "/login",                   api_login,                NEED_NONE,     &b_login,          NULL,             NULL },
 	{ M_GET,    "/newtoken",                api_newtoken,             NEED_REFRESH,  NULL,              NULL,             NULL },
 	{ M_GET,    "/whoami",                  api_whoami,               NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/audit",                   api_audit_list,           NEED_FULL,     NULL,              NULL,             NULL },
 
 	/* Admins: anyone may edit itself, so PATCH needs only a login. */
 	{ M_GET,    "/admins",                  api_obj_list,             NEED_READ,     NULL,              &admin_class,     NULL },
@@ -458,12 +459,9 @@ route_check_body(struct req *r, const struct route *rt)
 	    r->method == M_DELETE, r->ctx.reason, sizeof(r->ctx.reason));
 }
 
-/*
- * Route r and run its handler behind the front-line checks.  Returns the
- * outcome for resp_send().
- */
-enum apierr
-route_dispatch(struct req *r)
+/* Route r and run its handler behind the front-line checks. */
+static enum apierr
+route_run(struct req *r)
 {
 	const struct route	*rt;
 	char			 err[256];
@@ -511,6 +509,21 @@ route_dispatch(struct req *r)
 		return req_fail(r, API_BAD_REQUEST,
 		    "This endpoint takes no request body");
 	return rt->handler(r);
+}
+
+/*
+ * Route and run request r, then record it in the audit log if it is one
+ * the log keeps, failed or not (audit.c).  Returns the outcome for
+ * resp_send().
+ */
+enum apierr
+route_dispatch(struct req *r)
+{
+	enum apierr	 rc;
+
+	rc = route_run(r);
+	audit_request(r, rc);
+	return rc;
 }
 
 /*
