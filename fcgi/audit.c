@@ -71,10 +71,7 @@ audit_wanted(enum method m, const char *pattern)
 	return 1;
 }
 
-/*
- * Copy client bytes src into dst[dstsz] so they can be stored and shown:
- * cut to fit, valid UTF-8, no control characters.
- */
+/* Make s storable and showable: valid UTF-8, no control characters. */
 static void
 audit_clean(char *s)
 {
@@ -86,6 +83,7 @@ audit_clean(char *s)
 			*p = '?';
 }
 
+/* Copy client bytes src into dst[dstsz], cut to fit and cleaned. */
 static void
 audit_copy(char *dst, size_t dstsz, const char *src)
 {
@@ -105,11 +103,11 @@ key_cmp(const void *a, const void *b)
  * the body was no JSON object or list.  Values are never looked at.
  */
 static char *
-audit_fields(const json_t *body)
+audit_fields(json_t *body)
 {
 	const char	*keys[AUDIT_KEYS_MAX], *k;
 	char		 buf[AUDIT_KEY_MAX + 1];
-	const json_t	*o, *v;
+	json_t		*o, *v;
 	json_t		*list;
 	size_t		 n = 0, i, j;
 	char		*out;
@@ -120,7 +118,7 @@ audit_fields(const json_t *body)
 		o = json_is_array(body) ? json_array_get(body, i) : body;
 		if (!json_is_object(o))
 			continue;
-		json_object_foreach((json_t *)o, k, v) {
+		json_object_foreach(o, k, v) {
 			for (j = 0; j < n && strcmp(keys[j], k) != 0; j++)
 				continue;
 			if (j == n && n < nitems(keys))
@@ -140,8 +138,8 @@ audit_fields(const json_t *body)
 
 /*
  * The object a request acted on into obj[objsz]: the user name a login
- * tried, the route's first capture, or what a create answered (its UID,
- * or UIDs joined by ',').  "" if none.
+ * tried, the route's first capture, or the UID a create or bulk action
+ * answered (UIDs joined by ',').  "" if none.
  */
 static void
 audit_object(const struct req *r, enum apierr rc, char *obj, size_t objsz)
@@ -155,9 +153,9 @@ audit_object(const struct req *r, enum apierr rc, char *obj, size_t objsz)
 		    "user")));
 	else if (r->nparams > 0)
 		audit_copy(obj, objsz, r->params[0]);
-	else if (rc == API_OK && r->method == M_POST && json_is_string(r->data))
+	else if (rc == API_OK && json_is_string(r->data))
 		audit_copy(obj, objsz, json_string_value(r->data));
-	else if (rc == API_OK && r->method == M_POST && json_is_array(r->data)) {
+	else if (rc == API_OK && json_is_array(r->data)) {
 		json_array_foreach(r->data, i, e) {
 			len = strlen(obj);
 			if (!json_is_string(e) || len + 1 >= objsz)
@@ -239,6 +237,7 @@ audit_request(struct req *r, enum apierr rc)
 	char		 reqid[65];
 	char		*fields;
 	long long	 tenant;
+	int		 status;
 
 	if (r->ctx.db == NULL || !audit_wanted(r->method, pattern))
 		return;
@@ -250,9 +249,21 @@ audit_request(struct req *r, enum apierr rc)
 	audit_copy(source, sizeof(source), r->remote_addr);
 	audit_copy(reqid, sizeof(reqid), r->request_id);
 	fields = audit_fields(r->json);
+	/*
+	 * A power call, exec or upload the handler handed to corral-jobd's
+	 * waiter (X-Accel-Redirect): the client's answer comes from the job,
+	 * after this row.  202, accepted; the job holds the outcome.
+	 */
+	status = resp_status(rc);
+	if (rc == API_OK && r->raw) {
+		status = 202;
+		snprintf(reason, sizeof(reason), "handed to corral-jobd; the "
+		    "job holds the outcome");
+	} else if (rc == API_OK)
+		reason[0] = '\0';
 	audit_insert(r->ctx.db, actor, uid, tenant, method_name(r->method),
-	    route, *object ? object : NULL, fields, resp_status(rc),
-	    rc != API_OK && *reason ? reason : NULL, *source ? source : NULL,
+	    route, *object ? object : NULL, fields, status,
+	    *reason ? reason : NULL, *source ? source : NULL,
 	    *reqid ? reqid : NULL);
 	free(fields);
 }
