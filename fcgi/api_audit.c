@@ -100,10 +100,13 @@ audit_params_check(struct req *r)
 			if (strlen(audit_params[i]) == len &&
 			    strncmp(p, audit_params[i], len) == 0)
 				break;
-		if (len > 0 && (i == nitems(audit_params) || eq == NULL))
+		if (len > 0 && i == nitems(audit_params))
 			return req_fail(r, API_BAD_REQUEST, "Unknown filter %.*s; "
 			    "GET /audit takes since, until, object, actor, route, "
 			    "limit, after and before", (int)(len > 32 ? 32 : len), p);
+		if (len > 0 && eq == NULL)
+			return req_fail(r, API_BAD_REQUEST, "Filter %s needs a "
+			    "value", audit_params[i]);
 		p = *end == '&' ? end + 1 : end;
 	}
 	return API_OK;

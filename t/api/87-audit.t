@@ -263,7 +263,7 @@ is(scalar @{$d->{rows}}, 1, 'since= and until= around one row find it');
 ok(abs($one->{at} - time()) < 600, 'at is epoch seconds');
 
 for my $bad ('limit=0', 'limit=1001', 'limit=x', 'since=-1', 'until=abc', 'after=1&before=5',
-    'before=0', 'nosuch=1', 'actor=', 'object=%zz', 'since=100&until=50', 'route=' . ('x' x 400)) {
+    'before=0', 'nosuch=1', 'actor=', 'object', 'object=%zz', 'since=100&until=50', 'route=' . ('x' x 400)) {
 	($st, $j, $raw) = $s->call(GET => "/audit?$bad", undef, $AT);
 	is_fail($st, $j, $raw, 400, qr/\S/, "GET /audit?$bad");
 }
