@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		11
+#define SCHEMA_VERSION		12
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -235,6 +235,8 @@ enum sql {
 	SQL_REF_WHO,
 	SQL_REFRESH_INSERT,
 	SQL_REFRESH_REVOKE_FAMILY,
+	SQL_AUDIT_LIST_UP,
+	SQL_AUDIT_LIST_DOWN,
 	SQL_CLUSTER_LIST,
 	SQL_CLUSTER_SET,
 	SQL_TENANT_SETTING_LIST,
@@ -311,6 +313,7 @@ enum sql {
 	SQL_REF_DELETE_ALL,
 	SQL_REFRESH_GET,
 	SQL_REFRESH_USE,
+	SQL_AUDIT_INSERT,
 	SQL_JOB_CLAIMABLE,
 	SQL_JOB_CLAIM,
 	SQL_JOB_START,
@@ -1601,6 +1604,15 @@ int		 tool_spawn(char *const argv[], int in, int out,
 		    const char *errpath, pid_t *pid, char *err, size_t errsz);
 int		 tool_wait(pid_t, long long deadline_ms, const char *what,
 		    const char *errpath, char *err, size_t errsz);
+
+/* ---------------------------------------------------- audit.c api_audit.c */
+
+int		 audit_wanted(enum method, const char *pattern);
+void		 audit_request(struct req *, enum apierr);
+void		 audit_event(struct ctx *, const char *actor, long long tenant,
+		    const char *what, const char *object, int status,
+		    const char *detail);
+enum apierr	 api_audit_list(struct req *);
 
 /* ------------------------------------------------------------------ dhcp.c */
 

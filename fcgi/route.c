@@ -55,6 +55,7 @@ static const struct route routes[] = {
 	{ M_POST,   "/login",                   api_login,                NEED_NONE,     &b_login,          NULL,             NULL },
 	{ M_GET,    "/newtoken",                api_newtoken,             NEED_REFRESH,  NULL,              NULL,             NULL },
 	{ M_GET,    "/whoami",                  api_whoami,               NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/audit",                   api_audit_list,           NEED_FULL,     NULL,              NULL,             NULL },
 
 	/* Admins: anyone may edit itself, so PATCH needs only a login. */
 	{ M_GET,    "/admins",                  api_obj_list,             NEED_READ,     NULL,              &admin_class,     NULL },
@@ -282,6 +283,7 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 {
 	const char	*pe, *se;
 	size_t		 len, seg = 0;
+	int		 last_capture = 0;
 
 	*n = 0;
 	*rank = 0;
@@ -309,16 +311,22 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 			if (*n == ROUTE_MAX_PARAMS)
 				break;
 			params[(*n)++] = strndup(path, len);
+			last_capture = 1;
 		} else if ((size_t)(pe - pat) != len || strncmp(pat, path, len) != 0)
 			break;
-		else
+		else {
 			*rank |= 1UL << (8 * sizeof(*rank) - 2 - seg);
+			last_capture = 0;
+		}
 		seg++;
 		pat = pe;
 		path = se;
-		/* "/tenancy/Available/", as the reference writes it. */
-		if (*pat == '\0' && (*path == '\0' ||
-		    (path[0] == '/' && path[1] == '\0')))
+		/*
+		 * "/tenancy/Available/", as the reference writes it: a slash
+		 * after a last segment that names an object.
+		 */
+		if (*pat == '\0' && (*path == '\0' || (path[0] == '/' &&
+		    path[1] == '\0' && last_capture)))
 			return 1;
 	}
 	while (*n > 0)
@@ -506,12 +514,9 @@ route_check_body(struct req *r, const struct route *rt)
 	    r->method == M_DELETE, r->ctx.reason, sizeof(r->ctx.reason));
 }
 
-/*
- * Route r and run its handler behind the front-line checks.  Returns the
- * outcome for resp_send().
- */
-enum apierr
-route_dispatch(struct req *r)
+/* Route r and run its handler behind the front-line checks. */
+static enum apierr
+route_run(struct req *r)
 {
 	const struct route	*rt;
 	char			 err[256];
@@ -561,6 +566,21 @@ route_dispatch(struct req *r)
 		return req_fail(r, API_BAD_REQUEST,
 		    "This endpoint takes no request body");
 	return rt->handler(r);
+}
+
+/*
+ * Route and run request r, then record it in the audit log if it is one
+ * the log keeps, failed or not (audit.c).  Returns the outcome for
+ * resp_send().
+ */
+enum apierr
+route_dispatch(struct req *r)
+{
+	enum apierr	 rc;
+
+	rc = route_run(r);
+	audit_request(r, rc);
+	return rc;
 }
 
 /*
