@@ -3,6 +3,7 @@
 #
 #   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   bench_start          private stack + corral-noop, admin login
+#   bench_stack_up       one more private stack, admin login (no noop)
 #   bench_check_200 URL...
 #   bench_wrk_alternate URL    noop, URL, noop, URL into $home/{noop,api}.res
 #   bench_wrk_stats      averages of those, one line (see below)
@@ -39,19 +40,44 @@ bench_cleanup() {
 	if declare -F bench_cleanup_extra >/dev/null; then
 		bench_cleanup_extra || true
 	fi
-	"$SRCDIR/scripts/corral-run" stop >/dev/null 2>&1 || true
-	if [ "${CORRAL_KEEP:-}" = 1 ]; then
-		say "kept $home"
-	else
-		rm -rf "$home"
-	fi
+	local h
+	for h in ${bench_homes[@]+"${bench_homes[@]}"}; do
+		CORRAL_HOME=$h "$SRCDIR/scripts/corral-run" stop >/dev/null 2>&1 || true
+		if [ "${CORRAL_KEEP:-}" = 1 ]; then
+			say "kept $h"
+		else
+			rm -rf "$h"
+		fi
+	done
 }
+bench_homes=()	# every stack's run directory, for bench_cleanup
 
 # bench_start: a private stack (temporary CORRAL_HOME, free ports, rate
 # limits lifted), corral-noop on the noop socket, and $token of admin.
 # The EXIT trap stops it all again.
 bench_start() {
+	trap bench_cleanup EXIT
+	bench_stack_up
+	[ -x "$BUILDDIR/corral-noop" ] || { say "$BUILDDIR/corral-noop is not built"; exit 1; }
+	# Same worker count as corral-api; its pid file lets corral-run stop it.
+	setsid "$BUILDDIR/corral-noop" "$home/noop.sock" "${CORRAL_API_WORKERS:-4}" \
+	    </dev/null >>"$home/log/noop.out" 2>&1 &
+	echo $! >"$home/pids/noop.pid"
+
+	local _
+	for _ in $(seq 50); do	# the noop socket appears a moment after the fork
+		[ -S "$home/noop.sock" ] && break
+		sleep 0.1
+	done
+}
+
+# bench_stack_up: a private stack as bench_start makes it, without the
+# noop; sets (and exports) home, base and token, so a second call starts a
+# second stack beside the first (scripts/bench/tenancy).  The caller sets
+# trap bench_cleanup EXIT first; it stops every stack started.
+bench_stack_up() {
 	home=$(mktemp -d /tmp/corral-bench-XXXXXX)
+	bench_homes+=("$home")
 	export CORRAL_HOME=$home
 	CORRAL_HTTPS_PORT=$(free_port)
 	CORRAL_HTTP_PORT=$(free_port)
@@ -62,15 +88,8 @@ bench_start() {
 	export CORRAL_API_RATE=1000000r/s CORRAL_API_BURST=1000000
 	export CORRAL_LOGIN_RATE=1000r/s CORRAL_LOGIN_BURST=1000
 
-	trap bench_cleanup EXIT
-
 	"$SRCDIR/scripts/corral-run" --detach >"$home/start.out" 2>&1 ||
 	    { cat "$home/start.out" >&2; exit 1; }
-	[ -x "$BUILDDIR/corral-noop" ] || { say "$BUILDDIR/corral-noop is not built"; exit 1; }
-	# Same worker count as corral-api; its pid file lets corral-run stop it.
-	setsid "$BUILDDIR/corral-noop" "$home/noop.sock" "${CORRAL_API_WORKERS:-4}" \
-	    </dev/null >>"$home/log/noop.out" 2>&1 &
-	echo $! >"$home/pids/noop.pid"
 
 	# shellcheck disable=SC1091
 	. "$home/credentials"
@@ -79,12 +98,6 @@ bench_start() {
 	    --data "$(jq -cn --arg u "$CORRAL_USER" --arg p "$CORRAL_PASS" '{user: $u, pass: $p}')" \
 	    "$base/api/v1/login" | jq -r '.data.token.access_token // .data.access_token // empty')
 	[ -n "$token" ] || { say "admin login failed"; exit 1; }
-
-	local _
-	for _ in $(seq 50); do	# the noop socket appears a moment after the fork
-		[ -S "$home/noop.sock" ] && break
-		sleep 0.1
-	done
 }
 
 # bench_check_200 URL...: each answers 200 to a GET with the token.
