@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		12
+#define SCHEMA_VERSION		13
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
