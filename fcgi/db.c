@@ -34,6 +34,14 @@
 	"last_modified_on, last_modified_by"
 
 /*
+ * A tenancy member's MAC and address, taken out of its document by the
+ * database: short strings sort in a temporary table in memory, where the
+ * whole document (LONGTEXT) would send it to disk.
+ */
+#define TENANCY_MEMBER_COLS "CAST(JSON_VALUE(o.doc, '$.mac') AS CHAR(64)), " \
+	"CAST(JSON_VALUE(o.doc, '$.ip') AS CHAR(64))"
+
+/*
  * The text of every statement, in the order of enum sql (extern.h): first
  * those that may be run again on a fresh connection after the connection
  * was lost while they ran (then the server may or may not have executed
@@ -362,10 +370,12 @@ static const char *const sqls[] = {
 	/* SQL_TENANCY_OF_NODE: No row: the node is in Available. */
 	"SELECT tenancy_uid FROM node_tenancy WHERE node_uid = ?",
 	/* SQL_TENANCY_MEMBERS: A tenancy's nodes, by name. */
-	"SELECT o.uid, o.name, o.doc FROM node_tenancy nt JOIN objects o "
-	"ON o.uid = nt.node_uid WHERE nt.tenancy_uid = ? ORDER BY o.name",
+	"SELECT o.uid, o.name, " TENANCY_MEMBER_COLS " FROM node_tenancy nt "
+	"JOIN objects o ON o.uid = nt.node_uid WHERE nt.tenancy_uid = ? "
+	"ORDER BY o.name",
 	/* SQL_TENANCY_AVAILABLE: The management tenant's nodes in no tenancy's row. */
-	"SELECT o.uid, o.name, o.doc FROM objects o LEFT JOIN node_tenancy nt "
+	"SELECT o.uid, o.name, " TENANCY_MEMBER_COLS " FROM objects o "
+	"LEFT JOIN node_tenancy nt "
 	"ON nt.node_uid = o.uid WHERE o.class = 'node' AND o.tenant_id = ? "
 	"AND nt.node_uid IS NULL ORDER BY o.name",
 	/* SQL_TENANCY_IDS: The VLANs, VNIs and partition keys a tenancy holds. */

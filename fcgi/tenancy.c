@@ -567,8 +567,7 @@ enum apierr
 tenancy_members(struct ctx *c, const struct objrow *t, json_t **out)
 {
 	enum sql	 q;
-	char		*uid, *name, *doc;
-	json_t		*d;
+	char		*uid, *name, *mac, *ip;
 	enum dbrc	 rc;
 
 	*out = json_object();
@@ -585,15 +584,14 @@ tenancy_members(struct ctx *c, const struct objrow *t, json_t **out)
 		*out = NULL;
 		return ctx_dbfail(c, rc);
 	}
-	while ((rc = db_next(c->db, q, "sss", &uid, &name, &doc)) == DB_OK) {
-		d = json_loads(doc, 0, NULL);
-		json_object_set_new(*out, uid, json_pack("{s:s, s:O?, s:O?}",
-		    "name", name, "mac", json_object_get(d, "mac"), "ip",
-		    json_object_get(d, "ip")));
-		json_decref(d);
+	while ((rc = db_next(c->db, q, "ssss", &uid, &name, &mac, &ip)) ==
+	    DB_OK) {
+		json_object_set_new(*out, uid, json_pack("{s:s, s:s?, s:s?}",
+		    "name", name, "mac", mac, "ip", ip));
 		free(uid);
 		free(name);
-		free(doc);
+		free(mac);
+		free(ip);
 	}
 	db_done(c->db, q);
 	if (rc != DB_DONE) {

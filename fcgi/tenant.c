@@ -904,7 +904,7 @@ tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
 {
 	json_t		*res, *xnames, *hooks, *h, *kms;
 	struct objrow	 o;
-	char		*uid, *name, *doc;
+	char		*uid, *name, *mac, *ip;
 	size_t		 i;
 	enum dbrc	 rc;
 
@@ -924,12 +924,13 @@ tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
 		xnames = json_object_get(h, "xnames");
 		rc = db_run(c->db, SQL_TENANCY_MEMBERS, "s", json_string_value(
 		    json_object_get(h, "uid")));
-		while (rc == DB_OK && db_next(c->db, SQL_TENANCY_MEMBERS, "sss",
-		    &uid, &name, &doc) == DB_OK) {
+		while (rc == DB_OK && db_next(c->db, SQL_TENANCY_MEMBERS, "ssss",
+		    &uid, &name, &mac, &ip) == DB_OK) {
 			json_array_append_new(xnames, json_string(name));
 			free(uid);
 			free(name);
-			free(doc);
+			free(mac);
+			free(ip);
 		}
 		db_done(c->db, SQL_TENANCY_MEMBERS);
 		json_object_del(h, "uid");
