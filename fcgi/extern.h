@@ -757,6 +757,7 @@ enum apierr	 tenancy_empty(struct ctx *, const char *tenancy_uid,
 		    json_t *poweroff);
 enum apierr	 tenancy_move(struct ctx *, const struct objrow *tenancy,
 		    const json_t *macs, int out, json_t *poweroff, json_t **done);
+enum apierr	 tenancy_of_node(struct ctx *, const char *node_uid, char **name);
 enum apierr	 tenancy_members(struct ctx *, const struct objrow *tenancy,
 		    json_t **out);
 enum apierr	 tenancy_render(struct ctx *, const struct objrow *, json_t **);

@@ -482,6 +482,39 @@ tenancy_by_uid(struct ctx *c, const char *uid, struct objrow *out)
 }
 
 /*
+ * The name of the tenancy node uid is in (a new string in *name; a
+ * node in no tenancy row is in Available), whoever the caller is: the
+ * name is shown only to those who see the node.
+ */
+enum apierr
+tenancy_of_node(struct ctx *c, const char *uid, char **name)
+{
+	struct objrow	 t;
+	char		*cur = NULL;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	*name = NULL;
+	if ((drc = db_run(c->db, SQL_TENANCY_OF_NODE, "s", uid)) != DB_OK)
+		return ctx_dbfail(c, drc);
+	drc = db_next(c->db, SQL_TENANCY_OF_NODE, "s", &cur);
+	db_done(c->db, SQL_TENANCY_OF_NODE);
+	if (drc != DB_OK && drc != DB_DONE)
+		return ctx_dbfail(c, drc);
+	if (cur == NULL) {
+		*name = xstrdup(TENANCY_AVAILABLE);
+		return API_OK;
+	}
+	rc = tenancy_by_uid(c, cur, &t);
+	free(cur);
+	if (rc != API_OK)
+		return rc;
+	*name = xstrdup(t.name);
+	objrow_free(&t);
+	return API_OK;
+}
+
+/*
  * Move node n (locked, loaded in a scope over every tenant) from where it
  * is to tenancy to (of tenant to->tenant_id), by the rules of leasing: a
  * node enters a tenant only from Available, moves freely within one
