@@ -281,7 +281,7 @@ is($s->sql("SELECT COUNT(*) FROM objects WHERE class = 'node'"), $nnodes, 'no no
 
 # A leased node is given back through its tenancy, never deleted there.
 ($st, $j) = $s->call(GET => '/tenancy/bt2', undef, $AT);
-is_deeply($j->{data}{nodes}, [ $s->sql("SELECT name FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[0]'") ],
+is_deeply($j->{data}{nodes}, [ scalar $s->sql("SELECT name FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[0]'") ],
     'bt2 holds the leased node');
 ($st, $j, $raw) = $s->call(DELETE => "/node/$macs[0]", undef, $BA);
 is_fail($st, $j, $raw, 403, qr/leased through tenancy bt2; return it through its tenancy/, 'the tenant admin cannot delete its leased node');
