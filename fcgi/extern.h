@@ -666,6 +666,8 @@ struct objclass {
 	 * fields: appends [kind, value, "what=shown"] triples to keys.
 	 */
 	void			(*keys)(const struct objrow *o, json_t *keys);
+	/* The class keys() adds its keys under, if not this one's (nodehome). */
+	const char		*keys_class;
 };
 
 /* Computes a PATCH-style change (new reference) from the locked stored row. */

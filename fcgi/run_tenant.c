@@ -49,10 +49,13 @@ tenant_deploy(struct jobrun *jr, struct tenant *t, char *err, size_t errsz)
 		rc = ctx_dbfail(c, drc);
 		goto fail;
 	}
+	audit_event(c, "jobd", t->id, "tenant deployed", t->uid, 200, NULL);
 	return 0;
 fail:
 	db_rollback(c->db);
 	snprintf(err, errsz, "deploying tenant %s: %s", t->name, c->reason);
+	audit_event(c, "jobd", t->id, "tenant deploy failed", t->uid, 500,
+	    c->reason);
 	return -1;
 }
 
@@ -78,8 +81,11 @@ tenant_finish_delete(struct jobrun *jr, struct tenant *t, char *err,
 	json_decref(off);
 	if (rc != API_OK) {
 		snprintf(err, errsz, "deleting tenant %s: %s", t->name, c->reason);
+		audit_event(c, "jobd", t->id, "tenant delete failed", t->uid, 500,
+		    c->reason);
 		return -1;
 	}
+	audit_event(c, "jobd", t->id, "tenant deleted", t->uid, 200, t->name);
 	return 0;
 }
 
