@@ -76,29 +76,40 @@ jobd_wake_waiters(const struct conf *c)
 }
 
 /*
- * Queue the job js describes, in the caller's tenant, and wake jobd.
- * uid receives the new job's UID.
+ * Insert the job js describes in tenant, created by by, without waking
+ * jobd: for callers without a request (corral-jobd firing hooks) and
+ * those that choose the job's tenant.  uid receives the new job's UID.
  */
 enum apierr
-job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
+job_insert(struct ctx *c, long long tenant, const char *by,
+    const struct jobspec *js, char uid[UID_LEN + 1])
 {
 	char		*ptext;
 	enum dbrc	 rc;
 
 	if ((ptext = json_dumps(js->params, JSON_COMPACT)) == NULL)
-		return ctx_internal(&r->ctx, "job parameters cannot be encoded");
+		return ctx_internal(c, "job parameters cannot be encoded");
 	if (uid_new(uid) == -1) {
 		free(ptext);
-		return ctx_internal(&r->ctx, "no random bytes for a job UID");
+		return ctx_internal(c, "no random bytes for a job UID");
 	}
-	rc = db_run(r->ctx.db, SQL_JOB_INSERT, "sissssdsissdd", uid,
-	    r->who.tok.tid, js->kind->name, js->target, ptext, r->who.tok.name,
-	    time_now(), js->node_uid, js->batch, js->bmc_host, js->head,
-	    js->not_before, js->expires_at);
+	rc = db_run(c->db, SQL_JOB_INSERT, "sissssdsissdd", uid, tenant,
+	    js->kind->name, js->target, ptext, by, time_now(), js->node_uid,
+	    js->batch, js->bmc_host, js->head, js->not_before, js->expires_at);
 	free(ptext);
 	if (rc != DB_OK)
-		return ctx_dbfail(&r->ctx, rc);
+		return ctx_dbfail(c, rc);
 	return API_OK;
+}
+
+/*
+ * Queue the job js describes, in the caller's tenant (jobd is woken by
+ * the caller).  uid receives the new job's UID.
+ */
+enum apierr
+job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])
+{
+	return job_insert(&r->ctx, r->who.tok.tid, r->who.tok.name, js, uid);
 }
 
 /* Whether the caller asked for the job's UID at once (?async=1). */
@@ -168,7 +179,9 @@ job_wait(struct req *r, const char *uid, long long secs, int result)
 	else if (secs > JOB_WAIT_MAX)
 		secs = JOB_WAIT_MAX;	/* a longer exec limit: follow the job */
 	snprintf(uri, sizeof(uri), "/_jobwait/%s?t=%lld%s", uid, secs,
-	    result == JOB_WAIT_GITREAD ? "&r=git" : result ? "&r=result" : "");
+	    result == JOB_WAIT_GITREAD ? "&r=git" :
+	    result == JOB_WAIT_HOOKGATE ? "&r=hookgate" :
+	    result ? "&r=result" : "");
 	resp_redirect(r, uri);
 	return API_OK;
 }
@@ -321,6 +334,7 @@ api_job_get(struct req *r)
 		/* An exec job's command and stdin are the operator's to see. */
 		if (strcmp(j.kind, "exec") == 0 && !req_allows(r, NEED_OPERATOR))
 			json_object_del(r->data, "params");
+		hook_params_mask(json_object_get(r->data, "params"));
 	}
 	jobrow_free(&j);
 	return rc;
