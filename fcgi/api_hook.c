@@ -832,3 +832,68 @@ hook_params_mask(json_t *params)
 	json_array_foreach(json_object_get(params, "hooks"), i, h)
 		json_object_del(h, "sealed");
 }
+
+/*
+ * POST /_hooktest/:name {"event", "hooks"}: a stand-in for the tenant
+ * routes, answering 404 unless [hooks] test_route is on (the test
+ * stack's).  It does what a tenant change does with hooks: checks and
+ * seals them, passes the blocking hooks' gate, stores {"name", "uid",
+ * "hooks"} as the management tenant's setting "hooktest:<name>" (the
+ * change), then notifies the non-blocking hooks.  Answers {"uid",
+ * "hooks"} (secrets masked).
+ */
+enum apierr
+api_hooktest(struct req *r)
+{
+	const char	*name = req_param(r, "name"), *event;
+	char		 k[96], sha[SHA256_HEX + 1], uid[UID_LEN + 1], *text = NULL;
+	char		*old = NULL, err[128];
+	json_t		*hooks, *stored = NULL, *doc = NULL;
+	long long	 mgmt;
+	int		 passed;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	if (!r->conf->hooks_test_route)
+		return req_fail(r, API_NOT_FOUND, "No such endpoint");
+	event = json_string_value(json_object_get(r->json, "event"));
+	hooks = json_object_get(r->json, "hooks");
+	if (!valid_dnsname(name) || strlen(name) > 63 ||
+	    !hook_event_valid(event) || hooks == NULL)
+		return req_fail(r, API_BAD_REQUEST, "name, event and hooks");
+	if ((mgmt = hook_mgmt(&r->ctx)) == 0)
+		return API_INTERNAL;
+	crypto_sha256_hex(name, strlen(name), sha);
+	memcpy(uid, sha, UID_LEN);
+	uid[UID_LEN] = '\0';
+	snprintf(k, sizeof(k), "hooktest:%s", name);
+	if ((drc = db_run(r->ctx.db, SQL_TENANT_SETTING_GET, "is", mgmt, k)) ==
+	    DB_OK && db_next(r->ctx.db, SQL_TENANT_SETTING_GET, "s", &old) ==
+	    DB_OK)
+		stored = json_decode_strict(old, strlen(old), err, sizeof(err));
+	db_done(r->ctx.db, SQL_TENANT_SETTING_GET);
+	if ((rc = hooks_check(&r->ctx, hooks, json_object_get(stored, "hooks"),
+	    uid)) != API_OK)
+		goto out;
+	doc = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "uid", uid,
+	    "state", "Deployed", "hooks", hooks);
+	if ((rc = hook_gate(r, uid, hooks, event, doc, &passed)) != API_OK ||
+	    !passed)
+		goto out;
+	text = json_dumps(doc, JSON_COMPACT);
+	if ((drc = db_run(r->ctx.db, SQL_TENANT_SETTING_SET, "iss", mgmt, k,
+	    text)) != DB_OK) {
+		rc = ctx_dbfail(&r->ctx, drc);
+		goto out;
+	}
+	if ((rc = hook_notify(&r->ctx, mgmt, uid, hooks, event, doc)) != API_OK)
+		goto out;
+	r->data = json_pack("{s:s, s:o}", "uid", uid, "hooks",
+	    hooks_render(hooks));
+out:
+	free(old);
+	free(text);
+	json_decref(stored);
+	json_decref(doc);
+	return rc;
+}

@@ -81,6 +81,7 @@ static const struct ckey ckeys[] = {
 	I("hooks", "backoff_max",	hooks_backoff_max, "300", 1, 86400),
 	S("hooks", "ca_bundle",		hooks_ca_bundle, NULL),
 	I("hooks", "tls_verify",	hooks_tls_verify, "1", 0, 1),
+	I("hooks", "test_route",	hooks_test_route, "0", 0, 1),
 	S("exec", "user",		exec_user,	"root"),
 	I("exec", "port",		exec_port,	"22", 1, 65535),
 	S("exec", "key",		exec_key,	"/var/lib/corral/ssh/id_ed25519"),

@@ -98,6 +98,7 @@ struct conf {
 	int		 hooks_backoff_max; /* s: the longest wait between tries */
 	char		*hooks_ca_bundle;	/* NULL: the system's CA store */
 	int		 hooks_tls_verify;
+	int		 hooks_test_route;	/* POST /_hooktest answers (tests) */
 	/* [exec] */
 	char		*exec_user;
 	int		 exec_port;
@@ -1580,6 +1581,7 @@ enum apierr	 hook_gate(struct req *, const char *tenant_uid,
 		    const json_t *tenant_hooks, const char *event,
 		    const json_t *payload, int *passed);
 enum apierr	 api_hookgate_result(struct req *);
+enum apierr	 api_hooktest(struct req *);
 void		 hook_params_mask(json_t *params);
 
 /* hook.c (corral-jobd only): one delivery. */
