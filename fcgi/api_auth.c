@@ -318,3 +318,87 @@ api_whoami(struct req *r)
 	free(name);
 	return API_OK;
 }
+
+/* Adds each head's ca_pem to the bundle (obj_each's callback). */
+static void
+ca_collect(const struct objrow *o, void *arg)
+{
+	const char	*pem = json_string_value(json_object_get(o->doc, "ca_pem"));
+
+	if (pem != NULL && *pem != '\0' && strstr(json_string_value(arg),
+	    pem) == NULL) {
+		char	*both;
+
+		xasprintf(&both, "%s%s", json_string_value(arg), pem);
+		json_string_set(arg, both);
+		free(both);
+	}
+}
+
+/*
+ * GET /tenant/:id/credentials?admin=NAME: the tenant API's kubeconfig
+ * download for corral: one JSON file with the API's URL, the heads' CA
+ * bundle and a fresh access and refresh token for the tenant's admin
+ * NAME, for automation.  The superadministrator, or a role.fulladmin of
+ * that tenant; another tenant, or an admin not of this one, is a 404.
+ */
+enum apierr
+api_tenant_credentials(struct req *r)
+{
+	struct tenant	 t;
+	struct objrow	 o;
+	struct ctx	 all;
+	json_t		*tok = NULL, *ca, *file = NULL;
+	char		 name[NAME_MAX_LEN + 1], base[1024], *text;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	memset(&o, 0, sizeof(o));
+	if (req_query(r, "admin", name, sizeof(name)) == NULL || *name == '\0')
+		return req_fail(r, API_BAD_REQUEST, "Name the admin the token "
+		    "is for: ?admin=NAME");
+	if ((rc = tenant_load(&r->ctx, req_param(r, "id"), &t)) != API_OK)
+		return rc;
+	if (!r->who.super && t.id != r->who.tok.tid) {
+		tenant_free(&t);
+		return req_fail(r, API_NOT_FOUND, "No tenant found for ID=%.64s",
+		    req_param(r, "id"));
+	}
+	if ((rc = obj_find(&r->ctx, &admin_class, name, 0, &o)) != API_OK)
+		goto out;
+	if (o.tenant_id != t.id) {
+		rc = req_fail(r, API_NOT_FOUND, "No admin %.64s in tenant %s",
+		    name, t.name);
+		goto out;
+	}
+	if ((rc = req_base_url(r, base, sizeof(base))) != API_OK)
+		goto out;
+	ca = json_string("");
+	ctx_init(&all, r->ctx.db, r->conf, scope_of_tenant(SCOPE_ALL, ROLES_ALL,
+	    "corral"));
+	(void)obj_each(&all, &head_class, tenant_mgmt_id(&all), ca_collect, ca);
+	if ((drc = db_begin(r->ctx.db)) != DB_OK)
+		rc = ctx_dbfail(&r->ctx, drc);
+	else if ((tok = tokens_issue(r, &o, NULL)) == NULL)
+		rc = ctx_internal(&r->ctx, "tokens for %s not made", o.name);
+	else if ((drc = db_commit(r->ctx.db)) != DB_OK)
+		rc = ctx_dbfail(&r->ctx, drc);
+	db_rollback(r->ctx.db);
+	if (rc == API_OK) {
+		file = json_pack("{s:s, s:s+, s:s, s:s, s:o, s:O}", "kind",
+		    "corral-credentials", "api_url", base, API_PREFIX, "tenant",
+		    t.name, "admin", o.name, "ca_bundle", ca, "token", tok);
+		text = json_dumps(file, JSON_INDENT(2));
+		resp_raw(r, 200, "application/json", text, strlen(text));
+		free(text);
+		json_decref(file);
+	} else
+		json_decref(ca);
+	log_info("credentials for %s of %s made by %s", o.name, t.name,
+	    r->who.tok.name);
+out:
+	json_decref(tok);
+	objrow_free(&o);
+	tenant_free(&t);
+	return rc;
+}

@@ -76,12 +76,12 @@ jobd_wake_waiters(const struct conf *c)
 }
 
 /*
- * Insert the job js describes in tenant, created by by, without waking
- * jobd: for callers without a request (corral-jobd firing hooks) and
- * those that choose the job's tenant.  uid receives the new job's UID.
+ * Queue the job js describes in tenant tid, made by who, without a
+ * request (corral-jobd and engine calls queue jobs too).  uid receives
+ * the new job's UID.  The caller wakes jobd.
  */
 enum apierr
-job_insert(struct ctx *c, long long tenant, const char *by,
+job_insert(struct ctx *c, long long tid, const char *who,
     const struct jobspec *js, char uid[UID_LEN + 1])
 {
 	char		*ptext;
@@ -93,8 +93,8 @@ job_insert(struct ctx *c, long long tenant, const char *by,
 		free(ptext);
 		return ctx_internal(c, "no random bytes for a job UID");
 	}
-	rc = db_run(c->db, SQL_JOB_INSERT, "sissssdsissdd", uid, tenant,
-	    js->kind->name, js->target, ptext, by, time_now(), js->node_uid,
+	rc = db_run(c->db, SQL_JOB_INSERT, "sissssdsissdd", uid, tid,
+	    js->kind->name, js->target, ptext, who, time_now(), js->node_uid,
 	    js->batch, js->bmc_host, js->head, js->not_before, js->expires_at);
 	free(ptext);
 	if (rc != DB_OK)
@@ -103,8 +103,8 @@ job_insert(struct ctx *c, long long tenant, const char *by,
 }
 
 /*
- * Queue the job js describes, in the caller's tenant (jobd is woken by
- * the caller).  uid receives the new job's UID.
+ * Queue the job js describes, in the caller's tenant.  uid receives the
+ * new job's UID.
  */
 enum apierr
 job_queue(struct req *r, const struct jobspec *js, char uid[UID_LEN + 1])

@@ -456,32 +456,60 @@ enum apierr
 node_power_uri(struct ctx *c, const struct objrow *o, int clear, char **uri,
     json_t **parsed)
 {
+	struct objrow	 h, home;
 	const char	*tmpl;
 	char		 err[256], what[NAME_MAX_LEN + 16];
 	json_t		*p;
 	enum apierr	 rc;
 
+	memset(&h, 0, sizeof(h));
 	*uri = NULL;
 	if (parsed != NULL)
 		*parsed = NULL;
+	/*
+	 * A leased node's BMC stays the management tenant's (tenancy.c):
+	 * its URI is filled from the home kept for it, never from what the
+	 * tenant or the node itself can write.
+	 */
+	if (o->tenant_id != tenant_mgmt_id(c)) {
+		if ((rc = nodehome_load(c, o->uid, &h)) == API_OK) {
+			if (c->scope.tenant != SCOPE_ALL) {
+				objrow_free(&h);
+				return ctx_fail(c, API_FORBIDDEN, "The BMC of "
+				    "leased node %s belongs to the management "
+				    "tenant", o->name);
+			}
+			home = h;
+			home.name = o->name;
+			home.doc = json_object_get(h.doc, "home");
+			o = &home;
+		} else if (rc != API_NOT_FOUND)
+			return rc;
+	}
 	if ((tmpl = json_string_value(json_object_get(o->doc, "power_uri"))) ==
-	    NULL)
-		return API_OK;
+	    NULL) {
+		rc = API_OK;
+		goto out;
+	}
 	snprintf(what, sizeof(what), "power_uri of %s", o->name);
 	if ((rc = node_template(c, o, tmpl, what, URI_MAX_LEN, clear, 0, uri)) !=
 	    API_OK)
-		return rc;
+		goto out;
 	if ((p = uri_parse_power(*uri, err, sizeof(err))) == NULL) {
 		rc = ctx_fail(c, API_BAD_REQUEST, "%s: %s", what, err);
 		free(*uri);
 		*uri = NULL;
-		return rc;
+		goto out;
 	}
 	if (parsed != NULL)
 		*parsed = p;
 	else
 		json_decref(p);
-	return API_OK;
+	rc = API_OK;
+out:
+	if (o == &home)
+		objrow_free(&h);
+	return rc;
 }
 
 /*

@@ -262,6 +262,47 @@ out:
 	return rc;
 }
 
+/*
+ * Seal object from_uid's secret values again for object to_uid of tenant
+ * to_tenant and store them there (in the caller's transaction; to_uid's
+ * row exists).  A sealed value is bound to its object and tenant, so a
+ * node's BMC secrets that move to the management tenant's keeping while
+ * the node is leased (tenancy.c) are opened and sealed again, never
+ * copied.  Values to_uid already has under the same keys are replaced.
+ */
+enum apierr
+attrs_secrets_copy(struct ctx *c, const char *from_uid, const char *to_uid,
+    long long to_tenant)
+{
+	const char	*k;
+	json_t		*stored = NULL, *v, *clear = NULL, *text = NULL;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	if ((rc = secrets_load(c, from_uid, &stored)) != API_OK)
+		goto out;
+	json_object_foreach(stored, k, v) {
+		if ((rc = secret_open(c, from_uid, k, json_string_value(v),
+		    &clear)) != API_OK ||
+		    (rc = seal_value(c, to_tenant, to_uid, k, clear, &text)) !=
+		    API_OK)
+			goto out;
+		if ((drc = db_run(c->db, SQL_SECRET_PUT, "sss", to_uid, k,
+		    json_string_value(text))) != DB_OK) {
+			rc = ctx_dbfail(c, drc);
+			goto out;
+		}
+		json_decref(clear);
+		json_decref(text);
+		clear = text = NULL;
+	}
+out:
+	json_decref(clear);
+	json_decref(text);
+	json_decref(stored);
+	return rc;
+}
+
 /* Store what attrs_seal decided for object uid, in the caller's transaction. */
 enum apierr
 attrs_seal_write(struct ctx *c, const char *uid, const json_t *sealed)

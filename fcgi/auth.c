@@ -533,6 +533,8 @@ claims_parse(const struct authkey *key, json_t *obj, enum toktype want,
 				cl->typ = TOK_ACCESS;
 			else if (strcmp(json_string_value(v), "refresh") == 0)
 				cl->typ = TOK_REFRESH;
+			else if (strcmp(json_string_value(v), "tenancy") == 0)
+				cl->typ = TOK_TENANCY;
 			else
 				return TOKEN_BADCLAIMS;
 			seen |= C_TYP;
@@ -724,7 +726,7 @@ token_make(const struct authkey *key, const struct claims *c)
 		log_err("auth: token_make: no key loaded");
 		goto out;
 	}
-	if ((c->typ != TOK_ACCESS && !refresh) ||
+	if ((c->typ != TOK_ACCESS && c->typ != TOK_TENANCY && !refresh) ||
 	    !uid_field_ok(c->sub) || !uid_field_ok(c->jti) ||
 	    (refresh && !uid_field_ok(c->fam)) ||
 	    !name_ok(c->name, strnlen(c->name, sizeof(c->name))) ||
@@ -745,7 +747,8 @@ token_make(const struct authkey *key, const struct claims *c)
 	    "name", c->name,
 	    "tid", (json_int_t)c->tid,
 	    "roles", roles,
-	    "typ", refresh ? "refresh" : "access",
+	    "typ", refresh ? "refresh" : c->typ == TOK_TENANCY ? "tenancy" :
+	    "access",
 	    "jti", c->jti,
 	    "iat", (json_int_t)c->iat,
 	    "nbf", (json_int_t)c->nbf,

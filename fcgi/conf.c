@@ -52,6 +52,8 @@ static const struct ckey ckeys[] = {
 	S("secrets", "key_dir",		secrets_key_dir, "/var/lib/corral/keys"),
 	S("jobd", "socket",		jobd_socket,	"/run/corral/jobd.sock"),
 	I("jobd", "workers",		jobd_workers,	"32", 1, 1024),
+	I("tenants", "worker_pool",	tenants_worker_pool, "0", 0, 1000000),
+	I("tenants", "token_ttl",	tenants_token_ttl, "2592000", 60, 86400 * 3660),
 	I("jobd", "poll_ms",		jobd_poll_ms,	"1000", 10, 60000),
 	S("jobd", "log",		jobd_log,	NULL),
 	I("jobd", "lease",		jobd_lease,	"15", 3, 3600),

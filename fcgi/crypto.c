@@ -611,6 +611,37 @@ dk_for_tenant(struct ctx *c, long long tenant, char kid[UID_LEN + 1],
 	    "changed, try again");
 }
 
+/*
+ * Make tenant's data key now rather than on first use (a tenant created
+ * with kms.enablekms, TAPMS step 8), in the caller's transaction, and
+ * describe it in *status (new reference): its name, type and id, never
+ * the key.  Only AES-256-GCM data keys are made.
+ */
+enum apierr
+crypto_tenant_key(struct ctx *c, long long tenant, const char *name,
+    const char *type, json_t **status)
+{
+	unsigned char	 dk[KEY_LEN];
+	char		 kid[UID_LEN + 1], dflt[64];
+	enum apierr	 rc;
+
+	*status = NULL;
+	if (strcmp(type, "aes256-gcm96") != 0)
+		return ctx_fail(c, API_BAD_REQUEST, "kms.keytype %.32s: only "
+		    "aes256-gcm96 keys are made", type);
+	rc = dk_for_tenant(c, tenant, kid, dk);
+	OPENSSL_cleanse(dk, sizeof(dk));
+	if (rc != API_OK)
+		return rc;
+	if (*name == '\0') {
+		snprintf(dflt, sizeof(dflt), "corral-tenant-%lld", tenant);
+		name = dflt;
+	}
+	*status = json_pack("{s:s, s:s, s:s, s:f}", "keyname", name, "keytype",
+	    type, "key_id", kid, "created_at", time_now());
+	return API_OK;
+}
+
 /* ------------------------------------------------------------------ values */
 
 static void

@@ -25,6 +25,11 @@
 
 #include "extern.h"
 
+/* A tenant as tenant.c reads it; the nullable limits as text. */
+#define TENANT_COLS "id, uid, name, label, description, customer, state, " \
+	"workers, CAST(max_tenancies AS CHAR), CAST(max_nodes AS CHAR), hooks, " \
+	"kms, bootstrap, created_at + 0e0, version, last_modified + 0e0, " \
+	"last_modified_on, last_modified_by"
 #define OBJ_COLS "uid, name, tenant_id, doc, version, last_modified + 0e0, " \
 	"last_modified_on, last_modified_by"
 
@@ -324,6 +329,45 @@ static const char *const sqls[] = {
 	/* SQL_DHCP_OBJECTS: Every row dnsmasq's files are made from, in a fixed order. */
 	"SELECT class, uid, name, doc FROM objects "
 	"WHERE class IN ('hostname', 'net', 'node') ORDER BY class, name, uid",
+	/* SQL_TENANT_GET: A tenant by UID or name, every column the API shows. */
+	"SELECT " TENANT_COLS " FROM tenants WHERE uid = ? OR name = ?",
+	/* SQL_TENANT_ALL */
+	"SELECT " TENANT_COLS " FROM tenants ORDER BY id",
+	/* SQL_TENANT_USAGE: A tenant's tenancies and nodes, against its limits. */
+	"SELECT (SELECT COUNT(*) FROM objects WHERE class = 'tenancy' AND "
+	"tenant_id = ?), (SELECT COUNT(*) FROM objects WHERE class = 'node' AND "
+	"tenant_id = ?)",
+	/* SQL_TENANT_POOL: The workers every tenant holds. */
+	"SELECT COALESCE(SUM(workers), 0) FROM tenants",
+	/* SQL_TENANT_JOBCOUNT: Jobs in progress and queued, of a tenant (0: all). */
+	"SELECT COALESCE(SUM(state IN ('claimed', 'running')), 0), "
+	"COALESCE(SUM(state = 'queued'), 0) FROM jobs WHERE tenant_id = ? OR ? = 0",
+	/* SQL_TENANCY_OF_NODE: No row: the node is in Available. */
+	"SELECT tenancy_uid FROM node_tenancy WHERE node_uid = ?",
+	/* SQL_TENANCY_MEMBERS: A tenancy's nodes, by name. */
+	"SELECT o.uid, o.name, o.doc FROM node_tenancy nt JOIN objects o "
+	"ON o.uid = nt.node_uid WHERE nt.tenancy_uid = ? ORDER BY o.name",
+	/* SQL_TENANCY_AVAILABLE: The management tenant's nodes in no tenancy's row. */
+	"SELECT o.uid, o.name, o.doc FROM objects o LEFT JOIN node_tenancy nt "
+	"ON nt.node_uid = o.uid WHERE o.class = 'node' AND o.tenant_id = ? "
+	"AND nt.node_uid IS NULL ORDER BY o.name",
+	/* SQL_TENANCY_IDS: The VLANs, VNIs and partition keys a tenancy holds. */
+	"SELECT kind + 0, value FROM tenancy_ids WHERE tenancy_uid = ? ORDER BY kind, value",
+	/* SQL_TENANCY_IDS_USED: Those of one kind in use in a range, ascending. */
+	"SELECT value FROM tenancy_ids WHERE kind = ? AND value BETWEEN ? AND ? "
+	"ORDER BY value",
+	/* SQL_TENANCY_TOKEN_GET: Whether a tenancy token is still good. */
+	"SELECT t.tenancy_uid, o.name, o.tenant_id, t.expires_at, t.revoked "
+	"FROM tenancy_tokens t JOIN objects o ON o.uid = t.tenancy_uid "
+	"WHERE t.jti = ?",
+	/* SQL_TENANCY_TOKENS */
+	"SELECT jti, created_at + 0e0, created_by, expires_at, revoked FROM "
+	"tenancy_tokens WHERE tenancy_uid = ? ORDER BY created_at",
+	/* SQL_NODEHOME_GET: What the management tenant keeps of a leased node. */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = 'nodehome' AND name = ?",
+	/* SQL_TENANT_OBJS_OF: One class of a tenant, oldest first (bootstrap). */
+	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
+	"ORDER BY last_modified, uid",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a
@@ -456,6 +500,59 @@ static const char *const sqls[] = {
 	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
 	"heartbeat_at = NULL, slot = NULL, not_before = ?, result = ? "
 	"WHERE id = ? AND claimed_by = ? AND state = 'running'",
+	/* SQL_TENANT_INSERT */
+	"INSERT INTO tenants (uid, name, label, description, customer, state, "
+	"workers, max_tenancies, max_nodes, hooks, kms, bootstrap, created_at, "
+	"last_modified, last_modified_on, last_modified_by) "
+	"VALUES (?, ?, ?, ?, ?, 'New', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	/* SQL_TENANT_UPDATE */
+	"UPDATE tenants SET label = ?, description = ?, customer = ?, workers = ?, "
+	"max_tenancies = ?, max_nodes = ?, hooks = ?, kms = ?, "
+	"version = version + 1, last_modified = ?, last_modified_on = ?, "
+	"last_modified_by = ? WHERE id = ?",
+	/* SQL_TENANT_STATE */
+	"UPDATE tenants SET state = ?, version = version + 1, last_modified = ?, "
+	"last_modified_on = ?, last_modified_by = ? WHERE id = ?",
+	/* SQL_TENANT_DELETE: Its jobs, batches and settings go with it (0011). */
+	"DELETE FROM tenants WHERE id = ?",
+	/* SQL_TENANT_JOBS_CANCEL: A deleted tenant's queued jobs; running ones finish. */
+	"UPDATE jobs SET state = 'cancelled', finished_at = ?, "
+	"result = '\"The tenant was deleted\"' WHERE tenant_id = ? AND state = 'queued'",
+	/* SQL_TENANT_REFS_DROP: So its objects can go in any order. */
+	"DELETE r FROM object_refs r JOIN objects o ON o.uid = r.uid "
+	"WHERE o.tenant_id = ?",
+	/* SQL_TENANT_OBJS_DROP: Keys, secrets, refresh tokens, status cascade. */
+	"DELETE FROM objects WHERE tenant_id = ?",
+	/* SQL_TENANT_KEY_DROP: A deleted tenant's data key is destroyed. */
+	"DELETE FROM tenant_keys WHERE tenant_id = ?",
+	/* SQL_NODE_TENANCY_SET */
+	"INSERT INTO node_tenancy (node_uid, tenancy_uid, since) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE tenancy_uid = VALUES(tenancy_uid), since = VALUES(since)",
+	/* SQL_NODE_TENANCY_CLEAR: Back to Available. */
+	"DELETE FROM node_tenancy WHERE node_uid = ?",
+	/* SQL_TENANCY_ID_ADD: DB_DUP when another tenancy holds it. */
+	"INSERT INTO tenancy_ids (kind, value, tenancy_uid) VALUES (?, ?, ?)",
+	/* SQL_TENANCY_IDS_DROP */
+	"DELETE FROM tenancy_ids WHERE tenancy_uid = ?",
+	/* SQL_TENANCY_TOKEN_ADD */
+	"INSERT INTO tenancy_tokens (jti, tenancy_uid, created_at, created_by, "
+	"expires_at) VALUES (?, ?, ?, ?, ?)",
+	/* SQL_TENANCY_TOKEN_REVOKE: One token, or (jti NULL) all of a tenancy's. */
+	"UPDATE tenancy_tokens SET revoked = 1 WHERE tenancy_uid = ? AND "
+	"(jti = ? OR ? IS NULL) AND revoked = 0",
+	/* SQL_NODE_STATUS_WIPE: What a node reported goes when it changes hands. */
+	"DELETE FROM node_status WHERE uid = ?",
+	/* SQL_NODE_BOOT_WIPE */
+	"DELETE FROM node_boot WHERE uid = ?",
+	/* SQL_TENANT_KMS */
+	"UPDATE tenants SET kms = ? WHERE id = ?",
+	/* SQL_FILE_REFS_COPY: Another object uses the same stored files. */
+	"INSERT INTO file_refs (obj_uid, slot, sha256, uid, mtime, filename) "
+	"SELECT ?, slot, sha256, LOWER(HEX(RANDOM_BYTES(16))), mtime, filename "
+	"FROM file_refs WHERE obj_uid = ?",
+	/* SQL_TENANT_SETTINGS_COPY */
+	"INSERT INTO tenant_settings (tenant_id, k, v) SELECT ?, k, v "
+	"FROM tenant_settings WHERE tenant_id = ? ON DUPLICATE KEY UPDATE v = VALUES(v)",
 };
 
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");

@@ -67,6 +67,9 @@ struct conf {
 	/* [jobd] */
 	char		*jobd_socket;	/* datagram socket jobd wakes on */
 	int		 jobd_workers;	/* jobs run at once */
+	/* [tenants] */
+	int		 tenants_worker_pool;	/* workers tenants share; 0: [jobd] workers */
+	int		 tenants_token_ttl;	/* s a tenancy token lasts by default */
 	int		 jobd_poll_ms;	/* fallback poll when no wake-up came */
 	char		*jobd_log;
 	int		 jobd_lease;	/* s a job's heartbeat stays good */
@@ -293,6 +296,20 @@ enum sql {
 	SQL_GITSYNC_GET,
 	SQL_DHCP_FINGERPRINT,
 	SQL_DHCP_OBJECTS,
+	SQL_TENANT_GET,
+	SQL_TENANT_ALL,
+	SQL_TENANT_USAGE,
+	SQL_TENANT_POOL,
+	SQL_TENANT_JOBCOUNT,
+	SQL_TENANCY_OF_NODE,
+	SQL_TENANCY_MEMBERS,
+	SQL_TENANCY_AVAILABLE,
+	SQL_TENANCY_IDS,
+	SQL_TENANCY_IDS_USED,
+	SQL_TENANCY_TOKEN_GET,
+	SQL_TENANCY_TOKENS,
+	SQL_NODEHOME_GET,
+	SQL_TENANT_OBJS_OF,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -329,6 +346,25 @@ enum sql {
 	SQL_BOOT_PUT,
 	SQL_JOB_GATE_USE,
 	SQL_JOB_RETRY,
+	SQL_TENANT_INSERT,
+	SQL_TENANT_UPDATE,
+	SQL_TENANT_STATE,
+	SQL_TENANT_DELETE,
+	SQL_TENANT_JOBS_CANCEL,
+	SQL_TENANT_REFS_DROP,
+	SQL_TENANT_OBJS_DROP,
+	SQL_TENANT_KEY_DROP,
+	SQL_NODE_TENANCY_SET,
+	SQL_NODE_TENANCY_CLEAR,
+	SQL_TENANCY_ID_ADD,
+	SQL_TENANCY_IDS_DROP,
+	SQL_TENANCY_TOKEN_ADD,
+	SQL_TENANCY_TOKEN_REVOKE,
+	SQL_NODE_STATUS_WIPE,
+	SQL_NODE_BOOT_WIPE,
+	SQL_TENANT_KMS,
+	SQL_FILE_REFS_COPY,
+	SQL_TENANT_SETTINGS_COPY,
 	SQL__MAX
 };
 
@@ -367,7 +403,7 @@ int		 db_in_tx(const struct db *);
 #define ROLE_FULLADMIN		0x08u	/* everything in its tenant */
 #define ROLES_ALL		0x0fu
 
-enum toktype { TOK_ACCESS, TOK_REFRESH };
+enum toktype { TOK_ACCESS, TOK_REFRESH, TOK_TENANCY };
 
 /* What a verified token says.  Strings are NUL-terminated and bounded. */
 struct claims {
@@ -438,7 +474,7 @@ enum apierr {
 
 #define SCOPE_ALL	0LL	/* scope.tenant: every tenant */
 #define SCOPE_NONE	(-1LL)	/* scope.tenant: no tenant at all */
-#define ACTOR_MAX	(NAME_MAX_LEN + 8)
+#define ACTOR_MAX	(NAME_MAX_LEN + 16)
 
 /*
  * Whom an engine call works for: the tenant its reads and writes are
@@ -563,6 +599,8 @@ int		 valid_host(const char *);
 int		 valid_branch(const char *);
 void		 json_drop_nulls(json_t *obj);
 size_t		 json_size(const json_t *);
+json_t		*json_repeated_key(const char *, size_t, const char *key,
+		    char *err, size_t errsz);
 
 /* ------------------------------------------------------------------ out.c */
 
@@ -649,6 +687,7 @@ typedef void	(*each_fn)(const struct objrow *, void *arg);
 typedef int	(*match_fn)(const json_t *obj, const char *uid, const char *what);
 
 void		 objrow_free(struct objrow *);
+enum dbrc	 obj_row_next(struct ctx *, enum sql, struct objrow *);
 json_t		*obj_render(const struct objclass *, const struct objrow *);
 enum apierr	 obj_find(struct ctx *, const struct objclass *, const char *id,
 		    int for_update, struct objrow *out);
@@ -687,6 +726,61 @@ enum apierr	 obj_lock(struct ctx *, const char *uid);
 long long	 tenant_lookup(struct ctx *, const char *name, enum apierr *);
 enum apierr	 tenant_lock(struct ctx *, long long tid);
 
+/* ------------------------------------------------------------------ tenant.c */
+
+/* A tenant's row (tenant.c); strings and JSON owned, tenant_free() them. */
+struct tenant {
+	long long	 id;
+	char		 uid[UID_LEN + 1];
+	char		*name, *label, *description, *customer, *state;
+	long long	 workers;
+	long long	 max_tenancies, max_nodes;	/* -1: no limit */
+	json_t		*hooks;		/* secrets sealed */
+	json_t		*kms;		/* enablekms, keyname, keytype, status */
+	int		 bootstrap;
+	double		 created_at, last_modified;
+	long long	 version;
+	char		*last_modified_on, *last_modified_by;
+};
+
+void		 tenant_free(struct tenant *);
+enum apierr	 tenant_load(struct ctx *, const char *id, struct tenant *);
+enum apierr	 tenant_load_id(struct ctx *, long long id, struct tenant *);
+long long	 tenant_mgmt_id(struct ctx *);
+long long	 tenant_pool_size(const struct conf *);
+enum apierr	 tenant_workers_json(struct ctx *, long long tid, json_t **);
+json_t		*tenant_json(struct ctx *, const struct tenant *);
+enum apierr	 tenant_create(struct ctx *, const json_t *body, struct tenant *);
+enum apierr	 tenant_change(struct ctx *, struct tenant *, const json_t *body,
+		    enum how);
+enum apierr	 tenant_set_state(struct ctx *, long long tid, const char *);
+enum apierr	 tenant_set_kms(struct ctx *, long long tid, const json_t *);
+enum apierr	 tenant_may_delete(struct ctx *, const struct tenant *);
+enum apierr	 tenant_bootstrap(struct ctx *, long long tid);
+enum apierr	 tenant_remove(struct ctx *, long long tid, json_t *poweroff);
+json_t		*tenant_hook_payload(struct ctx *, const struct tenant *,
+		    const char *event);
+
+/* tenancy.c: tenancies, node leases, tenancy tokens */
+extern const struct objclass tenancy_class, nodehome_class;
+enum apierr	 tenancy_empty(struct ctx *, const char *tenancy_uid,
+		    json_t *poweroff);
+enum apierr	 tenancy_move(struct ctx *, const struct objrow *tenancy,
+		    const json_t *macs, int out, json_t *poweroff, json_t **done);
+enum apierr	 tenancy_members(struct ctx *, const struct objrow *tenancy,
+		    json_t **out);
+enum apierr	 tenancy_render(struct ctx *, const struct objrow *, json_t **);
+enum apierr	 nodehome_load(struct ctx *, const char *node_uid,
+		    struct objrow *out);
+enum apierr	 tenancy_poweroff_queue(struct ctx *, const json_t *nodes);
+enum apierr	 tenancy_token_live(struct ctx *, const struct claims *);
+enum apierr	 tenancy_token_new(struct ctx *, const struct authkey *,
+		    const struct objrow *, long long ttl, const char *who,
+		    char **tok, char jti[UID_LEN + 1], long long *exp);
+enum apierr	 tenancy_tokens(struct ctx *, const struct objrow *, json_t **);
+enum apierr	 tenancy_tokens_revoke(struct ctx *, const struct objrow *,
+		    const char *jti, long long *n);
+
 /* ------------------------------------------------------------------ crypto.c */
 
 /*
@@ -704,6 +798,8 @@ enum apierr	 crypto_unseal(struct ctx *, const char *uid, const char *key,
 enum apierr	 crypto_rekey(struct ctx *, char id[UID_LEN + 1],
 		    long long *rewrapped);
 void		 crypto_clear_free(char *);
+enum apierr	 crypto_tenant_key(struct ctx *, long long tenant,
+		    const char *name, const char *type, json_t **status);
 void		 crypto_forget(void);
 int		 crypto_link_sign(const char *text, char out[23]);
 int		 crypto_equal(const char *a, const char *b);
@@ -738,6 +834,8 @@ enum apierr	 attrs_seal(struct ctx *, const struct objclass *,
 enum apierr	 attrs_seal_write(struct ctx *, const char *uid,
 		    const json_t *sealed);
 enum apierr	 attrs_unseal(struct ctx *, const char *uid, json_t *attrs);
+enum apierr	 attrs_secrets_copy(struct ctx *, const char *from_uid,
+		    const char *to_uid, long long to_tenant);
 enum apierr	 attrs_seal_stored(struct ctx *, long long *sealed);
 enum apierr	 attrs_node_view(struct ctx *, const struct objrow *node,
 		    int clear, json_t **out);
@@ -886,6 +984,7 @@ struct ident {
 	int		 authed;
 	struct claims	 tok;
 	int		 super;		/* fulladmin of the management tenant */
+	int		 tenancy;	/* a tenancy token: tok.sub is the tenancy */
 };
 
 #define ROUTE_MAX_PARAMS	4
@@ -969,7 +1068,8 @@ enum need {
 	NEED_CONFIG,
 	NEED_FULL,
 	NEED_SUPER,	/* fulladmin of the management tenant */
-	NEED_HEAD	/* a known head's address, or the superadministrator */
+	NEED_HEAD,	/* a known head's address, or the superadministrator */
+	NEED_TENANCY	/* a tenancy token and nothing else */
 };
 
 int		 req_allows(const struct req *, enum need);
@@ -1084,6 +1184,27 @@ enum apierr	 api_install_repo(struct req *);
 enum apierr	 api_install_password(struct req *);
 enum apierr	 api_install_head(struct req *);
 
+/* api_tenant.c */
+extern const struct objclass tenant_class;
+extern const struct bodyspec b_tenancy_newtoken, b_tenancy_revoke;
+extern const struct jobkind job_tenant;
+extern const struct runkind run_tenant;
+enum apierr	 api_tenants_list(struct req *);
+enum apierr	 api_tenant_post(struct req *);
+enum apierr	 api_tenant_get(struct req *);
+enum apierr	 api_tenant_change(struct req *);
+enum apierr	 api_tenant_delete(struct req *);
+enum apierr	 api_tenant_credentials(struct req *);
+enum apierr	 api_tenancies_list(struct req *);
+enum apierr	 api_tenancy_get(struct req *);
+enum apierr	 api_tenancy_nodes(struct req *);
+enum apierr	 api_tenancy_teardown(struct req *);
+enum apierr	 api_tenancy_newtoken(struct req *);
+enum apierr	 api_tenancy_tokens(struct req *);
+enum apierr	 api_tenancy_tokens_revoke(struct req *);
+enum apierr	 api_tenancy_members(struct req *);
+enum apierr	 api_tenancy_power(struct req *);
+
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);
 enum apierr	 api_cluster_patch(struct req *);
@@ -1121,7 +1242,7 @@ struct jobspec {
 
 enum apierr	 job_queue(struct req *, const struct jobspec *,
 		    char uid[UID_LEN + 1]);
-enum apierr	 job_insert(struct ctx *, long long tenant, const char *by,
+enum apierr	 job_insert(struct ctx *, long long tid, const char *who,
 		    const struct jobspec *, char uid[UID_LEN + 1]);
 enum apierr	 job_wait(struct req *, const char *uid, long long secs,
 		    int result);

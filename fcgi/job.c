@@ -18,6 +18,7 @@
 
 static const struct jobkind *const kinds[] = {
 	&job_noop,
+	&job_tenant,
 	&job_power,
 	&job_exec,
 	&job_ingest,

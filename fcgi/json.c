@@ -426,3 +426,79 @@ json_list_has(const json_t *list, const char *s)
 			return 1;
 	return 0;
 }
+
+/*
+ * The values of key in the JSON object text (new reference, a list in
+ * the order written), for bodies that repeat a key, as the reference's
+ * {"mac": "...", "mac": "..."} does: jansson keeps only the last of a
+ * repeated key, so the object is walked member by member, each key and
+ * value decoded by jansson itself.  Another key, or anything that is not
+ * one object, is refused with a reason in err.
+ */
+json_t *
+json_repeated_key(const char *text, size_t len, const char *key, char *err,
+    size_t errsz)
+{
+	json_error_t	 je;
+	json_t		*out, *k, *v;
+	size_t		 pos = 0;
+
+#define SKIP_WS() while (pos < len && (text[pos] == ' ' || text[pos] == '\t' || \
+	    text[pos] == '\n' || text[pos] == '\r')) pos++
+	out = json_array();
+	SKIP_WS();
+	if (pos >= len || text[pos++] != '{')
+		goto bad;
+	SKIP_WS();
+	if (pos < len && text[pos] == '}') {
+		pos++;
+		goto end;
+	}
+	for (;;) {
+		SKIP_WS();
+		k = json_loadb(text + pos, len - pos, JSON_DECODE_ANY |
+		    JSON_DISABLE_EOF_CHECK, &je);
+		if (k == NULL || !json_is_string(k)) {
+			json_decref(k);
+			goto bad;
+		}
+		if (strcmp(json_string_value(k), key) != 0) {
+			snprintf(err, errsz, "Unhandled parameter(s): %.64s",
+			    json_string_value(k));
+			json_decref(k);
+			json_decref(out);
+			return NULL;
+		}
+		json_decref(k);
+		pos += je.position;
+		SKIP_WS();
+		if (pos >= len || text[pos++] != ':')
+			goto bad;
+		SKIP_WS();
+		v = json_loadb(text + pos, len - pos, JSON_DECODE_ANY |
+		    JSON_DISABLE_EOF_CHECK, &je);
+		if (v == NULL)
+			goto bad;
+		json_array_append_new(out, v);
+		pos += je.position;
+		SKIP_WS();
+		if (pos < len && text[pos] == ',') {
+			pos++;
+			continue;
+		}
+		if (pos < len && text[pos] == '}') {
+			pos++;
+			break;
+		}
+		goto bad;
+	}
+end:
+	SKIP_WS();
+	if (pos == len)
+		return out;
+bad:
+#undef SKIP_WS
+	snprintf(err, errsz, "Malformed JSON: expected {\"%s\": ...}", key);
+	json_decref(out);
+	return NULL;
+}

@@ -50,7 +50,7 @@ obj_row_text(struct ctx *c, enum sql id, struct objrow *o, char **doc)
 }
 
 /* Fetch one row of an OBJ_COLS statement into o.  DB_OK, DB_DONE or error. */
-static enum dbrc
+enum dbrc
 obj_row_next(struct ctx *c, enum sql id, struct objrow *o)
 {
 	char		*doc = NULL;

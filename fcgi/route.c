@@ -39,6 +39,10 @@ static const enum keyop		 keys_set = KEYS_SET;
 static const enum keyop		 keys_remove = KEYS_REMOVE;
 static const int		 files_list = 0;
 static const int		 files_remove = 1;
+static const enum how	 how_patch = HOW_PATCH;
+static const enum how	 how_replace = HOW_REPLACE;
+static const int		 nodes_in = 0;
+static const int		 nodes_out = 1;
 
 /* GET/HEAD, PUT and DELETE of the file in slot s of class c's objects. */
 #define FILE_ROUTES(c, path, s) \
@@ -80,6 +84,36 @@ static const struct route routes[] = {
 	{ M_GET,    "/cluster/head/:id",        api_cluster_head,         NEED_READ,     NULL,              NULL,             NULL },
 	{ M_POST,   "/cluster/rekey",           api_cluster_rekey,        NEED_SUPER,    NULL,              NULL,             NULL },
 	{ M_GET,    "/whereami",                api_whereami,             NEED_READ,     NULL,              NULL,             NULL },
+
+	/*
+	 * Tenants (api_tenant.c): the superadministrator's; a tenant's admins
+	 * read their own.  Tenancies: the superadministrator makes and fills
+	 * them; a tenancy token reaches only /tenancy/members and
+	 * /tenancy/power/:id.
+	 */
+	{ M_GET,    "/tenants",                 api_tenants_list,         NEED_SUPER,    NULL,              NULL,             NULL },
+	{ M_POST,   "/tenants",                 api_tenant_post,          NEED_SUPER,    &tenant_class.spec, NULL,            NULL },
+	{ M_GET,    "/tenants/meta",            api_obj_meta,             NEED_NONE,     NULL,              &tenant_class,    NULL },
+	{ M_GET,    "/tenant/:id",              api_tenant_get,           NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PATCH,  "/tenant/:id",              api_tenant_change,        NEED_SUPER,    &tenant_class.spec, NULL,            &how_patch },
+	{ M_PUT,    "/tenant/:id",              api_tenant_change,        NEED_SUPER,    &tenant_class.spec, NULL,            &how_replace },
+	{ M_DELETE, "/tenant/:id",              api_tenant_delete,        NEED_SUPER,    NULL,              NULL,             NULL },
+	{ M_GET,    "/tenant/:id/credentials",  api_tenant_credentials,   NEED_FULL,     NULL,              NULL,             NULL },
+	{ M_GET,    "/tenancies",               api_tenancies_list,       NEED_READ,     NULL,              NULL,             NULL },
+	{ M_POST,   "/tenancies",               api_obj_post,             NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
+	{ M_GET,    "/tenancies/meta",          api_obj_meta,             NEED_NONE,     NULL,              &tenancy_class,   NULL },
+	{ M_GET,    "/tenancy/:id",             api_tenancy_get,          NEED_READ,     NULL,              NULL,             NULL },
+	{ M_PATCH,  "/tenancy/:id",             api_obj_patch,            NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
+	{ M_DELETE, "/tenancy/:id",             api_obj_delete,           NEED_SUPER,    NULL,              &tenancy_class,   NULL },
+	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_in },
+	{ M_DELETE, "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_out },
+	{ M_POST,   "/tenancy/:id/newtoken",    api_tenancy_newtoken,     NEED_SUPER,    &b_tenancy_newtoken, NULL,           NULL },
+	{ M_GET,    "/tenancy/:id/tokens",      api_tenancy_tokens,       NEED_SUPER,    NULL,              NULL,             NULL },
+	{ M_DELETE, "/tenancy/:id/tokens",      api_tenancy_tokens_revoke, NEED_SUPER,   &b_tenancy_revoke, NULL,             NULL },
+	{ M_DELETE, "/tenancy/teardown/:id",    api_tenancy_teardown,     NEED_SUPER,    NULL,              NULL,             NULL },
+	{ M_GET,    "/tenancy/members",         api_tenancy_members,      NEED_TENANCY,  NULL,              NULL,             NULL },
+	{ M_GET,    "/tenancy/power/:id",       api_tenancy_power,        NEED_TENANCY,  NULL,              NULL,             NULL },
+	{ M_POST,   "/tenancy/power/:id",       api_tenancy_power,        NEED_TENANCY,  &b_power,          NULL,             NULL },
 
 	{ M_POST,   "/jobs",                    api_job_post,             NEED_OPERATOR, &b_job,            NULL,             NULL },
 	{ M_GET,    "/jobs",                    api_jobs_list,            NEED_READ,     NULL,              NULL,             NULL },
@@ -236,6 +270,7 @@ route_need_name(enum need need)
 		[NEED_READ] = "read", [NEED_OPERATOR] = "operator",
 		[NEED_CONFIG] = "config", [NEED_FULL] = "full",
 		[NEED_SUPER] = "super", [NEED_HEAD] = "head",
+		[NEED_TENANCY] = "tenancy",
 	};
 
 	return need < nitems(names) ? names[need] : "?";
@@ -363,6 +398,8 @@ role_allows(const struct ident *who, enum need need)
 	case NEED_SUPER:
 	case NEED_HEAD:
 		return who->super;
+	case NEED_TENANCY:
+		return who->tenancy;
 	}
 	return 0;
 }
@@ -378,18 +415,6 @@ req_allows(const struct req *r, enum need need)
 	return role_allows(&r->who, need);
 }
 
-/* The management tenant's id, looked up once per worker. */
-static long long
-mgmt_tenant_id(struct ctx *c)
-{
-	static long long	 id;
-	enum apierr		 rc;
-
-	if (id == 0)
-		id = tenant_lookup(c, MGMT_TENANT, &rc);
-	return id;
-}
-
 /*
  * Check the bearer token and set the caller's identity and scope: its
  * tenant (every tenant for the superadministrator), its name and roles.
@@ -399,6 +424,7 @@ route_authenticate(struct req *r, enum need need)
 {
 	const char	*tok;
 	enum tokrc	 trc;
+	enum apierr	 rc;
 	long long	 mgmt;
 
 	if (r->authorization == NULL || strncmp(r->authorization, "Bearer ", 7) != 0)
@@ -406,12 +432,32 @@ route_authenticate(struct req *r, enum need need)
 		    "Missing Authorization: Bearer token");
 	tok = r->authorization + 7;
 	trc = token_check(r->key, tok, need == NEED_REFRESH ? TOK_REFRESH :
-	    TOK_ACCESS, time(NULL), &r->who.tok);
+	    need == NEED_TENANCY ? TOK_TENANCY : TOK_ACCESS, time(NULL),
+	    &r->who.tok);
+	if (trc == TOKEN_WRONGTYPE && need == NEED_TENANCY)
+		return req_fail(r, API_UNAUTHORIZED, "This endpoint takes a "
+		    "tenancy token (POST /tenancy/<ID>/newtoken)");
 	if (trc != TOKEN_OK)
 		return req_fail(r, API_UNAUTHORIZED, "%s", token_strerror(trc));
 	r->who.authed = 1;
+	if (need == NEED_TENANCY) {
+		/*
+		 * A tenancy token acts as an operator of its tenant, confined
+		 * to its tenancy's nodes by the handlers; it is listed and
+		 * revocable, so its row is checked on every use.
+		 */
+		if ((rc = tenancy_token_live(&r->ctx, &r->who.tok)) != API_OK)
+			return rc;
+		r->who.tenancy = 1;
+		r->who.tok.roles = ROLE_OPERATOR;
+		r->ctx.scope = scope_of_tenant(r->who.tok.tid, ROLE_OPERATOR,
+		    NULL);
+		snprintf(r->ctx.scope.actor, sizeof(r->ctx.scope.actor),
+		    "tenancy:%s", r->who.tok.name);
+		return API_OK;
+	}
 	if ((r->who.tok.roles & ROLE_FULLADMIN) != 0) {
-		if ((mgmt = mgmt_tenant_id(&r->ctx)) == 0)
+		if ((mgmt = tenant_mgmt_id(&r->ctx)) == 0)
 			return ctx_internal(&r->ctx, "no management tenant");
 		r->who.super = r->who.tok.tid == mgmt;
 	}

@@ -37,6 +37,7 @@
 
 static const struct runkind *const runkinds[] = {
 	&run_noop,
+	&run_tenant,
 	&run_power,
 	&run_exec,
 	&run_ingest,

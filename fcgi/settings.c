@@ -28,7 +28,11 @@ static const struct field cluster_fields[] = {
 	FIELD("influx_token",     F_STRING, S_SECRET, 256,          "Token of the monitoring system"),
 	FIELD("cluster_name",     F_STRING, 0,        63,           "The name of the cluster"),
 	FIELD("cluster_id",       F_STRING, 0,        64,           "The vendor's cluster ID"),
-	FIELD("auth_config",      F_OBJECT, S_SECRET, 8192,         "Settings of the authentication system"),
+	FIELD("auth_config",      F_OBJECT, S_SECRET | S_TENANT, 8192, "Settings of the authentication system (per tenant)"),
+	FIELD("tenancy_vlans",    F_STRING, 0,        32,           "corral: the VLANs tenancies are given, FIRST-LAST (\"\": none unless asked for)"),
+	FIELD("tenancy_vnis",     F_STRING, 0,        32,           "corral: the VNIs tenancies are given, FIRST-LAST"),
+	FIELD("tenancy_pkeys",    F_STRING, 0,        32,           "corral: the partition keys tenancies are given, FIRST-LAST"),
+	FIELD("tenancy_power_off", F_BOOL,  0,        0,            "corral: whether a node is powered off when it enters or leaves a tenant"),
 };
 
 const struct bodyspec b_cluster = FIELDS(cluster_fields);

@@ -50,14 +50,15 @@ CREATE TABLE node_tenancy (
 
 -- VLANs, VNIs and partition keys handed to tenancies from the cluster's
 -- ranges: one row each, so two tenancies never share one.  Deleting a
--- tenancy returns them.
+-- tenancy returns them (class_tenancy's delete hook, in the delete's
+-- transaction: they are allocated before the tenancy's row is written,
+-- so no foreign key can name it).
 CREATE TABLE tenancy_ids (
 	kind		ENUM('vlan','vni','pkey') NOT NULL,
 	value		INT NOT NULL,
 	tenancy_uid	CHAR(32) NOT NULL,
 	PRIMARY KEY (kind, value),
-	KEY tenancy (tenancy_uid),
-	FOREIGN KEY (tenancy_uid) REFERENCES objects (uid) ON DELETE CASCADE
+	KEY tenancy (tenancy_uid)
 ) ENGINE=InnoDB;
 
 -- Tenancy tokens (POST /tenancy/<ID>/newtoken): listed and revocable.
@@ -78,3 +79,19 @@ CREATE TABLE tenancy_tokens (
 INSERT INTO cluster_settings (k, v) VALUES
 	('tenancy_vlans', '""'), ('tenancy_vnis', '""'), ('tenancy_pkeys', '""'),
 	('tenancy_power_off', 'true');
+
+-- A deleted tenant's jobs and batches go with it: queued ones are marked
+-- cancelled first, running ones finish (their result has nowhere to go).
+ALTER TABLE jobs DROP FOREIGN KEY jobs_ibfk_1,
+	ADD CONSTRAINT jobs_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
+	ON DELETE CASCADE;
+ALTER TABLE batches DROP FOREIGN KEY batches_ibfk_1,
+	ADD CONSTRAINT batches_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
+	ON DELETE CASCADE;
+
+-- auth_config is a tenant's own (each tenant sees only its own in
+-- GET /cluster): the management tenant keeps what was set.
+INSERT INTO tenant_settings (tenant_id, k, v)
+SELECT t.id, c.k, c.v FROM cluster_settings c
+JOIN tenants t ON t.name = 'cw-management' WHERE c.k = 'auth_config';
+DELETE FROM cluster_settings WHERE k = 'auth_config';
