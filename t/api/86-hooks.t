@@ -302,4 +302,38 @@ is($st, 200, 'a DELETE of a tenant without hooks of its own');
 ok(@r == 1 && sig_ok($r[0], 'gl0bal-s3cret'), 'the global hook was called, signed with its secret');
 is(eval { $JSON->decode($r[0]{body})->{eventtype} }, 'DELETE', '... for DELETE');
 
+# ---------------------------------------------------------------- tenants
+
+($st, $j) = $s->call(POST => '/tenants', { name => 'red', hooks => [
+    { name => 'red-gate', blockingcall => JSON::PP::true, url => "$U/fail/red",
+      eventtypes => ['CREATE'], secret => 'r' } ] }, $tok);
+is($st, 409, 'POST /tenants: a blocking hook answering 500 refuses it');
+like($j->{reason}, qr/Hook red-gate refused the change: HTTP 500/, "($j->{reason})");
+is(scalar $s->sql("SELECT COUNT(*) FROM tenants WHERE name = 'red'"), 0, 'no tenant red');
+
+($st, $j) = $s->call(POST => '/tenants', { name => 'green', hooks => [
+    { name => 'green-gate', blockingcall => JSON::PP::true, url => "$U/ok/green-gate",
+      eventtypes => ['CREATE', 'DELETE'], secret => 'g1' },
+    { name => 'green-note', url => "$U/ok/green-note", eventtypes => ['CREATE', 'UPDATE'],
+      secret => 'gr33n-s3cret' } ] }, $tok);
+is($st, 200, 'POST /tenants: blocking 200 lets it through') or diag explain($j), diag($s->log_tail(15));
+my $green = $j->{data};
+is(scalar $s->sql("SELECT COUNT(*) FROM tenants WHERE name = 'green'"), 1, 'tenant green exists');
+@r = received(qr{^/ok/green-gate});
+ok(@r == 1 && sig_ok($r[0], 'g1'), 'the blocking hook was called, signed');
+@r = wait_received(qr{^/ok/green-note}, 1, 15);
+ok(@r >= 1 && sig_ok($r[0], 'gr33n-s3cret'), 'the CREATE notification came, signed');
+$body = eval { $JSON->decode($r[0]{body}) } // {};
+is($body->{eventtype}, 'CREATE', 'eventtype CREATE');
+is($body->{tenantspec}{tenantname}, 'green', 'tenantspec.tenantname green');
+($st, $j) = $s->call(GET => "/tenant/$green", undef, $tok);
+is_deeply([ map { $_->{secret} } @{$j->{data}{hooks}} ], ['********', '********'],
+    'GET /tenant shows the secrets masked');
+my $th = $s->sql("SELECT hooks FROM tenants WHERE name = 'green'");
+ok($th =~ /cs1:/ && $th !~ /gr33n-s3cret/, 'tenants.hooks holds them sealed');
+($st, $j) = $s->call(PATCH => "/tenant/$green", { description => 'x' }, $tok);
+is($st, 200, 'PATCH /tenant (no blocking hook for UPDATE)');
+@r = wait_received(qr{^/ok/green-note}, 2, 15);
+is(eval { $JSON->decode($r[1]{body})->{eventtype} }, 'UPDATE', 'the UPDATE notification came');
+
 done_testing();
