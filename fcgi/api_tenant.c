@@ -43,6 +43,9 @@ const struct bodyspec b_tenancy_revoke = FIELDS(tenancy_revoke_fields);
 /* Tenant jobs are queued only by the tenant endpoints (run_tenant.c). */
 const struct jobkind job_tenant = { "tenant", 0, NULL };
 
+/* {"mac": ...}, a key the reference repeats: decoded by nodes_body_macs. */
+const struct bodyspec b_mac_list = { .fields = NULL, .nfields = 0, .any = 1, .raw = 1 };
+
 /* Only for the body check and /tenants/meta: tenants are not objects. */
 const struct objclass tenant_class = {
 	.name = "tenant", .plural = "tenants", .label = "tenant",
@@ -340,8 +343,9 @@ nodes_body_macs(struct req *r)
 	char		 mac[18], err[160];
 	size_t		 i;
 
-	if ((macs = json_repeated_key(r->body, r->bodylen, "mac", err,
-	    sizeof(err))) == NULL) {
+	snprintf(err, sizeof(err), "Send {\"mac\": \"<MAC>\"}");
+	if (r->body == NULL || (macs = json_repeated_key(r->body, r->bodylen,
+	    "mac", err, sizeof(err))) == NULL) {
 		req_fail(r, API_BAD_REQUEST, "%s", err);
 		return NULL;
 	}

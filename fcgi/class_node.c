@@ -75,11 +75,29 @@ node_prepare(struct ctx *c, json_t *doc, enum how how)
 	return API_OK;
 }
 
+/*
+ * A leased node's BMC stays the management tenant's, kept in its home
+ * (tenancy.c): nobody changes it on the tenant's copy.
+ */
+static enum apierr
+node_may_change(struct ctx *c, const struct objrow *o, const json_t *change)
+{
+	if (o->tenant_id == tenant_mgmt_id(c))
+		return API_OK;
+	if (json_object_get(change, "power_uri") != NULL ||
+	    json_object_get(change, "redfish_uri") != NULL)
+		return ctx_fail(c, API_FORBIDDEN, "The BMC of leased node %s "
+		    "belongs to the management tenant; change it once the node "
+		    "is back", o->name);
+	return API_OK;
+}
+
 const struct objclass node_class = {
 	.name = "node", .plural = "nodes", .label = "node",
 	.spec = FIELDS(node_fields),
 	.bulk_max = NODE_BULK_MAX,
 	.prepare = node_prepare,
+	.may_change = node_may_change,
 	.assign = node_assign,
 	.keys = node_index_keys,
 };

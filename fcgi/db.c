@@ -91,6 +91,23 @@ static const char *const sqls[] = {
 	"VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE jti = jti",
 	/* SQL_REFRESH_REVOKE_FAMILY */
 	"UPDATE refresh_tokens SET revoked = 1 WHERE family = ?",
+	/*
+	 * SQL_AUDIT_LIST_UP, SQL_AUDIT_LIST_DOWN: a page of the audit log
+	 * (api_audit.c) in id order from after=, or backwards from before=.
+	 * A filter bound NULL (or tenant 0: every tenant) matches every row;
+	 * MariaDB folds the bound values before it picks an index.
+	 */
+#define AUDIT_LIST \
+	"SELECT a.id, a.at + 0e0, a.actor, a.actor_uid, a.tenant_id, t.name, " \
+	"a.method, a.route, a.object, a.fields, a.status, a.reason, a.source, " \
+	"a.request_id FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id " \
+	"WHERE (? = 0 OR a.tenant_id = ?) AND a.at >= ? AND a.at <= ? " \
+	"AND a.id > ? AND a.id < ? AND (? IS NULL OR a.actor = ?) " \
+	"AND (? IS NULL OR a.object = ?) AND (? IS NULL OR a.route = ?) "
+	/* SQL_AUDIT_LIST_UP */
+	AUDIT_LIST "ORDER BY a.id LIMIT ?",
+	/* SQL_AUDIT_LIST_DOWN */
+	AUDIT_LIST "ORDER BY a.id DESC LIMIT ?",
 	/* SQL_CLUSTER_LIST */
 	"SELECT k, v FROM cluster_settings ORDER BY k",
 	/* SQL_CLUSTER_SET */
@@ -332,7 +349,7 @@ static const char *const sqls[] = {
 	/* SQL_TENANT_GET: A tenant by UID or name, every column the API shows. */
 	"SELECT " TENANT_COLS " FROM tenants WHERE uid = ? OR name = ?",
 	/* SQL_TENANT_ALL */
-	"SELECT " TENANT_COLS " FROM tenants ORDER BY id",
+	"SELECT id, uid, name FROM tenants ORDER BY id",
 	/* SQL_TENANT_USAGE: A tenant's tenancies and nodes, against its limits. */
 	"SELECT (SELECT COUNT(*) FROM objects WHERE class = 'tenancy' AND "
 	"tenant_id = ?), (SELECT COUNT(*) FROM objects WHERE class = 'node' AND "
@@ -397,6 +414,13 @@ static const char *const sqls[] = {
 	"WHERE jti = ? FOR UPDATE",
 	/* SQL_REFRESH_USE */
 	"UPDATE refresh_tokens SET used = 1 WHERE jti = ? AND used = 0",
+	/*
+	 * SQL_AUDIT_INSERT: once: the row has no key of its own a second
+	 * run could find (audit.c).
+	 */
+	"INSERT INTO audit (at, actor, actor_uid, tenant_id, method, route, "
+	"object, fields, status, reason, source, request_id) VALUES (?, ?, ?, "
+	"NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)",
 	/*
 	 * SQL_JOB_CLAIMABLE: SKIP LOCKED lets several jobd share the queue;
 	 * a job pinned to a head runs only there.
@@ -558,7 +582,7 @@ static const char *const sqls[] = {
 _Static_assert(nitems(sqls) == SQL__MAX, "one text per statement of enum sql");
 
 #define DB_MAX_PARAMS	16
-#define DB_MAX_COLS	16
+#define DB_MAX_COLS	24
 
 struct db {
 	const struct conf	*conf;

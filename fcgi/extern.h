@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		11
+#define SCHEMA_VERSION		12
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -246,6 +246,8 @@ enum sql {
 	SQL_REF_WHO,
 	SQL_REFRESH_INSERT,
 	SQL_REFRESH_REVOKE_FAMILY,
+	SQL_AUDIT_LIST_UP,
+	SQL_AUDIT_LIST_DOWN,
 	SQL_CLUSTER_LIST,
 	SQL_CLUSTER_SET,
 	SQL_TENANT_SETTING_LIST,
@@ -322,6 +324,7 @@ enum sql {
 	SQL_REF_DELETE_ALL,
 	SQL_REFRESH_GET,
 	SQL_REFRESH_USE,
+	SQL_AUDIT_INSERT,
 	SQL_JOB_CLAIMABLE,
 	SQL_JOB_CLAIM,
 	SQL_JOB_START,
@@ -570,10 +573,11 @@ struct bodyspec {
 	const struct field	*fields;
 	size_t			 nfields;
 	int			 any;	/* any JSON body; the handler checks it */
+	int			 raw;	/* the handler decodes the body itself */
 };
 
 /* A field table as a body spec: .spec = FIELDS(node_fields). */
-#define FIELDS(t)	{ .fields = (t), .nfields = nitems(t), .any = 0 }
+#define FIELDS(t)	{ .fields = (t), .nfields = nitems(t), .any = 0, .raw = 0 }
 
 #define REASON_MAX	512
 
@@ -1186,7 +1190,7 @@ enum apierr	 api_install_head(struct req *);
 
 /* api_tenant.c */
 extern const struct objclass tenant_class;
-extern const struct bodyspec b_tenancy_newtoken, b_tenancy_revoke;
+extern const struct bodyspec b_tenancy_newtoken, b_tenancy_revoke, b_mac_list;
 extern const struct jobkind job_tenant;
 extern const struct runkind run_tenant;
 enum apierr	 api_tenants_list(struct req *);
@@ -1715,6 +1719,14 @@ struct hook_call {
 };
 int		 hook_deliver(const struct conf *, const struct hook_call *,
 		    long *status, char *why, size_t whysz);
+/* ---------------------------------------------------- audit.c api_audit.c */
+
+int		 audit_wanted(enum method, const char *pattern);
+void		 audit_request(struct req *, enum apierr);
+void		 audit_event(struct ctx *, const char *actor, long long tenant,
+		    const char *what, const char *object, int status,
+		    const char *detail);
+enum apierr	 api_audit_list(struct req *);
 
 /* ------------------------------------------------------------------ dhcp.c */
 

@@ -343,7 +343,7 @@ json_keys_edit(const json_t *base, const json_t *body, enum keyedit op)
 }
 
 /* A body of any JSON shape; the handler checks it. */
-const struct bodyspec b_any = { NULL, 0, 1 };
+const struct bodyspec b_any = { .fields = NULL, .nfields = 0, .any = 1, .raw = 0 };
 
 /*
  * Check obj against spec: an object whose keys are all declared (the

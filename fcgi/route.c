@@ -55,6 +55,7 @@ static const struct route routes[] = {
 	{ M_POST,   "/login",                   api_login,                NEED_NONE,     &b_login,          NULL,             NULL },
 	{ M_GET,    "/newtoken",                api_newtoken,             NEED_REFRESH,  NULL,              NULL,             NULL },
 	{ M_GET,    "/whoami",                  api_whoami,               NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/audit",                   api_audit_list,           NEED_FULL,     NULL,              NULL,             NULL },
 
 	/* Admins: anyone may edit itself, so PATCH needs only a login. */
 	{ M_GET,    "/admins",                  api_obj_list,             NEED_READ,     NULL,              &admin_class,     NULL },
@@ -105,8 +106,8 @@ static const struct route routes[] = {
 	{ M_GET,    "/tenancy/:id",             api_tenancy_get,          NEED_READ,     NULL,              NULL,             NULL },
 	{ M_PATCH,  "/tenancy/:id",             api_obj_patch,            NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
 	{ M_DELETE, "/tenancy/:id",             api_obj_delete,           NEED_SUPER,    NULL,              &tenancy_class,   NULL },
-	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_in },
-	{ M_DELETE, "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_any,            NULL,             &nodes_out },
+	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_mac_list,            NULL,             &nodes_in },
+	{ M_DELETE, "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_mac_list,            NULL,             &nodes_out },
 	{ M_POST,   "/tenancy/:id/newtoken",    api_tenancy_newtoken,     NEED_SUPER,    &b_tenancy_newtoken, NULL,           NULL },
 	{ M_GET,    "/tenancy/:id/tokens",      api_tenancy_tokens,       NEED_SUPER,    NULL,              NULL,             NULL },
 	{ M_DELETE, "/tenancy/:id/tokens",      api_tenancy_tokens_revoke, NEED_SUPER,   &b_tenancy_revoke, NULL,             NULL },
@@ -288,6 +289,7 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 {
 	const char	*pe, *se;
 	size_t		 len, seg = 0;
+	int		 last_capture = 0;
 
 	*n = 0;
 	*rank = 0;
@@ -315,14 +317,22 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 			if (*n == ROUTE_MAX_PARAMS)
 				break;
 			params[(*n)++] = strndup(path, len);
+			last_capture = 1;
 		} else if ((size_t)(pe - pat) != len || strncmp(pat, path, len) != 0)
 			break;
-		else
+		else {
 			*rank |= 1UL << (8 * sizeof(*rank) - 2 - seg);
+			last_capture = 0;
+		}
 		seg++;
 		pat = pe;
 		path = se;
-		if (*pat == '\0' && *path == '\0')
+		/*
+		 * "/tenancy/Available/", as the reference writes it: a slash
+		 * after a last segment that names an object.
+		 */
+		if (*pat == '\0' && (*path == '\0' || (path[0] == '/' &&
+		    path[1] == '\0' && last_capture)))
 			return 1;
 	}
 	while (*n > 0)
@@ -510,12 +520,9 @@ route_check_body(struct req *r, const struct route *rt)
 	    r->method == M_DELETE, r->ctx.reason, sizeof(r->ctx.reason));
 }
 
-/*
- * Route r and run its handler behind the front-line checks.  Returns the
- * outcome for resp_send().
- */
-enum apierr
-route_dispatch(struct req *r)
+/* Route r and run its handler behind the front-line checks. */
+static enum apierr
+route_run(struct req *r)
 {
 	const struct route	*rt;
 	char			 err[256];
@@ -553,7 +560,9 @@ route_dispatch(struct req *r)
 			    "have a role that allows this", r->who.tok.name);
 	}
 
-	if (rt->body != NULL && r->bodylen > 0) {
+	if (rt->body != NULL && rt->body->raw)
+		;	/* the handler decodes it (a repeated key) */
+	else if (rt->body != NULL && r->bodylen > 0) {
 		r->json = json_decode_strict(r->body, r->bodylen, err, sizeof(err));
 		if (r->json == NULL)
 			return req_fail(r, API_BAD_REQUEST, "%s", err);
@@ -563,6 +572,21 @@ route_dispatch(struct req *r)
 		return req_fail(r, API_BAD_REQUEST,
 		    "This endpoint takes no request body");
 	return rt->handler(r);
+}
+
+/*
+ * Route and run request r, then record it in the audit log if it is one
+ * the log keeps, failed or not (audit.c).  Returns the outcome for
+ * resp_send().
+ */
+enum apierr
+route_dispatch(struct req *r)
+{
+	enum apierr	 rc;
+
+	rc = route_run(r);
+	audit_request(r, rc);
+	return rc;
 }
 
 /*

@@ -40,7 +40,7 @@ static const struct idkind {
 static const struct field tenancy_fields[] = {
 	FIELD("name",        F_NAME,      F_REQUIRED, 63,   "Name of the tenancy; starts with a letter"),
 	FIELD("description", F_TEXT,      0,          4096, "A text string with descriptive information"),
-	FIELD("tenant",      F_NAME,      0,          63,   "Name of the tenant that owns the tenancy (required on create)"),
+	FIELD("tenant",      F_NAME,      0,          63,   "Name of the tenant that owns the tenancy (default: the management tenant)"),
 	FIELD("nodes",       F_ARRAY_STR, F_READONLY, 0,    "The names of the tenancy's nodes (POST/DELETE /tenancy/<ID>/nodes change them)"),
 	FIELD("vlans",       F_ANY,       0,          0,    "VLAN ids, from the cluster's tenancy_vlans range unless listed; never shared"),
 	FIELD("vnis",        F_ANY,       0,          0,    "VXLAN network ids, from tenancy_vnis; never shared"),
@@ -68,10 +68,6 @@ tenancy_prepare(struct ctx *c, json_t *doc, enum how how)
 	    (name[0] >= 'A' && name[0] <= 'Z')))
 		return ctx_fail(c, API_BAD_REQUEST, "Field name: a tenancy's "
 		    "name must start with a letter");
-	if (how == HOW_CREATE && c->scope.tenant == SCOPE_ALL &&
-	    json_object_get(doc, "tenant") == NULL)
-		return ctx_fail(c, API_BAD_REQUEST, "Missing required field: "
-		    "tenant");
 	for (k = 0; k < nitems(idkinds); k++) {
 		if ((v = json_object_get(doc, idkinds[k].field)) == NULL)
 			continue;
@@ -618,9 +614,11 @@ tenancy_render(struct ctx *c, const struct objrow *o, json_t **out)
 	json_t		*members, *names, *v;
 	const char	*k;
 	struct ctx	 all;
+	struct tenant	 t;
 	enum apierr	 rc;
 
 	*out = NULL;
+	memset(&t, 0, sizeof(t));
 	ctx_init(&all, c->db, c->conf, scope_of_tenant(SCOPE_ALL, ROLES_ALL,
 	    c->scope.actor));
 	if ((rc = tenancy_members(&all, o, &members)) != API_OK)
@@ -631,6 +629,9 @@ tenancy_render(struct ctx *c, const struct objrow *o, json_t **out)
 	json_decref(members);
 	*out = obj_render(&tenancy_class, o);
 	json_object_set_new(*out, "nodes", names);
+	if (tenant_load_id(&all, o->tenant_id, &t) == API_OK)
+		json_object_set_new(*out, "tenant", json_string(t.name));
+	tenant_free(&t);
 	return API_OK;
 }
 

@@ -520,7 +520,7 @@ tenant_create(struct ctx *c, const json_t *body, struct tenant *t)
 		goto out;
 	hooks = json_dumps(t->hooks, JSON_COMPACT);
 	kms = json_dumps(t->kms, JSON_COMPACT);
-	drc = db_run(c->db, SQL_TENANT_INSERT, "sssssisssssiddss", t->uid,
+	drc = db_run(c->db, SQL_TENANT_INSERT, "sssssissssiddss", t->uid,
 	    t->name, t->label, t->description, t->customer, t->workers,
 	    limit_text(t->max_tenancies, b1), limit_text(t->max_nodes, b2),
 	    hooks, kms, (long long)t->bootstrap, now, now, c->conf->head_name,

@@ -62,6 +62,10 @@ static const struct {
 	{ M_GET,    "/install/client/download/rpm/a.rpm", "/install/client/download/:pkgsys/:name", "rpm", 0 },
 	{ M_DELETE, "/node/putstatus",		"/node/:id",		"putstatus", 0 },
 	{ M_PATCH,  "/node/putstatus",		"/node/:id",		"putstatus", 0 },
+	/* The audit log is read-only: no other method. */
+	{ M_GET,    "/audit",			"/audit",		NULL, 0 },
+	{ M_DELETE, "/audit",			NULL,			NULL, 1 },
+	{ M_PUT,    "/audit/1",			NULL,			NULL, 0 },
 };
 
 /*
@@ -72,6 +76,8 @@ static const struct {
 static const char *const public_routes[] = {
 	"POST /login",
 	"GET /cluster/time",
+	"GET /tenants/meta",
+	"GET /tenancies/meta",
 	"GET /cluster/database",
 	"GET /cluster/hosts",
 	"GET /cluster/sshkeys",
@@ -174,6 +180,43 @@ main(void)
 		}
 		for (j = 0; j < nitems(public_routes); j++)
 			is_int(seen[j], 1, "%s is public, once", public_routes[j]);
+	}
+
+	/*
+	 * The audit log keeps every write but the nodes' status reports,
+	 * and the reads that issue tokens or act; no other read.
+	 */
+	{
+		const struct route	*r;
+		size_t			 missed = 0, extra = 0;
+		int			 want;
+
+		for (i = 0; (r = route_at(i)) != NULL; i++) {
+			want = r->method != M_GET && !(r->method == M_PUT &&
+			    strcmp(r->pattern, "/node/putstatus") == 0);
+			if (r->method == M_GET && (strcmp(r->pattern,
+			    "/newtoken") == 0 || strcmp(r->pattern,
+			    "/image/:id/capture") == 0 || strcmp(r->pattern,
+			    "/gitrepo/:id/sync") == 0 ||
+			    strncmp(r->pattern, "/tenancy/power/", 15) == 0 ||
+			    strcmp(r->pattern, "/tenancy/members") == 0))
+				want = 1;
+			if (want && !audit_wanted(r->method, r->pattern)) {
+				diag("not audited: %s %s", method_name(r->method),
+				    r->pattern);
+				missed++;
+			} else if (!want && audit_wanted(r->method, r->pattern)) {
+				diag("audited: %s %s", method_name(r->method),
+				    r->pattern);
+				extra++;
+			}
+		}
+		is_int(missed, 0, "every write, login and token issue is audited");
+		is_int(extra, 0, "no other read is");
+		ok(audit_wanted(M_POST, NULL) && audit_wanted(M_DELETE, NULL),
+		    "a write to no endpoint is audited");
+		ok(!audit_wanted(M_GET, NULL) && !audit_wanted(M_HEAD, "/nodes"),
+		    "a read of no endpoint, and HEAD, are not");
 	}
 
 	/* No two rows claim the same method and pattern. */
