@@ -176,12 +176,19 @@ tenant_gate(struct req *r, const char *uid, const json_t *stored,
 static void
 tenant_notify(struct req *r, const struct tenant *t, const char *event)
 {
-	json_t	*doc = tenant_json(&r->ctx, t);
+	struct tenant	 now;
+	json_t		*doc = NULL;
 
-	if (hook_notify(&r->ctx, t->id, t->uid, t->hooks, event, doc) != API_OK)
+	/* As stored: what create and change leave in t is not all of it. */
+	memset(&now, 0, sizeof(now));
+	if (tenant_load_id(&r->ctx, t->id, &now) == API_OK)
+		doc = tenant_json(&r->ctx, &now);
+	if (doc == NULL || hook_notify(&r->ctx, t->id, t->uid, t->hooks, event,
+	    doc) != API_OK)
 		log_warn("tenant %s: %s hooks not queued: %s", t->name, event,
 		    r->ctx.reason);
 	json_decref(doc);
+	tenant_free(&now);
 }
 
 /* POST /tenants: create (state New); corral-jobd carries it to Deployed. */

@@ -325,7 +325,7 @@ ok(@r == 1 && sig_ok($r[0], 'g1'), 'the blocking hook was called, signed');
 ok(@r >= 1 && sig_ok($r[0], 'gr33n-s3cret'), 'the CREATE notification came, signed');
 $body = eval { $JSON->decode($r[0]{body}) } // {};
 is($body->{eventtype}, 'CREATE', 'eventtype CREATE');
-is($body->{tenantspec}{tenantname}, 'green', 'tenantspec.tenantname green');
+is($body->{tenantspec}{tenantname}, 'green', 'tenantspec.tenantname green') or diag $r[0]{body};
 ($st, $j) = $s->call(GET => "/tenant/$green", undef, $tok);
 is_deeply([ map { $_->{secret} } @{$j->{data}{hooks}} ], ['********', '********'],
     'GET /tenant shows the secrets masked');
