@@ -1,6 +1,7 @@
 /*
  * Secrets at rest: the only file that encrypts (OpenSSL EVP, AES-256-GCM),
- * and the digests of stored files (SHA-256, SHA-1, MD5; at the end).
+ * the digests of stored files (SHA-256, SHA-1, MD5) and webhook
+ * signatures (HMAC-SHA256; both at the end).
  * auth.c keeps its own use of libcrypto (HMAC for tokens, cleansing).
  *
  * Three layers of keys and values:
@@ -47,6 +48,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -1282,4 +1284,72 @@ crypto_equal(const char *a, const char *b)
 	OPENSSL_cleanse(da, sizeof(da));
 	OPENSSL_cleanse(db, sizeof(db));
 	return eq;
+}
+
+/* ------------------------------------------------------------------ webhooks */
+
+/*
+ * Base64 (standard alphabet, padded) of HMAC-SHA256 under the len-byte
+ * key of msglen bytes of msg into out (outsz >= 45).  Webhook signatures
+ * (hook.c).  Returns 0, or -1 on failure or a short out.
+ */
+int
+crypto_hmac_sha256_b64(const void *key, size_t keylen, const char *msg,
+    size_t msglen, char *out, size_t outsz)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (outsz < 45 || HMAC(EVP_sha256(), key, (int)keylen,
+	    (const unsigned char *)msg, msglen, md, &mdlen) == NULL ||
+	    mdlen != 32)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
+/*
+ * The bytes of a webhook secret: "whsec_<base64>" is the Standard
+ * Webhooks form and signs with the decoded bytes; any other text signs
+ * with its own bytes.  *key is a new allocation of *keylen bytes and a
+ * NUL (wipe it, then free it).  0 or -1.
+ */
+int
+crypto_hook_key(const char *secret, unsigned char **key, size_t *keylen)
+{
+	unsigned char	*raw;
+	size_t		 len;
+
+	*key = NULL;
+	*keylen = 0;
+	if (strncmp(secret, "whsec_", 6) == 0 &&
+	    b64_decode(secret + 6, &raw, &len) == 0) {
+		*key = xrealloc(raw, len + 1);
+		(*key)[len] = '\0';
+		*keylen = len;
+		return 0;
+	}
+	*key = (unsigned char *)xstrdup(secret);
+	*keylen = strlen(secret);
+	return 0;
+}
+
+/* SHA-256 of len bytes of p as 64 lowercase hex into out.  0 or -1. */
+int
+crypto_sha256_hex(const void *p, size_t len, char out[SHA256_HEX + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+
+	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SHA256_HEX] = '\0';
+	return 0;
 }

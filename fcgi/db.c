@@ -134,8 +134,8 @@ static const char *const sqls[] = {
 	"j.started_at + 0e0, j.finished_at + 0e0, b.uid FROM jobs j "
 	"LEFT JOIN batches b ON b.id = j.batch_id WHERE j.uid = ?",
 	/* SQL_JOB_LOAD */
-	"SELECT uid, tenant_id, kind, target, params, node_uid FROM jobs "
-	"WHERE id = ?",
+	"SELECT uid, tenant_id, kind, target, params, node_uid, attempts "
+	"FROM jobs WHERE id = ?",
 	/*
 	 * SQL_JOB_FINISH: Only the lease holder writes the result.  The last
 	 * clause matches the row this statement already wrote (same state,
@@ -512,6 +512,21 @@ static const char *const sqls[] = {
 	"INSERT INTO node_boot (uid, stage, at, stages) VALUES (?, ?, ?, ?) "
 	"ON DUPLICATE KEY UPDATE stage = VALUES(stage), at = VALUES(at), "
 	"stages = VALUES(stages)",
+	/*
+	 * SQL_JOB_GATE_USE: A passed hook gate lets one change through:
+	 * whether it moved the row is the answer.
+	 */
+	"UPDATE jobs SET result = JSON_SET(COALESCE(result, '{}'), '$.used', "
+	"TRUE) WHERE uid = ? AND kind = 'hookgate' AND state = 'done' AND "
+	"JSON_EXTRACT(COALESCE(result, '{}'), '$.used') IS NULL",
+	/*
+	 * SQL_JOB_RETRY: The runner puts its job back in the queue, to be
+	 * claimed again from not_before on (a webhook's backoff); only the
+	 * lease holder may.  result keeps the last failure for GET /job.
+	 */
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+	"heartbeat_at = NULL, slot = NULL, not_before = ?, result = ? "
+	"WHERE id = ? AND claimed_by = ? AND state = 'running'",
 	/* SQL_TENANT_INSERT */
 	"INSERT INTO tenants (uid, name, label, description, customer, state, "
 	"workers, max_tenancies, max_nodes, hooks, kms, bootstrap, created_at, "

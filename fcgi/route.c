@@ -169,6 +169,12 @@ static const struct route routes[] = {
 	{ M_DELETE, "/gitrepo/:id/branches",    api_gitrepo_branches_del, NEED_CONFIG,   &b_gitbranches_del, NULL,            NULL },
 	/* The waiter hands a file read back here; nginx's auth_request asks /_gitauth. */
 	{ M_GET,    "/gitread/:job",            api_gitread_result,       NEED_NONE,     NULL,              NULL,             NULL },
+
+	/* Global webhooks; the waiter hands a request back here once its blocking hooks answered. */
+	CLASS_ROUTES(tenanthook, NEED_SUPER, NEED_SUPER),
+	{ M_GET,    "/_hookgate/:job",          api_hookgate_result,      NEED_READ,     NULL,              NULL,             NULL },
+	/* Until the tenant routes call the hooks: 404 unless [hooks] test_route. */
+	{ M_POST,   "/_hooktest/:name",         api_hooktest,             NEED_SUPER,    &b_any,            NULL,             NULL },
 	{ M_GET,    "/_gitauth",                api_gitauth,              NEED_NONE,     NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(net, NEED_READ, NEED_CONFIG),

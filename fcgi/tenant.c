@@ -25,46 +25,6 @@ static const char *const kms_keytypes[] = {
 	"aes256-gcm96", "rsa-2048", "rsa-3072", "rsa-4096", NULL
 };
 
-/*
- * The hooks list as the API shows it (new reference): each hook's secret
- * masked.  (Replaced by hook.c's hooks_render once webhooks land.)
- */
-static json_t *
-tenant_hooks_render(const json_t *stored)
-{
-	json_t	*out, *h;
-	size_t	 i;
-
-	out = json_deep_copy(stored);
-	json_array_foreach(out, i, h)
-		if (json_object_get(h, "secret") != NULL)
-			json_object_set_new(h, "secret", json_string(SECRET_MASK));
-	return out;
-}
-
-/* A hooks list's shape: objects with a name and an http(s) url. */
-static enum apierr
-tenant_hooks_check(struct ctx *c, json_t *hooks, const json_t *stored,
-    const char *tenant_uid)
-{
-	json_t	*h;
-	size_t	 i;
-
-	(void)stored;
-	(void)tenant_uid;
-	if (!json_is_array(hooks))
-		return ctx_fail(c, API_BAD_REQUEST, "Field hooks must be a list");
-	json_array_foreach(hooks, i, h)
-		if (!json_is_object(h) ||
-		    !json_is_string(json_object_get(h, "name")) ||
-		    !json_is_string(json_object_get(h, "url")) ||
-		    !valid_url(json_string_value(json_object_get(h, "url"))) ||
-		    json_object_get(h, "secret") != NULL)
-			return ctx_fail(c, API_BAD_REQUEST, "Field hooks: entry "
-			    "%zu needs a name and an http or https url", i);
-	return API_OK;
-}
-
 /* Release what tenant_load filled. */
 void
 tenant_free(struct tenant *t)
@@ -299,7 +259,7 @@ tenant_json(struct ctx *c, const struct tenant *t)
 	    "max_tenancies", limit_json(t->max_tenancies),
 	    "max_nodes", limit_json(t->max_nodes),
 	    "workers", (json_int_t)t->workers,
-	    "hooks", tenant_hooks_render(t->hooks),
+	    "hooks", hooks_render(t->hooks),
 	    "kms", t->kms,
 	    "active", strcmp(t->state, "Deleting") != 0,
 	    "created_at", iso_time(t->created_at),
@@ -491,7 +451,7 @@ tenant_apply(struct ctx *c, struct tenant *t, const json_t *body, enum how how)
 	}
 	if ((v = json_object_get(body, "hooks")) != NULL) {
 		hooks = json_deep_copy(v);
-		if ((rc = tenant_hooks_check(c, hooks, t->hooks, t->uid)) != API_OK) {
+		if ((rc = hooks_check(c, hooks, t->hooks, t->uid)) != API_OK) {
 			json_decref(hooks);
 			return rc;
 		}
@@ -937,7 +897,7 @@ tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
 		db_done(c->db, SQL_TENANCY_MEMBERS);
 		json_object_del(h, "uid");
 	}
-	hooks = tenant_hooks_render(t->hooks);
+	hooks = hooks_render(t->hooks);
 	json_array_foreach(hooks, i, h)
 		json_object_del(h, "secret");
 	kms = json_deep_copy(t->kms);
