@@ -382,6 +382,9 @@ static const char *const sqls[] = {
 	"tenancy_tokens WHERE tenancy_uid = ? ORDER BY created_at",
 	/* SQL_NODEHOME_GET: What the management tenant keeps of a leased node. */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = 'nodehome' AND name = ?",
+	/* SQL_WRAPKEY_GET: A tenant's RSA wrapping key, if it has one. */
+	"SELECT keytype, master_id, sealed, public_pem FROM tenant_wrap_keys "
+	"WHERE tenant_id = ?",
 	/* SQL_TENANT_OBJS_OF: One class of a tenant, oldest first (bootstrap). */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
 	"ORDER BY last_modified, uid",
@@ -555,6 +558,15 @@ static const char *const sqls[] = {
 	"DELETE FROM node_boot WHERE uid = ?",
 	/* SQL_TENANT_KMS */
 	"UPDATE tenants SET kms = ? WHERE id = ?",
+	/* SQL_WRAPKEY_INSERT: DB_DUP when the tenant has one. */
+	"INSERT INTO tenant_wrap_keys (tenant_id, keytype, master_id, sealed, "
+	"public_pem, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	/* SQL_WRAPKEY_REWRAP: A rekey seals the private key again. */
+	"UPDATE tenant_wrap_keys SET master_id = ?, sealed = ? WHERE tenant_id = ?",
+	/* SQL_WRAPKEY_DROP: A deleted tenant's wrapping key is destroyed. */
+	"DELETE FROM tenant_wrap_keys WHERE tenant_id = ?",
+	/* SQL_TENANT_KEY_WRAP_SET: A data key wrapped anew (under RSA). */
+	"UPDATE tenant_keys SET wrapped = ? WHERE id = ?",
 	/* SQL_FILE_REFS_COPY: Another object uses the same stored files. */
 	"INSERT INTO file_refs (obj_uid, slot, sha256, uid, mtime, filename) "
 	"SELECT ?, slot, sha256, LOWER(HEX(RANDOM_BYTES(16))), mtime, filename "

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		12
+#define SCHEMA_VERSION		13
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -300,6 +300,7 @@ enum sql {
 	SQL_TENANCY_TOKEN_GET,
 	SQL_TENANCY_TOKENS,
 	SQL_NODEHOME_GET,
+	SQL_WRAPKEY_GET,
 	SQL_TENANT_OBJS_OF,
 	/* Run at most once. */
 	SQL__ONCE,
@@ -353,6 +354,10 @@ enum sql {
 	SQL_NODE_STATUS_WIPE,
 	SQL_NODE_BOOT_WIPE,
 	SQL_TENANT_KMS,
+	SQL_WRAPKEY_INSERT,
+	SQL_WRAPKEY_REWRAP,
+	SQL_WRAPKEY_DROP,
+	SQL_TENANT_KEY_WRAP_SET,
 	SQL_FILE_REFS_COPY,
 	SQL_TENANT_SETTINGS_COPY,
 	SQL__MAX
@@ -666,6 +671,8 @@ struct objclass {
 	 * fields: appends [kind, value, "what=shown"] triples to keys.
 	 */
 	void			(*keys)(const struct objrow *o, json_t *keys);
+	/* The class keys() adds its keys under, if not this one's (nodehome). */
+	const char		*keys_class;
 };
 
 /* Computes a PATCH-style change (new reference) from the locked stored row. */

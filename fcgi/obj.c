@@ -441,7 +441,8 @@ obj_keys_write(struct ctx *c, const struct objclass *cls, const struct objrow *o
 		cls->keys(o, keys);
 	arc = API_OK;
 	json_array_foreach(keys, i, v) {
-		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->name,
+		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->keys_class !=
+		    NULL ? cls->keys_class : cls->name,
 		    json_string_value(json_array_get(v, 0)),
 		    json_string_value(json_array_get(v, 1)), o->uid);
 		if (rc == DB_DUP)

@@ -327,6 +327,8 @@ const struct objclass nodehome_class = {
 	.name = "nodehome", .plural = "nodehomes", .label = "node home",
 	.spec = FIELDS(nodehome_fields),
 	.keys = node_index_keys,
+	/* Among the nodes' own index keys, so assignment skips a leased index. */
+	.keys_class = "node",
 };
 
 /* The fields of a node that stay the management tenant's. */

@@ -20,8 +20,10 @@
 
 #define TENANT_LIMIT_MAX	1000000
 
-/* Key types corral makes (crypto_tenant_key); RSA wrapping keys are not made yet. */
-static const char *const kms_keytypes[] = { "aes256-gcm96", NULL };
+/* Key types corral makes (crypto_tenant_key). */
+static const char *const kms_keytypes[] = {
+	"aes256-gcm96", "rsa-2048", "rsa-3072", "rsa-4096", NULL
+};
 
 /*
  * The hooks list as the API shows it (new reference): each hook's secret
@@ -366,8 +368,8 @@ kms_check(struct ctx *c, const json_t *kms, const json_t *stored)
 					break;
 			if (s == NULL || kms_keytypes[i] == NULL)
 				return ctx_fail(c, API_BAD_REQUEST, "Field "
-				    "kms.keytype must be aes256-gcm96 (RSA "
-				    "wrapping keys are not made yet)");
+				    "kms.keytype must be aes256-gcm96, rsa-2048, "
+				    "rsa-3072 or rsa-4096");
 		} else if (strcmp(k, "status") != 0)
 			return ctx_fail(c, API_BAD_REQUEST, "Unhandled parameter(s): "
 			    "kms.%.64s", k);
@@ -886,6 +888,7 @@ tenant_remove(struct ctx *c, long long tid, json_t *poweroff)
 	    (drc = db_run(c->db, SQL_TENANT_REFS_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_OBJS_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_KEY_DROP, "i", tid)) != DB_OK ||
+	    (drc = db_run(c->db, SQL_WRAPKEY_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_DELETE, "i", tid)) != DB_OK)
 		rc = ctx_dbfail(c, drc);
 out:

@@ -220,10 +220,43 @@ is($st, 200, 'released from Quarantine') or diag $raw;
 ($st, $j) = $s->call(GET => '/tenancy/Available', undef, $AT);
 is(scalar @{$j->{data}{nodes}}, 4, '... back in Available');
 
+# ---------------------------------------------------------------- per-tenant settings
+
+my $KEYB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlue blue@example';
+my $KEYM = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMgmt mgmt@example';
+($st, $j, $raw) = $s->call(PATCH => '/cluster', { ssh_keys => [ $KEYB ], ca_bundle => "-----BEGIN CERTIFICATE-----\nblue\n-----END CERTIFICATE-----\n",
+    auth_config => { realm => 'blue' } }, $BA);
+is($st, 200, 'a tenant sets its own ssh keys, CA bundle and auth_config') or diag $raw;
+($st, $j, $raw) = $s->call(PATCH => '/cluster', { ssh_keys => [ "ssh-ed25519 AAAA x\nssh-rsa BBBB evil" ] }, $BA);
+is_fail($st, $j, $raw, 400, qr/one OpenSSH public key line/, 'a key with a line break is refused');
+must_call($s, $AT, PATCH => '/cluster', { ssh_keys => [ $KEYM ], auth_config => { realm => 'mgmt' } });
+($st, $j) = $s->call(GET => '/cluster', undef, $BA);
+is_deeply($j->{data}{ssh_keys}, [ $KEYB ], 'GET /cluster shows the tenant its own keys');
+like($s->sql("SELECT v FROM tenant_settings s JOIN tenants t ON t.id = s.tenant_id WHERE t.name = 'blue' AND s.k = 'auth_config'"),
+    qr/blue/, 'auth_config is stored for the tenant');
+like($s->sql("SELECT v FROM tenant_settings s JOIN tenants t ON t.id = s.tenant_id WHERE t.name = 'cw-management' AND s.k = 'auth_config'"),
+    qr/mgmt/, '... and the management tenant keeps its own');
+($st, $j) = $s->call(GET => '/cluster', undef, $AT);
+is_deeply($j->{data}{ssh_keys}, [ $KEYM ], 'the superadmin sees the management tenant\'s keys');
+must_call($s, $AT, POST => '/nodes', { mac => '52:54:00:aa:01:01', ip => '127.0.3.5' });
+must_call($s, $AT, POST => '/tenancy/bt2/nodes', { mac => '52:54:00:aa:01:01' });
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/sshkeys');
+is_deeply($j->{data}{tenant}, [ $KEYB ], 'a node of the tenant gets the tenant\'s keys');
+ok(!grep({ $_ eq $KEYM } @{$j->{data}{admins}}, @{$j->{data}{tenant}}), '... never the management\'s');
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/cabundle');
+like($j->{data}{tenant} // '', qr/blue/, '... and its CA bundle');
+($st, $j) = $s->call_from('127.0.3.6', GET => '/cluster/sshkeys');
+is_deeply($j->{data}{tenant}, [ $KEYM ], 'anyone else gets the management tenant\'s');
+($st, $j) = $s->call(GET => '/nodes', undef, $BA);
+my %bnames = map { $_->{name} => 1 } values %{$j->{data}};
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/hosts');
+ok(keys %{$j->{data}} && !grep({ !$bnames{$_} } keys %{$j->{data}}), 'its /cluster/hosts names only the tenant\'s nodes');
+
 # ---------------------------------------------------------------- bootstrap, credentials, deletion
 
 must_call($s, $AT, POST => '/attribs', { name => 'bmcs', attributes => { ipmi_pass => 'grp-secret', x => 1 } });
-($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0 }, $AT);
+($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0,
+    kms => { enablekms => JSON::PP::true, keytype => 'rsa-2048' } }, $AT);
 is($st, 200, 'a bootstrapped tenant') or diag $raw;
 my $RED = $j->{data};
 ok(deployed($RED), '... deployed');
@@ -239,6 +272,18 @@ my ($v2) = $s->sql("SELECT v FROM object_secrets WHERE uid = '$red_uid'");
 ok($v2 && $v1 ne $v2 && $v2 !~ /grp-secret/, '... its secret sealed again, under the new tenant\'s key');
 ($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
 is($st, 200, '... and it opens for the new tenant');
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... to its value');
+($st, $j) = $s->call(GET => '/tenant/red', undef, $AT);
+is($j->{data}{kms}{status}{keytype}, 'rsa-2048', 'KMS rsa-2048: the status names the type');
+like($j->{data}{kms}{status}{public_key}, qr/^-----BEGIN PUBLIC KEY-----/, '... and shows the public key');
+like($s->sql("SELECT wrapped FROM tenant_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.name = 'red'"), qr/^rsa:/,
+    '... the data key is wrapped with it');
+unlike($s->sql("SELECT sealed FROM tenant_wrap_keys w JOIN tenants t ON t.id = w.tenant_id WHERE t.name = 'red'"), qr/PRIVATE/,
+    '... whose private half is sealed, never stored in the clear');
+($st, $j, $raw) = $s->call(POST => '/cluster/rekey', undef, $AT);
+is($st, 200, 'a master rekey') or diag $raw;
+($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... and the RSA tenant\'s secret still opens');
 
 ($st, $j, $raw) = $s->call(GET => "/tenant/red/credentials?admin=redadmin", undef, $RA);
 is($st, 200, 'GET /tenant/red/credentials') or diag $raw;
@@ -255,8 +300,13 @@ is($st, 200, 'DELETE /tenant/red') or diag $raw;
 is($j->{data}{state}, 'Deleting', '... answered at once: Deleting');
 ok(wait_for(30, sub { state_of('red') =~ /^gone/ }), 'corral-jobd finishes it');
 is($s->sql("SELECT COUNT(*) FROM objects o WHERE o.tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'no object of it is left');
+is($s->sql("SELECT COUNT(*) FROM tenant_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)") +
+   $s->sql("SELECT COUNT(*) FROM tenant_wrap_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'its keys are destroyed');
 ($st, $j, $raw) = $s->call(GET => '/whoami', undef, $cred->{token}{access_token});
 ($st, $j, $raw) = $s->call(GET => '/attribs', undef, $RA);
 is(scalar keys %{$j->{data} // {}}, 0, 'its admins see nothing any more');
+is($s->sql("SELECT COUNT(*) FROM audit WHERE actor = 'jobd' AND object = '$RED' AND status = 200"), 2,
+    'the audit log keeps the deploy and the deletion');
+is($s->sql("SELECT COUNT(*) FROM audit WHERE actor = 'jobd' AND object = '$BLUE'"), 1, '... and blue\'s deploy');
 
 done_testing;
