@@ -31,8 +31,6 @@ tenant_deploy(struct jobrun *jr, struct tenant *t, char *err, size_t errsz)
 		rc = ctx_dbfail(c, drc);
 		goto fail;
 	}
-	if (t->bootstrap && (rc = tenant_bootstrap(c, t->id)) != API_OK)
-		goto fail;
 	if (json_is_true(json_object_get(t->kms, "enablekms"))) {
 		name = json_string_value(json_object_get(t->kms, "keyname"));
 		type = json_string_value(json_object_get(t->kms, "keytype"));
@@ -43,6 +41,9 @@ tenant_deploy(struct jobrun *jr, struct tenant *t, char *err, size_t errsz)
 		if ((rc = tenant_set_kms(c, t->id, t->kms)) != API_OK)
 			goto fail;
 	}
+	/* After the key: what bootstrap seals goes under it. */
+	if (t->bootstrap && (rc = tenant_bootstrap(c, t->id)) != API_OK)
+		goto fail;
 	if ((rc = tenant_set_state(c, t->id, "Deployed")) != API_OK)
 		goto fail;
 	if ((drc = db_commit(c->db)) != DB_OK) {

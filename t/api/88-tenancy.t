@@ -255,7 +255,8 @@ ok(keys %{$j->{data}} && !grep({ !$bnames{$_} } keys %{$j->{data}}), 'its /clust
 # ---------------------------------------------------------------- bootstrap, credentials, deletion
 
 must_call($s, $AT, POST => '/attribs', { name => 'bmcs', attributes => { ipmi_pass => 'grp-secret', x => 1 } });
-($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0 }, $AT);
+($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0,
+    kms => { enablekms => JSON::PP::true, keytype => 'rsa-2048' } }, $AT);
 is($st, 200, 'a bootstrapped tenant') or diag $raw;
 my $RED = $j->{data};
 ok(deployed($RED), '... deployed');
@@ -271,6 +272,18 @@ my ($v2) = $s->sql("SELECT v FROM object_secrets WHERE uid = '$red_uid'");
 ok($v2 && $v1 ne $v2 && $v2 !~ /grp-secret/, '... its secret sealed again, under the new tenant\'s key');
 ($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
 is($st, 200, '... and it opens for the new tenant');
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... to its value');
+($st, $j) = $s->call(GET => '/tenant/red', undef, $AT);
+is($j->{data}{kms}{status}{keytype}, 'rsa-2048', 'KMS rsa-2048: the status names the type');
+like($j->{data}{kms}{status}{public_key}, qr/^-----BEGIN PUBLIC KEY-----/, '... and shows the public key');
+like($s->sql("SELECT wrapped FROM tenant_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.name = 'red'"), qr/^rsa:/,
+    '... the data key is wrapped with it');
+unlike($s->sql("SELECT sealed FROM tenant_wrap_keys w JOIN tenants t ON t.id = w.tenant_id WHERE t.name = 'red'"), qr/PRIVATE/,
+    '... whose private half is sealed, never stored in the clear');
+($st, $j, $raw) = $s->call(POST => '/cluster/rekey', undef, $AT);
+is($st, 200, 'a master rekey') or diag $raw;
+($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... and the RSA tenant\'s secret still opens');
 
 ($st, $j, $raw) = $s->call(GET => "/tenant/red/credentials?admin=redadmin", undef, $RA);
 is($st, 200, 'GET /tenant/red/credentials') or diag $raw;
@@ -287,6 +300,8 @@ is($st, 200, 'DELETE /tenant/red') or diag $raw;
 is($j->{data}{state}, 'Deleting', '... answered at once: Deleting');
 ok(wait_for(30, sub { state_of('red') =~ /^gone/ }), 'corral-jobd finishes it');
 is($s->sql("SELECT COUNT(*) FROM objects o WHERE o.tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'no object of it is left');
+is($s->sql("SELECT COUNT(*) FROM tenant_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)") +
+   $s->sql("SELECT COUNT(*) FROM tenant_wrap_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'its keys are destroyed');
 ($st, $j, $raw) = $s->call(GET => '/whoami', undef, $cred->{token}{access_token});
 ($st, $j, $raw) = $s->call(GET => '/attribs', undef, $RA);
 is(scalar keys %{$j->{data} // {}}, 0, 'its admins see nothing any more');
