@@ -769,8 +769,7 @@ enum apierr	 tenant_set_kms(struct ctx *, long long tid, const json_t *);
 enum apierr	 tenant_may_delete(struct ctx *, const struct tenant *);
 enum apierr	 tenant_bootstrap(struct ctx *, long long tid);
 enum apierr	 tenant_remove(struct ctx *, long long tid, json_t *poweroff);
-json_t		*tenant_hook_payload(struct ctx *, const struct tenant *,
-		    const char *event);
+json_t		*tenant_resources(struct ctx *, const struct tenant *);
 
 /* tenancy.c: tenancies, node leases, tenancy tokens */
 extern const struct objclass tenancy_class, nodehome_class;
@@ -1217,6 +1216,7 @@ enum apierr	 api_tenancy_tokens(struct req *);
 enum apierr	 api_tenancy_tokens_revoke(struct req *);
 enum apierr	 api_tenancy_members(struct req *);
 enum apierr	 api_tenancy_power(struct req *);
+void		 tenant_notify_id(struct req *, long long tid, const char *event);
 
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);
