@@ -125,7 +125,9 @@ ok(wait_for(10, sub { file('dhcp-hostsfile') =~ /^52:54:00:bb:00:01,10\.213\.9\.
     or diag(file('dhcp-hostsfile'));
 like(file('dhcp-hostsfile'), qr/^52:54:00:aa:00:01,10\.213\.9\.50,\Q$nameA\E$/m, 'node A: MAC, address, name');
 like(file('dhcp-hostsfile'), qr/^52:54:00:aa:00:02,10\.213\.9\.51,\Q$nameB\E$/m, 'node B');
-like(file('addn-hosts'), qr/^10\.213\.9\.50 \Q$nameA\E\.cluster\.test \Q$nameA\E$/m, 'node A: an A record with its domain');
+# The files are written one after another: wait for this one too.
+ok(wait_for(10, sub { file('addn-hosts') =~ /^10\.213\.9\.50 \Q$nameA\E\.cluster\.test \Q$nameA\E$/m }),
+    'node A: an A record with its domain') or diag(file('addn-hosts'));
 like(file('addn-hosts'), qr/^10\.213\.0\.5 nfs$/m, 'hostname record: an A record');
 unlike(file('dhcp-hostsfile'), qr/nfs/, 'no DHCP line for a hostname without a MAC');
 ok(wait_for(5, sub { hups() > $hups }), 'dnsmasq re-read its files (SIGHUP)');
