@@ -527,7 +527,8 @@ hooks_pick(struct ctx *c, const char *tenant_uid, const json_t *tenant_hooks,
 /*
  * The body every hook of the event gets, as the TAPMS document shows it:
  * {"eventtype": "UPDATE", "tenantspec": {"tenantname", "state",
- * "tenantkms", "tenanthooks" (no secrets), ...}} from the tenant
+ * "tenantresources", "tenantkms", "tenanthooks" (no secrets), ...}}
+ * from the tenant
  * document tenant (new allocation, compact JSON).
  */
 char *
@@ -546,6 +547,8 @@ hook_body(const char *event, const json_t *tenant)
 	for (i = 0; i < nitems(copied); i++)
 		if ((v = json_object_get(tenant, copied[i])) != NULL)
 			json_object_set(spec, copied[i], v);
+	json_object_set(spec, "tenantresources", (v = json_object_get(tenant,
+	    "tenantresources")) != NULL ? v : json_array());
 	json_object_set(spec, "tenantkms", (v = json_object_get(tenant,
 	    "kms")) != NULL ? v : json_object());
 	hooks = json_array();

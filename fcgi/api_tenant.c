@@ -181,14 +181,36 @@ tenant_notify(struct req *r, const struct tenant *t, const char *event)
 
 	/* As stored: what create and change leave in t is not all of it. */
 	memset(&now, 0, sizeof(now));
-	if (tenant_load_id(&r->ctx, t->id, &now) == API_OK)
+	if (tenant_load_id(&r->ctx, t->id, &now) == API_OK) {
 		doc = tenant_json(&r->ctx, &now);
+		json_object_set_new(doc, "tenantresources",
+		    tenant_resources(&r->ctx, &now));
+	}
 	if (doc == NULL || hook_notify(&r->ctx, t->id, t->uid, t->hooks, event,
 	    doc) != API_OK)
 		log_warn("tenant %s: %s hooks not queued: %s", t->name, event,
 		    r->ctx.reason);
 	json_decref(doc);
 	tenant_free(&now);
+}
+
+/*
+ * Tell tenant tid's hooks (UPDATE) that its tenancies or their nodes
+ * changed; the management tenant's own moves (Available, Quarantine) are
+ * not a tenant's change.
+ */
+void
+tenant_notify_id(struct req *r, long long tid, const char *event)
+{
+	struct tenant	 t;
+
+	if (tid == tenant_mgmt_id(&r->ctx) ||
+	    tenant_load_id(&r->ctx, tid, &t) != API_OK) {
+		r->ctx.reason[0] = '\0';
+		return;
+	}
+	tenant_notify(r, &t, event);
+	tenant_free(&t);
 }
 
 /* POST /tenants: create (state New); corral-jobd carries it to Deployed. */
@@ -408,6 +430,7 @@ api_tenancy_nodes(struct req *r)
 	if (rc == API_OK) {
 		(void)tenancy_poweroff_queue(&r->ctx, off);
 		r->data = json_pack("{s:b, s:o}", "success", 1, "data", done);
+		tenant_notify_id(r, o.tenant_id, "UPDATE");
 	}
 	json_decref(off);
 	json_decref(macs);
@@ -441,6 +464,7 @@ api_tenancy_teardown(struct req *r)
 		(void)tenancy_poweroff_queue(&r->ctx, off);
 		r->data = json_pack("{s:s, s:I}", "uid", o.uid, "nodes",
 		    (json_int_t)json_array_size(off));
+		tenant_notify_id(r, o.tenant_id, "UPDATE");
 	}
 	json_decref(off);
 	objrow_free(&o);

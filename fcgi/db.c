@@ -344,7 +344,8 @@ static const char *const sqls[] = {
 	"CAST(COALESCE(BIT_XOR(CRC32(uid)), 0) AS SIGNED) FROM objects "
 	"WHERE class IN ('hostname', 'net', 'node')",
 	/* SQL_DHCP_OBJECTS: Every row dnsmasq's files are made from, in a fixed order. */
-	"SELECT class, uid, name, doc FROM objects "
+	"SELECT class, uid, name, doc, tenant_id = (SELECT id FROM tenants "
+	"WHERE name = '" MGMT_TENANT "') FROM objects "
 	"WHERE class IN ('hostname', 'net', 'node') ORDER BY class, name, uid",
 	/* SQL_TENANT_GET: A tenant by UID or name, every column the API shows. */
 	"SELECT " TENANT_COLS " FROM tenants WHERE uid = ? OR name = ?",

@@ -769,8 +769,7 @@ enum apierr	 tenant_set_kms(struct ctx *, long long tid, const json_t *);
 enum apierr	 tenant_may_delete(struct ctx *, const struct tenant *);
 enum apierr	 tenant_bootstrap(struct ctx *, long long tid);
 enum apierr	 tenant_remove(struct ctx *, long long tid, json_t *poweroff);
-json_t		*tenant_hook_payload(struct ctx *, const struct tenant *,
-		    const char *event);
+json_t		*tenant_resources(struct ctx *, const struct tenant *);
 
 /* tenancy.c: tenancies, node leases, tenancy tokens */
 extern const struct objclass tenancy_class, nodehome_class;
@@ -1181,6 +1180,8 @@ enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 enum apierr	 node_by_source(struct req *, struct objrow *);
+int		 source_foreign(struct req *, long long tid);
+int		 source_in_tenant(struct req *, long long tid);
 int		 head_at_addr(struct ctx *, const char *addr);
 
 /* api_boottmpl.c: kickstart, ZTP, ignition and install endpoints */
@@ -1216,6 +1217,7 @@ enum apierr	 api_tenancy_tokens(struct req *);
 enum apierr	 api_tenancy_tokens_revoke(struct req *);
 enum apierr	 api_tenancy_members(struct req *);
 enum apierr	 api_tenancy_power(struct req *);
+void		 tenant_notify_id(struct req *, long long tid, const char *event);
 
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);

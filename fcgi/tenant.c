@@ -857,31 +857,28 @@ out:
 }
 
 /*
- * The payload of a tenant's webhooks, as the TAPMS document shows it
- * (new reference): {"eventtype", "tenantspec": {tenantname, state,
- * tenantresources (one per tenancy: its nodes as xnames), tenantkms,
- * tenanthooks}}.  Secrets never appear.
+ * Tenant t's tenancies as TAPMS's tenantresources (new reference): one
+ * entry per tenancy, its nodes' names as xnames, exclusive always (a
+ * node is never in two tenancies).
  */
 json_t *
-tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
+tenant_resources(struct ctx *c, const struct tenant *t)
 {
-	json_t		*res, *xnames, *hooks, *h, *kms;
+	json_t		*res, *xnames, *h;
 	struct objrow	 o;
 	char		*uid, *name, *doc;
 	size_t		 i;
 	enum dbrc	 rc;
 
 	res = json_array();
-	if (db_run(c->db, SQL_TENANT_OBJS_OF, "si", "tenancy", t->id) == DB_OK) {
+	if (db_run(c->db, SQL_TENANT_OBJS_OF, "si", "tenancy", t->id) == DB_OK)
 		while (obj_row_next(c, SQL_TENANT_OBJS_OF, &o) == DB_OK) {
 			json_array_append_new(res, json_pack("{s:s, s:[], s:s, "
-			    "s:b}", "type", "compute", "xnames", "hsmgrouplabel",
-			    o.name, "enforceexclusivehsmgroups", 1));
-			json_object_set_new(json_array_get(res,
-			    json_array_size(res) - 1), "uid", json_string(o.uid));
+			    "s:b, s:s}", "type", "compute", "xnames",
+			    "hsmgrouplabel", o.name, "enforceexclusivehsmgroups",
+			    1, "uid", o.uid));
 			objrow_free(&o);
 		}
-	}
 	db_done(c->db, SQL_TENANT_OBJS_OF);
 	json_array_foreach(res, i, h) {
 		xnames = json_object_get(h, "xnames");
@@ -897,13 +894,5 @@ tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
 		db_done(c->db, SQL_TENANCY_MEMBERS);
 		json_object_del(h, "uid");
 	}
-	hooks = hooks_render(t->hooks);
-	json_array_foreach(hooks, i, h)
-		json_object_del(h, "secret");
-	kms = json_deep_copy(t->kms);
-	json_object_del(kms, "status");
-	return json_pack("{s:s, s:{s:s, s:s, s:[], s:o, s:o, s:o}}",
-	    "eventtype", event, "tenantspec", "tenantname", t->name, "state",
-	    t->state, "childnamespaces", "tenantresources", res, "tenantkms",
-	    kms, "tenanthooks", hooks);
+	return res;
 }

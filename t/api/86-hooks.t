@@ -336,4 +336,24 @@ is($st, 200, 'PATCH /tenant (no blocking hook for UPDATE)');
 @r = wait_received(qr{^/ok/green-note}, 2, 15);
 is(eval { $JSON->decode($r[1]{body})->{eventtype} }, 'UPDATE', 'the UPDATE notification came');
 
+# A tenancy's nodes changing is an UPDATE of its tenant, with its
+# resources as TAPMS shows them (tenantresources, xnames).
+($st, $j) = $s->call(POST => '/tenancies', { name => 'greenset', tenant => 'green' }, $tok);
+is($st, 200, 'a tenancy of green');
+($st, $j) = $s->call(POST => '/nodes', { mac => '52:54:00:86:00:01' }, $tok);
+my $gnode = $s->sql("SELECT name FROM objects WHERE uid = '$j->{data}'");
+($st, $j) = $s->call(POST => '/tenancy/greenset/nodes', { mac => '52:54:00:86:00:01' }, $tok);
+is($st, 200, 'a node leased to green');
+@r = wait_received(qr{^/ok/green-note}, 3, 15);
+$body = eval { $JSON->decode($r[2]{body}) } // {};
+is($body->{eventtype}, 'UPDATE', 'the lease is an UPDATE of green');
+is_deeply($body->{tenantspec}{tenantresources}, [ { type => 'compute', xnames => [ $gnode ],
+    hsmgrouplabel => 'greenset', enforceexclusivehsmgroups => JSON::PP::true } ],
+    '... its tenantresources name the node') or diag $r[2]{body};
+($st, $j) = $s->call(DELETE => '/tenancy/teardown/greenset', undef, $tok);
+is($st, 200, 'the tenancy torn down');
+@r = wait_received(qr{^/ok/green-note}, 4, 15);
+$body = eval { $JSON->decode($r[3]{body}) } // {};
+is_deeply($body->{tenantspec}{tenantresources}, [], '... an UPDATE with no resources left') or diag $r[3]{body};
+
 done_testing();
