@@ -562,6 +562,8 @@ static const char *const sqls[] = {
 	"INSERT INTO tenancy_ids (kind, value, tenancy_uid) VALUES (?, ?, ?)",
 	/* SQL_TENANCY_IDS_DROP */
 	"DELETE FROM tenancy_ids WHERE tenancy_uid = ?",
+	/* SQL_TENANCY_IDS_DROP_KIND: One kind, before a PATCH lists it anew. */
+	"DELETE FROM tenancy_ids WHERE tenancy_uid = ? AND kind = ?",
 	/* SQL_TENANCY_TOKEN_ADD */
 	"INSERT INTO tenancy_tokens (jti, tenancy_uid, created_at, created_by, "
 	"expires_at) VALUES (?, ?, ?, ?, ?)",

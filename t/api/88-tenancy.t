@@ -194,6 +194,36 @@ is($j->{data}{revoked}, 1, 'revoked');
 ($st, $j, $raw) = $s->call(GET => '/tenancy/members', undef, $TT);
 is_fail($st, $j, $raw, 401, qr/revoked/, 'a revoked token is refused at once');
 
+# ---------------------------------------------------------------- ids, names
+
+($st, $j, $raw) = $s->call(PATCH => '/tenancy/bt2', { vlans => [101] }, $AT);
+is($st, 200, 'PATCH a tenancy\'s vlans') or diag $raw;
+($st, $j) = $s->call(GET => '/tenancy/bt2', undef, $AT);
+is_deeply($j->{data}{vlans}, [101], '... the new VLAN');
+is_deeply($j->{data}{vnis}, [5001], '... its VNI kept');
+is_deeply([ map { "@$_" } $s->sql("SELECT kind, value FROM tenancy_ids WHERE tenancy_uid = '$j->{data}{uid}' ORDER BY kind, value") ],
+    [ 'vlan 101', 'vni 5001' ], '... and so the rows that hold them');
+($st, $j, $raw) = $s->call(PATCH => '/tenancy/bt2', { vlans => [4095] }, $AT);
+is_fail($st, $j, $raw, 400, qr/from 1 to 4094/, 'a VLAN out of bounds');
+
+# The tenant names its node after its own pattern; it goes back with its own name.
+my $home_name = $s->sql("SELECT JSON_VALUE(doc, '\$.node_name') FROM objects WHERE class = 'nodehome' AND name = " .
+    "(SELECT uid FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[0]')");
+ok($home_name, "the home keeps the node's name ($home_name)");
+must_call($s, $BA, PATCH => '/cluster', { naming => 'blue{}' });
+($st, $j, $raw) = $s->call(PATCH => "/node/$macs[0]", { index => 7 }, $BA);
+is($st, 200, 'the tenant numbers its node') or diag $raw;
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $BA);
+is($j->{data}{name}, 'blue7', "... which takes the tenant's naming");
+($st, $j, $raw) = $s->call(DELETE => '/tenancy/bt2/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, 'the node leaves the tenancy') or diag $raw;
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $AT);
+is($j->{data}{name}, $home_name, '... and is back under its own name');
+($st, $j, $raw) = $s->call(DELETE => '/tenancy/Quarantine/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, '... released to Available') or diag $raw;
+($st, $j, $raw) = $s->call(POST => '/tenancy/bt2/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, '... and leased again') or diag $raw;
+
 # ---------------------------------------------------------------- teardown
 
 my $n0 = $s->sql("SELECT uid FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[1]'");
