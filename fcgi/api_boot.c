@@ -370,6 +370,11 @@ api_boot_ipxe(struct req *r)
 	    "boot"));
 	if ((rc = obj_find(&any, &node_class, b.mac, 0, &o)) == API_NOT_FOUND)
 		rc = node_register(&b, &any, &o);
+	else if (rc == API_OK && source_foreign(r, o.tenant_id)) {
+		/* Another tenant's node learns nothing of this MAC. */
+		objrow_free(&o);
+		rc = API_NOT_FOUND;
+	}
 	if (rc == API_NOT_FOUND) {
 		rc = script_wait(&b, "unknown MAC address; the cluster does not "
 		    "accept new nodes");

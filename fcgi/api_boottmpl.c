@@ -294,6 +294,23 @@ out:
 	return rc;
 }
 
+/* Whether the caller may have the Ignition config of a node of tenant tid. */
+static int
+ignition_caller_ok(struct req *r, long long tid)
+{
+	int	 ok;
+
+	if (r->authorization != NULL && *r->authorization != '\0') {
+		ok = req_auth_optional(r) == API_OK && r->who.authed &&
+		    (r->ctx.scope.tenant == SCOPE_ALL ||
+		    r->ctx.scope.tenant == tid);
+		r->ctx.reason[0] = '\0';
+		if (ok)
+			return 1;
+	}
+	return source_in_tenant(r, tid);
+}
+
 /*
  * GET /ignition/:uid (public): for the node with that UID (404 if none),
  * by its merged _ignition attribute: an http(s) URL is answered with an
@@ -330,6 +347,14 @@ api_ignition_get(struct req *r)
 	ctx_clear(&any);
 	if (rc != API_OK)
 		goto out;
+	/*
+	 * Only the node itself (by its address) or an admin whose tenant
+	 * holds it: to anyone else the UID names no node.
+	 */
+	if (!ignition_caller_ok(r, o.tenant_id)) {
+		rc = req_fail(r, API_NOT_FOUND, "No node with UID %s", uid);
+		goto out;
+	}
 	/* From here on the request acts for that node, in its tenant. */
 	snprintf(actor, sizeof(actor), "node:%s", o.name);
 	r->ctx.scope = scope_of_tenant(o.tenant_id, 0, actor);

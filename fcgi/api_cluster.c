@@ -250,7 +250,7 @@ api_cluster_sshkeys(struct req *r)
 	struct pairs	 heads = { 1, "ssh_public", NULL };
 	long long	 tid, mgmt;
 	enum apierr	 rc;
-	json_t		*admins;
+	json_t		*admins, *own = NULL;
 
 	if ((tid = public_tenant(r, &rc)) == 0 ||
 	    (mgmt = tenant_lookup(&r->ctx, MGMT_TENANT, &rc)) == 0)
@@ -263,26 +263,45 @@ api_cluster_sshkeys(struct req *r)
 		json_decref(heads.out);
 		return rc;
 	}
-	r->data = json_pack("{s:o, s:o, s:o}", "admins", admins, "heads",
-	    heads.out, "corral", head_ssh_key(r->conf));
+	if ((rc = settings_get(&r->ctx, tid, 0, &own)) != API_OK) {
+		json_decref(admins);
+		json_decref(heads.out);
+		return rc;
+	}
+	r->data = json_pack("{s:o, s:o, s:o, s:O}", "admins", admins, "heads",
+	    heads.out, "corral", head_ssh_key(r->conf), "tenant",
+	    json_object_get(own, "ssh_keys"));
+	json_decref(own);
 	return API_OK;
 }
 
-/* GET /cluster/cabundle (public): the heads' CA certificates, by head UID. */
+/*
+ * GET /cluster/cabundle (public): the heads' CA certificates, by head
+ * UID, and under "tenant" the extra bundle of the caller's tenant (known
+ * by the node's address; the management tenant's for anyone else).
+ */
 enum apierr
 api_cluster_cabundle(struct req *r)
 {
 	struct pairs	 pems = { 1, "ca_pem", NULL };
-	long long	 mgmt;
+	long long	 mgmt, tid;
+	json_t		*own = NULL;
+	const char	*pem;
 	enum apierr	 rc;
 
-	if ((mgmt = tenant_lookup(&r->ctx, MGMT_TENANT, &rc)) == 0)
+	if ((tid = public_tenant(r, &rc)) == 0 ||
+	    (mgmt = tenant_lookup(&r->ctx, MGMT_TENANT, &rc)) == 0)
 		return rc != API_OK ? rc : API_INTERNAL;
 	pems.out = json_object();
-	if ((rc = obj_each(&r->ctx, &head_class, mgmt, pairs_add, &pems)) != API_OK) {
+	if ((rc = obj_each(&r->ctx, &head_class, mgmt, pairs_add, &pems)) != API_OK ||
+	    (rc = settings_get(&r->ctx, tid, 0, &own)) != API_OK) {
 		json_decref(pems.out);
 		return rc;
 	}
+	pem = json_string_value(json_object_get(own, "ca_bundle"));
+	if (pem != NULL && *pem != '\0')
+		json_object_set_new(pems.out, "tenant", json_string(pem));
+	json_decref(own);
 	r->data = pems.out;
 	return API_OK;
 }

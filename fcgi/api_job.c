@@ -179,7 +179,9 @@ job_wait(struct req *r, const char *uid, long long secs, int result)
 	else if (secs > JOB_WAIT_MAX)
 		secs = JOB_WAIT_MAX;	/* a longer exec limit: follow the job */
 	snprintf(uri, sizeof(uri), "/_jobwait/%s?t=%lld%s", uid, secs,
-	    result == JOB_WAIT_GITREAD ? "&r=git" : result ? "&r=result" : "");
+	    result == JOB_WAIT_GITREAD ? "&r=git" :
+	    result == JOB_WAIT_HOOKGATE ? "&r=hookgate" :
+	    result ? "&r=result" : "");
 	resp_redirect(r, uri);
 	return API_OK;
 }
@@ -332,6 +334,7 @@ api_job_get(struct req *r)
 		/* An exec job's command and stdin are the operator's to see. */
 		if (strcmp(j.kind, "exec") == 0 && !req_allows(r, NEED_OPERATOR))
 			json_object_del(r->data, "params");
+		hook_params_mask(json_object_get(r->data, "params"));
 	}
 	jobrow_free(&j);
 	return rc;

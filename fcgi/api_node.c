@@ -228,6 +228,48 @@ node_at_source(struct req *r, struct objrow *o)
 }
 
 /*
+ * Whether the request comes from the address of a node of another tenant
+ * than tid: a public route answering about one node (its boot script,
+ * its Ignition config) then answers as if that node did not exist.
+ */
+int
+source_foreign(struct req *r, long long tid)
+{
+	struct objrow	 src;
+	int		 foreign;
+
+	if (r->remote_addr == NULL || !valid_ip(r->remote_addr))
+		return 0;
+	if (node_at_source(r, &src) != API_OK) {
+		r->ctx.reason[0] = '\0';
+		return 0;
+	}
+	foreign = src.tenant_id != tid;
+	objrow_free(&src);
+	return foreign;
+}
+
+/*
+ * Whether the request comes from the address of a node of tenant tid.
+ */
+int
+source_in_tenant(struct req *r, long long tid)
+{
+	struct objrow	 src;
+	int		 in;
+
+	if (r->remote_addr == NULL || !valid_ip(r->remote_addr))
+		return 0;
+	if (node_at_source(r, &src) != API_OK) {
+		r->ctx.reason[0] = '\0';
+		return 0;
+	}
+	in = src.tenant_id == tid;
+	objrow_free(&src);
+	return in;
+}
+
+/*
  * The node reporting from the request's source address, into o; from
  * now on the request acts in that node's tenant, as "node:<name>", with
  * no role: what it may write is decided by the handlers.  403 for an

@@ -143,19 +143,99 @@ api_tenants_list(struct req *r)
 	return API_OK;
 }
 
+/*
+ * The blocking hooks' word on a change of tenant uid (NULL: not made
+ * yet) whose hooks will be hooks (client's, NULL: stored) and whose
+ * document will be doc (api_hook.c's hook_gate).  A client's hooks are
+ * checked and sealed on a copy first, bound to the pending tenant, so the
+ * gate can sign with their secrets.
+ */
+static enum apierr
+tenant_gate(struct req *r, const char *uid, const json_t *stored,
+    const json_t *sent, const char *event, json_t *doc, int *passed)
+{
+	json_t		*hooks = NULL;
+	enum apierr	 rc;
+
+	if (sent != NULL) {
+		hooks = json_deep_copy(sent);
+		if ((rc = hooks_check(&r->ctx, hooks, stored, uid != NULL ? uid :
+		    "pending")) != API_OK) {
+			json_decref(hooks);
+			return rc;
+		}
+		json_object_set(doc, "hooks", hooks);
+	}
+	rc = hook_gate(r, uid != NULL ? uid : "pending", hooks != NULL ? hooks :
+	    stored, event, doc, passed);
+	json_decref(hooks);
+	return rc;
+}
+
+/* After a change: the non-blocking hooks are told (jobs; never waited for). */
+static void
+tenant_notify(struct req *r, const struct tenant *t, const char *event)
+{
+	struct tenant	 now;
+	json_t		*doc = NULL;
+
+	/* As stored: what create and change leave in t is not all of it. */
+	memset(&now, 0, sizeof(now));
+	if (tenant_load_id(&r->ctx, t->id, &now) == API_OK) {
+		doc = tenant_json(&r->ctx, &now);
+		json_object_set_new(doc, "tenantresources",
+		    tenant_resources(&r->ctx, &now));
+	}
+	if (doc == NULL || hook_notify(&r->ctx, t->id, t->uid, t->hooks, event,
+	    doc) != API_OK)
+		log_warn("tenant %s: %s hooks not queued: %s", t->name, event,
+		    r->ctx.reason);
+	json_decref(doc);
+	tenant_free(&now);
+}
+
+/*
+ * Tell tenant tid's hooks (UPDATE) that its tenancies or their nodes
+ * changed; the management tenant's own moves (Available, Quarantine) are
+ * not a tenant's change.
+ */
+void
+tenant_notify_id(struct req *r, long long tid, const char *event)
+{
+	struct tenant	 t;
+
+	if (tid == tenant_mgmt_id(&r->ctx) ||
+	    tenant_load_id(&r->ctx, tid, &t) != API_OK) {
+		r->ctx.reason[0] = '\0';
+		return;
+	}
+	tenant_notify(r, &t, event);
+	tenant_free(&t);
+}
+
 /* POST /tenants: create (state New); corral-jobd carries it to Deployed. */
 enum apierr
 api_tenant_post(struct req *r)
 {
 	struct tenant	 t;
 	char		 job[UID_LEN + 1];
+	json_t		*doc;
+	int		 passed;
 	enum apierr	 rc;
 
+	doc = json_deep_copy(r->json);
+	json_object_set_new(doc, "state", json_string("New"));
+	rc = tenant_gate(r, NULL, NULL, json_object_get(r->json, "hooks"),
+	    "CREATE", doc, &passed);
+	json_decref(doc);
+	if (rc != API_OK || !passed)
+		return rc;
 	if ((rc = tenant_create(&r->ctx, r->json, &t)) != API_OK)
 		return rc;
 	if ((rc = tenant_job(r, &t, "deploy", job)) == API_OK) {
 		jobd_wake(r->conf);
 		r->data = json_string(t.uid);
+		tenant_notify(r, &t, "CREATE");
 	}
 	tenant_free(&t);
 	return rc;
@@ -180,13 +260,26 @@ enum apierr
 api_tenant_change(struct req *r)
 {
 	struct tenant	 t;
+	json_t		*doc;
+	int		 passed;
 	enum apierr	 rc;
 
 	if ((rc = tenant_param(r, &t)) != API_OK)
 		return rc;
+	doc = tenant_json(&r->ctx, &t);
+	json_object_update(doc, r->json);
+	rc = tenant_gate(r, t.uid, t.hooks, json_object_get(r->json, "hooks"),
+	    "UPDATE", doc, &passed);
+	json_decref(doc);
+	if (rc != API_OK || !passed) {
+		tenant_free(&t);
+		return rc;
+	}
 	if ((rc = tenant_change(&r->ctx, &t, r->json,
-	    *(const enum how *)r->route->arg)) == API_OK)
+	    *(const enum how *)r->route->arg)) == API_OK) {
 		r->data = tenant_json(&r->ctx, &t);
+		tenant_notify(r, &t, "UPDATE");
+	}
 	tenant_free(&t);
 	return rc;
 }
@@ -200,16 +293,26 @@ api_tenant_delete(struct req *r)
 {
 	struct tenant	 t;
 	char		 job[UID_LEN + 1];
+	json_t		*doc;
+	int		 passed = 0;
 	enum apierr	 rc;
 
 	if ((rc = tenant_param(r, &t)) != API_OK)
 		return rc;
-	if ((rc = tenant_may_delete(&r->ctx, &t)) == API_OK &&
-	    (rc = tenant_set_state(&r->ctx, t.id, "Deleting")) == API_OK &&
+	doc = tenant_json(&r->ctx, &t);
+	if ((rc = tenant_may_delete(&r->ctx, &t)) == API_OK)
+		rc = tenant_gate(r, t.uid, t.hooks, NULL, "DELETE", doc, &passed);
+	json_decref(doc);
+	if (rc != API_OK || !passed) {
+		tenant_free(&t);
+		return rc;
+	}
+	if ((rc = tenant_set_state(&r->ctx, t.id, "Deleting")) == API_OK &&
 	    (rc = tenant_job(r, &t, "delete", job)) == API_OK) {
 		jobd_wake(r->conf);
 		r->data = json_pack("{s:s, s:s, s:s}", "uid", t.uid, "state",
 		    "Deleting", "job", job);
+		tenant_notify(r, &t, "DELETE");
 	}
 	tenant_free(&t);
 	return rc;
@@ -327,6 +430,7 @@ api_tenancy_nodes(struct req *r)
 	if (rc == API_OK) {
 		(void)tenancy_poweroff_queue(&r->ctx, off);
 		r->data = json_pack("{s:b, s:o}", "success", 1, "data", done);
+		tenant_notify_id(r, o.tenant_id, "UPDATE");
 	}
 	json_decref(off);
 	json_decref(macs);
@@ -360,6 +464,7 @@ api_tenancy_teardown(struct req *r)
 		(void)tenancy_poweroff_queue(&r->ctx, off);
 		r->data = json_pack("{s:s, s:I}", "uid", o.uid, "nodes",
 		    (json_int_t)json_array_size(off));
+		tenant_notify_id(r, o.tenant_id, "UPDATE");
 	}
 	json_decref(off);
 	objrow_free(&o);

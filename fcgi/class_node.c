@@ -6,6 +6,9 @@
  *   from its naming pool and network (assign.c);
  * - a MAC or an address identifies a node as well as its UID or name
  *   (the engine's unique-key lookup);
+ * - only the management tenant creates and deletes them: a tenant gets
+ *   its nodes by assignment through a tenancy (tenancy.c), never by
+ *   creating them, and gives them back the same way;
  * - POST /nodes also takes a list, created in one transaction;
  * - attributes are inherited from groups (attrs.c) and the groups
  *   list has endpoints of its own (api_node.c).
@@ -92,12 +95,60 @@ node_may_change(struct ctx *c, const struct objrow *o, const json_t *change)
 	return API_OK;
 }
 
+/*
+ * Nodes are created only in the management tenant (by its admins, or by
+ * the node itself under accept_new_nodes) and come to another tenant
+ * only by a lease, which keeps their BMC in a home (tenancy.c); a node
+ * made directly in a tenant would have no home and no tenancy.  Then
+ * the naming pool and network assign the rest (assign.c).
+ */
+static enum apierr
+node_assign_new(struct ctx *c, struct objrow *o, const json_t *before,
+    const json_t *change)
+{
+	if (before == NULL && o->tenant_id != tenant_mgmt_id(c))
+		return ctx_fail(c, API_FORBIDDEN, "Only the management tenant "
+		    "creates nodes; nodes come to a tenant through a tenancy "
+		    "(POST /tenancy/<ID>/nodes)");
+	return node_assign(c, o, before, change);
+}
+
+/*
+ * A leased node goes back through its tenancy: its tenant may not
+ * delete it, and the superadministrator must first take it out of the
+ * tenancy, which brings its home (BMC, attributes, index) back.
+ */
+static enum apierr
+node_may_delete(struct ctx *c, const struct objrow *o)
+{
+	char		*tname = NULL;
+	enum apierr	 rc;
+
+	if (o->tenant_id == tenant_mgmt_id(c))
+		return API_OK;
+	if ((rc = tenancy_of_node(c, o->uid, &tname)) != API_OK)
+		return rc;
+	if (c->scope.tenant != SCOPE_ALL)
+		rc = ctx_fail(c, API_FORBIDDEN, "Node %s is leased through "
+		    "tenancy %s; return it through its tenancy (DELETE "
+		    "/tenancy/%s/nodes) instead of deleting it", o->name,
+		    tname, tname);
+	else
+		rc = ctx_fail(c, API_CONFLICT, "Node %s is leased through "
+		    "tenancy %s; remove it from tenancy %s first (DELETE "
+		    "/tenancy/%s/nodes) so its home comes back", o->name,
+		    tname, tname, tname);
+	free(tname);
+	return rc;
+}
+
 const struct objclass node_class = {
 	.name = "node", .plural = "nodes", .label = "node",
 	.spec = FIELDS(node_fields),
 	.bulk_max = NODE_BULK_MAX,
 	.prepare = node_prepare,
 	.may_change = node_may_change,
-	.assign = node_assign,
+	.may_delete = node_may_delete,
+	.assign = node_assign_new,
 	.keys = node_index_keys,
 };

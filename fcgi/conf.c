@@ -75,6 +75,15 @@ static const struct ckey ckeys[] = {
 	I("power", "per_bmc",		power_per_bmc,	"4", 1, 1024),
 	I("power", "stagger_ms",	power_stagger_ms, "0", 0, 600000),
 	S("power", "busy",		power_busy,	"wait"),
+	S("hooks", "allow",		hooks_allow,	NULL),
+	S("hooks", "deny",		hooks_deny,	NULL),
+	I("hooks", "timeout",		hooks_timeout,	"5", 1, 60),
+	I("hooks", "retries",		hooks_retries,	"5", 0, 20),
+	I("hooks", "backoff",		hooks_backoff,	"2", 1, 3600),
+	I("hooks", "backoff_max",	hooks_backoff_max, "300", 1, 86400),
+	S("hooks", "ca_bundle",		hooks_ca_bundle, NULL),
+	I("hooks", "tls_verify",	hooks_tls_verify, "1", 0, 1),
+	I("hooks", "test_route",	hooks_test_route, "0", 0, 1),
 	S("exec", "user",		exec_user,	"root"),
 	I("exec", "port",		exec_port,	"22", 1, 65535),
 	S("exec", "key",		exec_key,	"/var/lib/corral/ssh/id_ed25519"),
@@ -302,6 +311,11 @@ conf_load(struct conf *c, const char *path)
 	}
 	if (conf_boot_check(c, path) == -1)
 		goto out;
+	if (!hook_cidrs_ok(c->hooks_allow) || !hook_cidrs_ok(c->hooks_deny)) {
+		log_err("config %s: [hooks] allow and deny are lists of "
+		    "address/bits (127.0.0.0/8 ::1/128)", path);
+		goto out;
+	}
 	if (c->power_ipmi_cipher == 0) {
 		log_err("config %s: [power] ipmi_cipher 0 sends passwords "
 		    "unprotected; refused", path);

@@ -1,6 +1,7 @@
 /*
  * Secrets at rest: the only file that encrypts (OpenSSL EVP, AES-256-GCM),
- * and the digests of stored files (SHA-256, SHA-1, MD5; at the end).
+ * the digests of stored files (SHA-256, SHA-1, MD5) and webhook
+ * signatures (HMAC-SHA256; both at the end).
  * auth.c keeps its own use of libcrypto (HMAC for tokens, cleansing).
  *
  * Three layers of keys and values:
@@ -47,6 +48,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "extern.h"
 
@@ -458,6 +463,144 @@ out:
 	return arc;
 }
 
+/* ------------------------------------------------------------ wrapping keys */
+
+/*
+ * A tenant made with kms.keytype rsa-N has an RSA key pair (sql/0013):
+ * its private key sealed under the master key, and its data key wrapped
+ * with the public key (RSA-OAEP, SHA-256) as "rsa:<base64>" rather than
+ * under the master key.
+ */
+#define RSA_WRAPPED	"rsa:"
+
+static void
+wk_aad(char aad[AAD_MAX], long long tenant, const char *mid)
+{
+	snprintf(aad, AAD_MAX, "cwk1|%lld|%s", tenant, mid);
+}
+
+/* Tenant's private wrapping key into *pkey (new), NULL when it has none. */
+static enum apierr
+wk_load(struct ctx *c, long long tenant, EVP_PKEY **pkey)
+{
+	char		*type = NULL, *mid = NULL, *sealed = NULL, *pem = NULL;
+	char		 aad[AAD_MAX];
+	unsigned char	 mkey[KEY_LEN], *raw = NULL, *der = NULL;
+	const unsigned char *p;
+	size_t		 len;
+	enum dbrc	 rc;
+	enum apierr	 arc = API_OK;
+
+	*pkey = NULL;
+	if ((rc = db_run(c->db, SQL_WRAPKEY_GET, "i", tenant)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = db_next(c->db, SQL_WRAPKEY_GET, "ssss", &type, &mid, &sealed, &pem);
+	db_done(c->db, SQL_WRAPKEY_GET);
+	if (rc == DB_DONE)
+		return API_OK;
+	if (rc != DB_OK)
+		return ctx_dbfail(c, rc);
+	if ((arc = master_get(c, mid, mkey)) != API_OK)
+		goto out;
+	wk_aad(aad, tenant, mid);
+	if (b64_decode(sealed, &raw, &len) == -1 || len <= SEAL_OVERHEAD ||
+	    gcm_open(mkey, aad, raw, len, der = xmalloc(len)) == -1 ||
+	    (p = der, *pkey = d2i_AutoPrivateKey(NULL, &p,
+	    (long)(len - SEAL_OVERHEAD))) == NULL)
+		arc = ctx_internal(c, "the wrapping key of tenant %lld does not "
+		    "open under master key %s", tenant, mid);
+	if (der != NULL)
+		OPENSSL_cleanse(der, len);
+out:
+	OPENSSL_cleanse(mkey, sizeof(mkey));
+	free(der);
+	free(raw);
+	free(type);
+	free(mid);
+	free(sealed);
+	free(pem);
+	return arc;
+}
+
+/* Private key k of tenant sealed under master key mkey (mid): new text. */
+static enum apierr
+wk_seal(struct ctx *c, long long tenant, const char *mid,
+    const unsigned char mkey[KEY_LEN], EVP_PKEY *k, char **sealed)
+{
+	unsigned char	*der = NULL, *raw;
+	char		 aad[AAD_MAX];
+	int		 len;
+
+	*sealed = NULL;
+	if ((len = i2d_PrivateKey(k, &der)) <= 0)
+		return ctx_internal(c, "a wrapping key cannot be encoded");
+	raw = xmalloc((size_t)len + SEAL_OVERHEAD);
+	wk_aad(aad, tenant, mid);
+	if (gcm_seal(mkey, aad, der, (size_t)len, raw) == 0)
+		*sealed = b64_encode(raw, (size_t)len + SEAL_OVERHEAD);
+	OPENSSL_cleanse(der, (size_t)len);
+	OPENSSL_free(der);
+	free(raw);
+	return *sealed != NULL ? API_OK : ctx_internal(c, "a wrapping key "
+	    "cannot be sealed");
+}
+
+/* dk wrapped with k's public key (RSA-OAEP, SHA-256): "rsa:<base64>", new. */
+static enum apierr
+rsa_wrap(struct ctx *c, EVP_PKEY *k, const unsigned char dk[KEY_LEN],
+    char **wrapped)
+{
+	EVP_PKEY_CTX	*x;
+	unsigned char	*out = NULL;
+	size_t		 len = 0;
+	char		*b64 = NULL;
+
+	*wrapped = NULL;
+	if ((x = EVP_PKEY_CTX_new(k, NULL)) != NULL &&
+	    EVP_PKEY_encrypt_init(x) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(x, RSA_PKCS1_OAEP_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_oaep_md(x, EVP_sha256()) == 1 &&
+	    EVP_PKEY_encrypt(x, NULL, &len, dk, KEY_LEN) == 1 &&
+	    EVP_PKEY_encrypt(x, out = xmalloc(len), &len, dk, KEY_LEN) == 1) {
+		b64 = b64_encode(out, len);
+		xasprintf(wrapped, "%s%s", RSA_WRAPPED, b64);
+	}
+	EVP_PKEY_CTX_free(x);
+	free(out);
+	free(b64);
+	return *wrapped != NULL ? API_OK : ctx_internal(c, "a data key cannot "
+	    "be wrapped with RSA");
+}
+
+/* What rsa_wrap made, opened with private key k into dk.  0, or -1. */
+static int
+rsa_unwrap(EVP_PKEY *k, const char *wrapped, unsigned char dk[KEY_LEN])
+{
+	EVP_PKEY_CTX	*x;
+	unsigned char	*raw = NULL, *out = NULL;
+	size_t		 len, outlen = 0;
+	int		 rc = -1;
+
+	if (b64_decode(wrapped + strlen(RSA_WRAPPED), &raw, &len) == -1)
+		return -1;
+	if ((x = EVP_PKEY_CTX_new(k, NULL)) != NULL &&
+	    EVP_PKEY_decrypt_init(x) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(x, RSA_PKCS1_OAEP_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_oaep_md(x, EVP_sha256()) == 1 &&
+	    EVP_PKEY_decrypt(x, NULL, &outlen, raw, len) == 1 &&
+	    EVP_PKEY_decrypt(x, out = xmalloc(outlen), &outlen, raw, len) == 1 &&
+	    outlen == KEY_LEN) {
+		memcpy(dk, out, KEY_LEN);
+		rc = 0;
+	}
+	if (out != NULL)
+		OPENSSL_cleanse(out, outlen);
+	free(out);
+	free(raw);
+	EVP_PKEY_CTX_free(x);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ data keys */
 
 static void
@@ -474,8 +617,18 @@ dk_unwrap(struct ctx *c, const char *kid, long long tenant, const char *mid,
 	unsigned char	 mkey[KEY_LEN], *raw = NULL;
 	char		 aad[AAD_MAX];
 	size_t		 len;
+	EVP_PKEY	*wk;
 	enum apierr	 rc;
 
+	if (strncmp(wrapped, RSA_WRAPPED, strlen(RSA_WRAPPED)) == 0) {
+		if ((rc = wk_load(c, tenant, &wk)) != API_OK)
+			return rc;
+		if (wk == NULL || rsa_unwrap(wk, wrapped, dk) == -1)
+			rc = ctx_internal(c, "data key %s of tenant %lld does "
+			    "not open under its wrapping key", kid, tenant);
+		EVP_PKEY_free(wk);
+		return rc;
+	}
 	if ((rc = master_get(c, mid, mkey)) != API_OK)
 		return rc;
 	dk_aad(aad, kid, tenant, mid);
@@ -503,6 +656,27 @@ dk_wrap(struct ctx *c, const char *kid, long long tenant, const char *mid,
 		return ctx_internal(c, "data key %s cannot be wrapped", kid);
 	*wrapped = b64_encode(raw, sizeof(raw));
 	return API_OK;
+}
+
+/*
+ * Data key dk (kid, of tenant) wrapped as the tenant's keys say: with its
+ * RSA wrapping key if it has one, else under master key mkey (mid).
+ */
+static enum apierr
+dk_wrap_for(struct ctx *c, const char *kid, long long tenant, const char *mid,
+    const unsigned char mkey[KEY_LEN], const unsigned char dk[KEY_LEN],
+    char **wrapped)
+{
+	EVP_PKEY	*wk;
+	enum apierr	 rc;
+
+	if ((rc = wk_load(c, tenant, &wk)) != API_OK)
+		return rc;
+	if (wk == NULL)
+		return dk_wrap(c, kid, tenant, mid, mkey, dk, wrapped);
+	rc = rsa_wrap(c, wk, dk, wrapped);
+	EVP_PKEY_free(wk);
+	return rc;
 }
 
 /*
@@ -587,8 +761,8 @@ dk_for_tenant(struct ctx *c, long long tenant, char kid[UID_LEN + 1],
 			return ctx_dbfail(c, rc);
 		if ((arc = master_get(c, mid, mkey)) == API_OK &&
 		    (arc = key_new(c, kid, dk)) == API_OK &&
-		    (arc = dk_wrap(c, kid, tenant, mid, mkey, dk, &wrapped)) ==
-		    API_OK) {
+		    (arc = dk_wrap_for(c, kid, tenant, mid, mkey, dk,
+		    &wrapped)) == API_OK) {
 			rc = db_run(c->db, SQL_TENANT_KEY_INSERT, "sissd", kid,
 			    tenant, mid, wrapped, time_now());
 			/* DB_REF: a rekey retired mid meanwhile; start again. */
@@ -610,34 +784,114 @@ dk_for_tenant(struct ctx *c, long long tenant, char kid[UID_LEN + 1],
 }
 
 /*
- * Make tenant's data key now rather than on first use (a tenant created
- * with kms.enablekms, TAPMS step 8), in the caller's transaction, and
- * describe it in *status (new reference): its name, type and id, never
- * the key.  Only AES-256-GCM data keys are made.
+ * Make tenant's wrapping key (an RSA key type) and its public PEM into
+ * *pem (new), in the caller's transaction.  A tenant that has one keeps
+ * it (and must ask for the same type).
+ */
+static enum apierr
+wk_make(struct ctx *c, long long tenant, const char *type, char **pem)
+{
+	EVP_PKEY	*k = NULL;
+	BIO		*bio = NULL;
+	BUF_MEM		*mem;
+	unsigned char	 mkey[KEY_LEN];
+	char		*mid = NULL, *sealed = NULL;
+	unsigned int	 bits;
+	enum apierr	 arc;
+	enum dbrc	 rc;
+
+	*pem = NULL;
+	bits = strcmp(type, "rsa-2048") == 0 ? 2048 : strcmp(type,
+	    "rsa-3072") == 0 ? 3072 : 4096;
+	if ((rc = db_run(c->db, SQL_MASTER_CURRENT, "")) != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = db_next(c->db, SQL_MASTER_CURRENT, "s", &mid);
+	db_done(c->db, SQL_MASTER_CURRENT);
+	if (rc != DB_OK)
+		return rc == DB_DONE ? ctx_fail(c, API_UNAVAILABLE, "No master "
+		    "key yet") : ctx_dbfail(c, rc);
+	if ((arc = master_get(c, mid, mkey)) != API_OK)
+		goto out;
+	if ((k = EVP_RSA_gen(bits)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_PUBKEY(bio, k) != 1) {
+		arc = ctx_internal(c, "an RSA key could not be made");
+		goto out;
+	}
+	BIO_get_mem_ptr(bio, &mem);
+	*pem = xstrndup(mem->data, mem->length);
+	if ((arc = wk_seal(c, tenant, mid, mkey, k, &sealed)) != API_OK)
+		goto out;
+	rc = db_run(c->db, SQL_WRAPKEY_INSERT, "issssd", tenant, type, mid,
+	    sealed, *pem, time_now());
+	if (rc == DB_DUP)
+		arc = ctx_fail(c, API_CONFLICT, "Tenant %lld has its wrapping "
+		    "key already", tenant);
+	else if (rc != DB_OK)
+		arc = ctx_dbfail(c, rc);
+out:
+	OPENSSL_cleanse(mkey, sizeof(mkey));
+	EVP_PKEY_free(k);
+	BIO_free(bio);
+	free(mid);
+	free(sealed);
+	return arc;
+}
+
+/*
+ * Make tenant's keys now rather than on first use (a tenant created with
+ * kms.enablekms, TAPMS step 8), in the caller's transaction: its
+ * AES-256-GCM data key, wrapped under the master key, or for an RSA type
+ * under a new RSA key pair whose private half is sealed under the master
+ * key.  *status (new reference) describes them: name, type, ids and the
+ * public key, never a secret.
  */
 enum apierr
 crypto_tenant_key(struct ctx *c, long long tenant, const char *name,
     const char *type, json_t **status)
 {
 	unsigned char	 dk[KEY_LEN];
-	char		 kid[UID_LEN + 1], dflt[64];
+	char		 kid[UID_LEN + 1], dflt[64], *pem = NULL, *w = NULL;
+	int		 rsa = strncmp(type, "rsa-", 4) == 0;
 	enum apierr	 rc;
+	enum dbrc	 drc;
 
 	*status = NULL;
-	if (strcmp(type, "aes256-gcm96") != 0)
-		return ctx_fail(c, API_BAD_REQUEST, "kms.keytype %.32s: only "
-		    "aes256-gcm96 keys are made", type);
-	rc = dk_for_tenant(c, tenant, kid, dk);
-	OPENSSL_cleanse(dk, sizeof(dk));
-	if (rc != API_OK)
-		return rc;
+	if (strcmp(type, "aes256-gcm96") != 0 && strcmp(type, "rsa-2048") != 0 &&
+	    strcmp(type, "rsa-3072") != 0 && strcmp(type, "rsa-4096") != 0)
+		return ctx_fail(c, API_BAD_REQUEST, "kms.keytype %.32s is not "
+		    "made here", type);
+	if (rsa && (rc = wk_make(c, tenant, type, &pem)) != API_OK)
+		goto out;
+	if ((rc = dk_for_tenant(c, tenant, kid, dk)) != API_OK)
+		goto out;
+	if (rsa) {
+		/* A data key made before the wrapping key moves under it. */
+		EVP_PKEY	*wk = NULL;
+
+		if ((rc = wk_load(c, tenant, &wk)) == API_OK && wk != NULL &&
+		    (rc = rsa_wrap(c, wk, dk, &w)) == API_OK &&
+		    (drc = db_run(c->db, SQL_TENANT_KEY_WRAP_SET, "ss", w, kid)) !=
+		    DB_OK)
+			rc = ctx_dbfail(c, drc);
+		EVP_PKEY_free(wk);
+		cache_drop(&datakeys, kid);
+		if (rc != API_OK)
+			goto out;
+	}
 	if (*name == '\0') {
 		snprintf(dflt, sizeof(dflt), "corral-tenant-%lld", tenant);
 		name = dflt;
 	}
 	*status = json_pack("{s:s, s:s, s:s, s:f}", "keyname", name, "keytype",
 	    type, "key_id", kid, "created_at", time_now());
-	return API_OK;
+	if (pem != NULL)
+		json_object_set_new(*status, "public_key", json_string(pem));
+out:
+	OPENSSL_cleanse(dk, sizeof(dk));
+	free(pem);
+	free(w);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ values */
@@ -744,6 +998,30 @@ bad:
 
 /* ------------------------------------------------------------------ rekey */
 
+/* Seal tenant's wrapping key again under master key mkey (mid). */
+static enum apierr
+wk_reseal(struct ctx *c, long long tenant, const char *mid,
+    const unsigned char mkey[KEY_LEN])
+{
+	EVP_PKEY	*wk;
+	char		*sealed;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	if ((rc = wk_load(c, tenant, &wk)) != API_OK)
+		return rc;
+	if (wk == NULL)
+		return ctx_internal(c, "tenant %lld: an RSA-wrapped data key "
+		    "without its wrapping key", tenant);
+	rc = wk_seal(c, tenant, mid, mkey, wk, &sealed);
+	EVP_PKEY_free(wk);
+	if (rc != API_OK)
+		return rc;
+	drc = db_run(c->db, SQL_WRAPKEY_REWRAP, "ssi", mid, sealed, tenant);
+	free(sealed);
+	return drc == DB_OK ? API_OK : ctx_dbfail(c, drc);
+}
+
 /*
  * Make a new master key and re-wrap every data key under it, in one
  * transaction; the old master keys' files are removed after the commit.
@@ -804,14 +1082,23 @@ crypto_rekey(struct ctx *c, char id[UID_LEN + 1], long long *rewrapped)
 	json_array_foreach(rows, i, row) {
 		rkid = json_string_value(json_object_get(row, "id"));
 		tenant = json_integer_value(json_object_get(row, "tenant"));
-		if ((arc = dk_unwrap(c, rkid, tenant, json_string_value(
-		    json_object_get(row, "master")), json_string_value(
-		    json_object_get(row, "wrapped")), dk)) != API_OK)
-			goto fail;
-		arc = dk_wrap(c, rkid, tenant, id, key, dk, &w);
-		OPENSSL_cleanse(dk, sizeof(dk));
-		if (arc != API_OK)
-			goto fail;
+		if (strncmp(json_string_value(json_object_get(row, "wrapped")),
+		    RSA_WRAPPED, strlen(RSA_WRAPPED)) == 0) {
+			/* The data key stays wrapped; its RSA key moves. */
+			if ((arc = wk_reseal(c, tenant, id, key)) != API_OK)
+				goto fail;
+			w = xstrdup(json_string_value(json_object_get(row,
+			    "wrapped")));
+		} else {
+			if ((arc = dk_unwrap(c, rkid, tenant, json_string_value(
+			    json_object_get(row, "master")), json_string_value(
+			    json_object_get(row, "wrapped")), dk)) != API_OK)
+				goto fail;
+			arc = dk_wrap(c, rkid, tenant, id, key, dk, &w);
+			OPENSSL_cleanse(dk, sizeof(dk));
+			if (arc != API_OK)
+				goto fail;
+		}
 		rc = db_run(c->db, SQL_TENANT_KEY_REWRAP, "sss", id, w, rkid);
 		free(w);
 		if (rc != DB_OK)
@@ -997,4 +1284,72 @@ crypto_equal(const char *a, const char *b)
 	OPENSSL_cleanse(da, sizeof(da));
 	OPENSSL_cleanse(db, sizeof(db));
 	return eq;
+}
+
+/* ------------------------------------------------------------------ webhooks */
+
+/*
+ * Base64 (standard alphabet, padded) of HMAC-SHA256 under the len-byte
+ * key of msglen bytes of msg into out (outsz >= 45).  Webhook signatures
+ * (hook.c).  Returns 0, or -1 on failure or a short out.
+ */
+int
+crypto_hmac_sha256_b64(const void *key, size_t keylen, const char *msg,
+    size_t msglen, char *out, size_t outsz)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+
+	if (outsz < 45 || HMAC(EVP_sha256(), key, (int)keylen,
+	    (const unsigned char *)msg, msglen, md, &mdlen) == NULL ||
+	    mdlen != 32)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, md, (int)mdlen);
+	OPENSSL_cleanse(md, sizeof(md));
+	return 0;
+}
+
+/*
+ * The bytes of a webhook secret: "whsec_<base64>" is the Standard
+ * Webhooks form and signs with the decoded bytes; any other text signs
+ * with its own bytes.  *key is a new allocation of *keylen bytes and a
+ * NUL (wipe it, then free it).  0 or -1.
+ */
+int
+crypto_hook_key(const char *secret, unsigned char **key, size_t *keylen)
+{
+	unsigned char	*raw;
+	size_t		 len;
+
+	*key = NULL;
+	*keylen = 0;
+	if (strncmp(secret, "whsec_", 6) == 0 &&
+	    b64_decode(secret + 6, &raw, &len) == 0) {
+		*key = xrealloc(raw, len + 1);
+		(*key)[len] = '\0';
+		*keylen = len;
+		return 0;
+	}
+	*key = (unsigned char *)xstrdup(secret);
+	*keylen = strlen(secret);
+	return 0;
+}
+
+/* SHA-256 of len bytes of p as 64 lowercase hex into out.  0 or -1. */
+int
+crypto_sha256_hex(const void *p, size_t len, char out[SHA256_HEX + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+
+	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return -1;
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SHA256_HEX] = '\0';
+	return 0;
 }

@@ -142,8 +142,8 @@ static const char *const sqls[] = {
 	"j.started_at + 0e0, j.finished_at + 0e0, b.uid FROM jobs j "
 	"LEFT JOIN batches b ON b.id = j.batch_id WHERE j.uid = ?",
 	/* SQL_JOB_LOAD */
-	"SELECT uid, tenant_id, kind, target, params, node_uid FROM jobs "
-	"WHERE id = ?",
+	"SELECT uid, tenant_id, kind, target, params, node_uid, attempts "
+	"FROM jobs WHERE id = ?",
 	/*
 	 * SQL_JOB_FINISH: Only the lease holder writes the result.  The last
 	 * clause matches the row this statement already wrote (same state,
@@ -352,7 +352,8 @@ static const char *const sqls[] = {
 	"CAST(COALESCE(BIT_XOR(CRC32(uid)), 0) AS SIGNED) FROM objects "
 	"WHERE class IN ('hostname', 'net', 'node')",
 	/* SQL_DHCP_OBJECTS: Every row dnsmasq's files are made from, in a fixed order. */
-	"SELECT class, uid, name, doc FROM objects "
+	"SELECT class, uid, name, doc, tenant_id = (SELECT id FROM tenants "
+	"WHERE name = '" MGMT_TENANT "') FROM objects "
 	"WHERE class IN ('hostname', 'net', 'node') ORDER BY class, name, uid",
 	/* SQL_TENANT_GET: A tenant by UID or name, every column the API shows. */
 	"SELECT " TENANT_COLS " FROM tenants WHERE uid = ? OR name = ?",
@@ -392,6 +393,9 @@ static const char *const sqls[] = {
 	"tenancy_tokens WHERE tenancy_uid = ? ORDER BY created_at",
 	/* SQL_NODEHOME_GET: What the management tenant keeps of a leased node. */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = 'nodehome' AND name = ?",
+	/* SQL_WRAPKEY_GET: A tenant's RSA wrapping key, if it has one. */
+	"SELECT keytype, master_id, sealed, public_pem FROM tenant_wrap_keys "
+	"WHERE tenant_id = ?",
 	/* SQL_TENANT_OBJS_OF: One class of a tenant, oldest first (bootstrap). */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
 	"ORDER BY last_modified, uid",
@@ -519,6 +523,21 @@ static const char *const sqls[] = {
 	"INSERT INTO node_boot (uid, stage, at, stages) VALUES (?, ?, ?, ?) "
 	"ON DUPLICATE KEY UPDATE stage = VALUES(stage), at = VALUES(at), "
 	"stages = VALUES(stages)",
+	/*
+	 * SQL_JOB_GATE_USE: A passed hook gate lets one change through:
+	 * whether it moved the row is the answer.
+	 */
+	"UPDATE jobs SET result = JSON_SET(COALESCE(result, '{}'), '$.used', "
+	"TRUE) WHERE uid = ? AND kind = 'hookgate' AND state = 'done' AND "
+	"JSON_EXTRACT(COALESCE(result, '{}'), '$.used') IS NULL",
+	/*
+	 * SQL_JOB_RETRY: The runner puts its job back in the queue, to be
+	 * claimed again from not_before on (a webhook's backoff); only the
+	 * lease holder may.  result keeps the last failure for GET /job.
+	 */
+	"UPDATE jobs SET state = 'queued', claimed_by = NULL, claimed_at = NULL, "
+	"heartbeat_at = NULL, slot = NULL, not_before = ?, result = ? "
+	"WHERE id = ? AND claimed_by = ? AND state = 'running'",
 	/* SQL_TENANT_INSERT */
 	"INSERT INTO tenants (uid, name, label, description, customer, state, "
 	"workers, max_tenancies, max_nodes, hooks, kms, bootstrap, created_at, "
@@ -553,6 +572,8 @@ static const char *const sqls[] = {
 	"INSERT INTO tenancy_ids (kind, value, tenancy_uid) VALUES (?, ?, ?)",
 	/* SQL_TENANCY_IDS_DROP */
 	"DELETE FROM tenancy_ids WHERE tenancy_uid = ?",
+	/* SQL_TENANCY_IDS_DROP_KIND: One kind, before a PATCH lists it anew. */
+	"DELETE FROM tenancy_ids WHERE tenancy_uid = ? AND kind = ?",
 	/* SQL_TENANCY_TOKEN_ADD */
 	"INSERT INTO tenancy_tokens (jti, tenancy_uid, created_at, created_by, "
 	"expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -565,6 +586,15 @@ static const char *const sqls[] = {
 	"DELETE FROM node_boot WHERE uid = ?",
 	/* SQL_TENANT_KMS */
 	"UPDATE tenants SET kms = ? WHERE id = ?",
+	/* SQL_WRAPKEY_INSERT: DB_DUP when the tenant has one. */
+	"INSERT INTO tenant_wrap_keys (tenant_id, keytype, master_id, sealed, "
+	"public_pem, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+	/* SQL_WRAPKEY_REWRAP: A rekey seals the private key again. */
+	"UPDATE tenant_wrap_keys SET master_id = ?, sealed = ? WHERE tenant_id = ?",
+	/* SQL_WRAPKEY_DROP: A deleted tenant's wrapping key is destroyed. */
+	"DELETE FROM tenant_wrap_keys WHERE tenant_id = ?",
+	/* SQL_TENANT_KEY_WRAP_SET: A data key wrapped anew (under RSA). */
+	"UPDATE tenant_keys SET wrapped = ? WHERE id = ?",
 	/* SQL_FILE_REFS_COPY: Another object uses the same stored files. */
 	"INSERT INTO file_refs (obj_uid, slot, sha256, uid, mtime, filename) "
 	"SELECT ?, slot, sha256, LOWER(HEX(RANDOM_BYTES(16))), mtime, filename "

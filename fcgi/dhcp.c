@@ -226,6 +226,8 @@ dhcp_render_addn(const struct dhcp_rows *r, struct dhcp_out *o,
 
 	json_array_foreach(r->nodes, i, doc) {
 		name = str_of(doc, "name");
+		if (json_is_true(json_object_get(doc, "_tenant")))
+			continue;	/* see dhcp_rows_load */
 		if (str_of(doc, "ip") == NULL || !dhcp_dnsname(name) ||
 		    dhcp_ip(str_of(doc, "ip"), ip) == 0)
 			continue;	/* counted by the hosts file */
@@ -237,8 +239,9 @@ dhcp_render_addn(const struct dhcp_rows *r, struct dhcp_out *o,
 	}
 	json_array_foreach(r->hosts, i, doc) {
 		name = str_of(doc, "name");
-		if (str_of(doc, "ip") == NULL)
-			continue;	/* an SRV record */
+		if (str_of(doc, "ip") == NULL ||
+		    json_is_true(json_object_get(doc, "_tenant")))
+			continue;	/* an SRV record; a tenant's */
 		if (!dhcp_dnsname(name))
 			dhcp_skip(o, "hostname", name, "name is not a DNS name");
 		else if (dhcp_ip(str_of(doc, "ip"), ip) != 0)
@@ -257,7 +260,8 @@ dhcp_render_srv(const struct dhcp_rows *r, struct dhcp_out *o,
 
 	json_array_foreach(r->hosts, i, doc) {
 		if (str_of(doc, "type") == NULL ||
-		    strcmp(str_of(doc, "type"), "srvrec") != 0)
+		    strcmp(str_of(doc, "type"), "srvrec") != 0 ||
+		    json_is_true(json_object_get(doc, "_tenant")))
 			continue;
 		name = str_of(doc, "name");
 		if ((svc = str_of(doc, "service")) == NULL)
@@ -443,7 +447,11 @@ dhcp_rows_free(struct dhcp_rows *r)
 
 /*
  * Read every net, node and hostname row into r (documents with "uid"
- * and "name" set), in one consistent snapshot.  0, or -1 (logged).
+ * and "name" set), in one consistent snapshot.  Rows of a tenant other
+ * than the management tenant are marked "_tenant": dnsmasq has one DNS
+ * for every client, so a tenant's node and host names are left out of
+ * it (a tenant's nodes never learn another's names); their DHCP
+ * entries stay.  0, or -1 (logged).
  */
 static int
 dhcp_rows_load(struct db *db, struct dhcp_rows *r)
@@ -451,6 +459,7 @@ dhcp_rows_load(struct db *db, struct dhcp_rows *r)
 	char		*class = NULL, *uid = NULL, *name = NULL, *text = NULL;
 	json_t		*doc, *list;
 	json_error_t	 jerr;
+	long long	 mgmt = 1;
 	int		 rc = -1;
 
 	r->nets = json_array();
@@ -460,14 +469,17 @@ dhcp_rows_load(struct db *db, struct dhcp_rows *r)
 		return -1;
 	if (db_run(db, SQL_DHCP_OBJECTS, "") != DB_OK)
 		goto out;
-	while (db_next(db, SQL_DHCP_OBJECTS, "ssss", &class, &uid, &name,
-	    &text) == DB_OK) {
+	while (db_next(db, SQL_DHCP_OBJECTS, "ssssi", &class, &uid, &name,
+	    &text, &mgmt) == DB_OK) {
 		list = strcmp(class, "net") == 0 ? r->nets :
 		    strcmp(class, "node") == 0 ? r->nodes : r->hosts;
 		if ((doc = json_loads(text, 0, &jerr)) != NULL &&
 		    json_is_object(doc)) {
 			json_object_set_new(doc, "uid", json_string(uid));
 			json_object_set_new(doc, "name", json_string(name));
+			/* A tenant's names stay out of the DNS everyone asks. */
+			if (!mgmt)
+				json_object_set_new(doc, "_tenant", json_true());
 			json_array_append_new(list, doc);
 		} else {
 			json_decref(doc);

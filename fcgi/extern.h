@@ -4,9 +4,10 @@
  * Every module's public surface is declared here, grouped by the file that
  * implements it.  A module's file prefix is its name (db_ lives in db.c).
  * Libraries are confined: libfcgi to req.c/resp.c, MariaDB to db.c, libjwt
- * and PAM to auth.c, OpenSSL's ciphers to crypto.c, freeipmi to ipmi.c,
- * libcurl to redfish.c, libmicrohttpd to jobwait.c, ssh(1) to ssh.c and
- * git(1) to git.c (the last five corral-jobd only).
+ * and PAM to auth.c, OpenSSL's ciphers and MACs to crypto.c, freeipmi to
+ * ipmi.c, libcurl to http.c (Redfish and webhooks call it),
+ * libmicrohttpd to jobwait.c, ssh(1) to ssh.c and git(1) to git.c (the
+ * last five corral-jobd only).
  */
 #ifndef CORRAL_EXTERN_H
 #define CORRAL_EXTERN_H
@@ -19,7 +20,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		13
+#define SCHEMA_VERSION		14
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -91,6 +92,16 @@ struct conf {
 	int		 power_per_bmc;		/* jobs at once per BMC host */
 	int		 power_stagger_ms;	/* between a batch's power-ons */
 	char		*power_busy;		/* "wait" or "refuse" */
+	/* [hooks] webhooks (api_hook.c hook.c run_hook.c) */
+	char		*hooks_allow;	/* CIDRs a hook may reach though refused */
+	char		*hooks_deny;	/* more CIDRs refused: the BMC networks */
+	int		 hooks_timeout;	/* s a hook may take, unless it says */
+	int		 hooks_retries;	/* of a non-blocking hook's delivery */
+	int		 hooks_backoff;	/* s before the first retry; doubles */
+	int		 hooks_backoff_max; /* s: the longest wait between tries */
+	char		*hooks_ca_bundle;	/* NULL: the system's CA store */
+	int		 hooks_tls_verify;
+	int		 hooks_test_route;	/* POST /_hooktest answers (tests) */
 	/* [exec] */
 	char		*exec_user;
 	int		 exec_port;
@@ -300,6 +311,7 @@ enum sql {
 	SQL_TENANCY_TOKEN_GET,
 	SQL_TENANCY_TOKENS,
 	SQL_NODEHOME_GET,
+	SQL_WRAPKEY_GET,
 	SQL_TENANT_OBJS_OF,
 	/* Run at most once. */
 	SQL__ONCE,
@@ -336,6 +348,8 @@ enum sql {
 	SQL_BOOT_GET,
 	SQL_BOOT_LOCK,
 	SQL_BOOT_PUT,
+	SQL_JOB_GATE_USE,
+	SQL_JOB_RETRY,
 	SQL_TENANT_INSERT,
 	SQL_TENANT_UPDATE,
 	SQL_TENANT_STATE,
@@ -348,11 +362,16 @@ enum sql {
 	SQL_NODE_TENANCY_CLEAR,
 	SQL_TENANCY_ID_ADD,
 	SQL_TENANCY_IDS_DROP,
+	SQL_TENANCY_IDS_DROP_KIND,
 	SQL_TENANCY_TOKEN_ADD,
 	SQL_TENANCY_TOKEN_REVOKE,
 	SQL_NODE_STATUS_WIPE,
 	SQL_NODE_BOOT_WIPE,
 	SQL_TENANT_KMS,
+	SQL_WRAPKEY_INSERT,
+	SQL_WRAPKEY_REWRAP,
+	SQL_WRAPKEY_DROP,
+	SQL_TENANT_KEY_WRAP_SET,
 	SQL_FILE_REFS_COPY,
 	SQL_TENANT_SETTINGS_COPY,
 	SQL__MAX
@@ -533,6 +552,7 @@ enum ftype {
 #define F_REQUIRED	0x01u	/* must be present on create and PUT */
 #define F_READONLY	0x02u	/* shown, never written by clients */
 #define F_UNIQUE	0x04u	/* a second identifier, unique cluster-wide */
+#define F_SECRET	0x08u	/* stored sealed; shown as "********" when set */
 
 struct field {
 	const char		*name;
@@ -666,6 +686,8 @@ struct objclass {
 	 * fields: appends [kind, value, "what=shown"] triples to keys.
 	 */
 	void			(*keys)(const struct objrow *o, json_t *keys);
+	/* The class keys() adds its keys under, if not this one's (nodehome). */
+	const char		*keys_class;
 };
 
 /* Computes a PATCH-style change (new reference) from the locked stored row. */
@@ -748,8 +770,7 @@ enum apierr	 tenant_set_kms(struct ctx *, long long tid, const json_t *);
 enum apierr	 tenant_may_delete(struct ctx *, const struct tenant *);
 enum apierr	 tenant_bootstrap(struct ctx *, long long tid);
 enum apierr	 tenant_remove(struct ctx *, long long tid, json_t *poweroff);
-json_t		*tenant_hook_payload(struct ctx *, const struct tenant *,
-		    const char *event);
+json_t		*tenant_resources(struct ctx *, const struct tenant *);
 
 /* tenancy.c: tenancies, node leases, tenancy tokens */
 extern const struct objclass tenancy_class, nodehome_class;
@@ -757,6 +778,7 @@ enum apierr	 tenancy_empty(struct ctx *, const char *tenancy_uid,
 		    json_t *poweroff);
 enum apierr	 tenancy_move(struct ctx *, const struct objrow *tenancy,
 		    const json_t *macs, int out, json_t *poweroff, json_t **done);
+enum apierr	 tenancy_of_node(struct ctx *, const char *node_uid, char **name);
 enum apierr	 tenancy_members(struct ctx *, const struct objrow *tenancy,
 		    json_t **out);
 enum apierr	 tenancy_render(struct ctx *, const struct objrow *, json_t **);
@@ -795,6 +817,11 @@ int		 crypto_link_sign(const char *text, char out[23]);
 int		 crypto_equal(const char *a, const char *b);
 int		 crypto_digest_file(int fd, long long size, char *sha256,
 		    char *sha1, char *md5);
+int		 crypto_hmac_sha256_b64(const void *key, size_t keylen,
+		    const char *msg, size_t msglen, char *out, size_t outsz);
+int		 crypto_hook_key(const char *secret, unsigned char **key,
+		    size_t *keylen);
+int		 crypto_sha256_hex(const void *, size_t, char out[65]);
 
 /* ------------------------------------------------------------------ attrs.c */
 
@@ -1009,6 +1036,14 @@ struct req {
 	 * original's body, which a GET route ignores rather than refuses.
 	 */
 	int			 redirected;
+	/*
+	 * The blocking hooks of this request's change said yes: it came
+	 * back through GET /_hookgate (api_hook.c), whose stored method,
+	 * path and query these are.
+	 */
+	int			 gate_passed;
+	char			*gate_path;
+	char			*gate_query;
 };
 
 int		 req_init(void);
@@ -1146,6 +1181,8 @@ enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 enum apierr	 node_by_source(struct req *, struct objrow *);
+int		 source_foreign(struct req *, long long tid);
+int		 source_in_tenant(struct req *, long long tid);
 int		 head_at_addr(struct ctx *, const char *addr);
 
 /* api_boottmpl.c: kickstart, ZTP, ignition and install endpoints */
@@ -1181,6 +1218,7 @@ enum apierr	 api_tenancy_tokens(struct req *);
 enum apierr	 api_tenancy_tokens_revoke(struct req *);
 enum apierr	 api_tenancy_members(struct req *);
 enum apierr	 api_tenancy_power(struct req *);
+void		 tenant_notify_id(struct req *, long long tid, const char *event);
 
 /* api_cluster.c */
 enum apierr	 api_cluster_get(struct req *);
@@ -1305,6 +1343,8 @@ struct jobrun {
 	json_t			*params;
 	void			*priv;		/* the kind's, between steps */
 	int			 fail_status;	/* a refusal's HTTP status, or 0 */
+	long long		 attempts;	/* this run included */
+	double			 retry_at;	/* failed: queue again then (epoch s), or 0 */
 };
 
 /*
@@ -1518,6 +1558,58 @@ int	 redfish_power(const struct bmc *, const struct power_opts *, enum power_op,
 /* Whether the workaround names are known (ipmi.c), for start-up checks. */
 int	 ipmi_opts_check(const struct power_opts *, char *err, size_t errsz);
 
+/* ----------------------------------------------------------- http.c (jobd) */
+
+#define HTTP_BODY_MAX		(1024 * 1024)	/* default cap of an answer */
+
+struct sockaddr;
+
+/*
+ * Whether the address about to be connected to may be: 1 yes, 0 no with
+ * a reason in why.  Called for every address, after name resolution.
+ */
+typedef int	(*http_addr_fn)(const struct sockaddr *, unsigned int len,
+		    void *arg, char *why, size_t whysz);
+
+/* How one handle talks.  Strings are borrowed. */
+struct http_opts {
+	const char		*protocols;	/* "https", "http,https"; NULL: https */
+	const char *const	*headers;	/* "Name: value", NULL-ended, or NULL */
+	const char		*user, *pass;	/* basic auth, or NULL */
+	int			 tls_verify;	/* peer and name checked */
+	const char		*ca_bundle;	/* NULL: the system's store */
+	const char		*user_agent;	/* NULL: corral-jobd */
+	size_t			 max_body;	/* 0: HTTP_BODY_MAX */
+	http_addr_fn		 addr_ok;	/* NULL: any address */
+	void			*addr_arg;
+};
+
+/* Why a request got no answer. */
+enum http_fail {
+	HTTP_OK, HTTP_TIMEOUT, HTTP_RESOLVE, HTTP_REFUSED, HTTP_UNREACHABLE,
+	HTTP_CONNECT, HTTP_BLOCKED, HTTP_CERT, HTTP_CAFILE, HTTP_TLS,
+	HTTP_CLOSED, HTTP_TOOBIG, HTTP_OTHER
+};
+
+struct http_resp {
+	long		 status;	/* the HTTP status of an answer */
+	char		*body;		/* NUL-ended, or NULL */
+	size_t		 bodylen;
+	int		 toobig;
+	enum http_fail	 fail;		/* when there was no answer */
+	char		 detail[256];	/* printable: libcurl's words, or the check's */
+};
+
+struct http;
+struct http	*http_open(const struct http_opts *, char *why, size_t whysz);
+void		 http_close(struct http *);
+int		 http_request(struct http *, const char *method, const char *url,
+		    const char *body, size_t len, long timeout_ms,
+		    struct http_resp *);
+void		 http_resp_free(struct http_resp *);
+void		 http_text_clean(char *dst, size_t dstsz, const char *s,
+		    size_t max);
+
 /* A node as ssh reaches it (run.c); t points into the strings beside it. */
 struct node_ssh {
 	struct ssh_target	 t;
@@ -1554,6 +1646,7 @@ long long	 git_period(const json_t *sync_period);	/* s; 0: none */
 int		 git_path_ok(const char *path);
 
 #define JOB_WAIT_GITREAD	2	/* job_wait's result: to /gitread/<uid> */
+#define JOB_WAIT_HOOKGATE	3	/* job_wait's result: to /_hookgate/<uid> */
 
 extern const struct jobkind job_gitsync, job_gitread;
 extern const struct runkind run_gitsync, run_gitread;
@@ -1605,6 +1698,38 @@ int		 tool_spawn(char *const argv[], int in, int out,
 int		 tool_wait(pid_t, long long deadline_ms, const char *what,
 		    const char *errpath, char *err, size_t errsz);
 
+/* ------------------------------------- api_hook.c hook.c run_hook.c: webhooks */
+
+extern const struct objclass tenanthook_class;
+extern const struct jobkind job_hook, job_hookgate;
+extern const struct runkind run_hook, run_hookgate;
+int		 hook_cidrs_ok(const char *list);
+int		 hook_addr_allowed(const char *addr, const char *allow,
+		    const char *deny, char *why, size_t whysz);
+enum apierr	 hooks_check(struct ctx *, json_t *hooks,
+		    const json_t *stored_hooks, const char *tenant_uid);
+json_t		*hooks_render(const json_t *stored);
+char		*hook_body(const char *event, const json_t *tenant);
+enum apierr	 hook_notify(struct ctx *, long long tenant_id,
+		    const char *tenant_uid, const json_t *tenant_hooks,
+		    const char *event, const json_t *payload);
+enum apierr	 hook_gate(struct req *, const char *tenant_uid,
+		    const json_t *tenant_hooks, const char *event,
+		    const json_t *payload, int *passed);
+enum apierr	 api_hookgate_result(struct req *);
+enum apierr	 api_hooktest(struct req *);
+void		 hook_params_mask(json_t *params);
+
+/* hook.c (corral-jobd only): one delivery. */
+struct hook_call {
+	const char	*url;
+	const char	*id;		/* webhook-id: the same on every retry */
+	const char	*body;		/* JSON text */
+	const char	*secret;	/* clear, or NULL: unsigned */
+	int		 timeout;	/* s */
+};
+int		 hook_deliver(const struct conf *, const struct hook_call *,
+		    long *status, char *why, size_t whysz);
 /* ---------------------------------------------------- audit.c api_audit.c */
 
 int		 audit_wanted(enum method, const char *pattern);

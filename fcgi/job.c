@@ -29,6 +29,9 @@ static const struct jobkind *const kinds[] = {
 	/* ISO and capture (job_image.c) */
 	&job_mkiso,
 	&job_capture,
+	/* webhooks (api_hook.c) */
+	&job_hook,
+	&job_hookgate,
 };
 
 /* The kind called name (borrowed, static), or NULL if there is none. */

@@ -121,6 +121,10 @@ waiting_parse(struct MHD_Connection *conn, const char *url, struct waiting *x)
 	/* A gitrepo file read: its own renderer, which a public read may use. */
 	if (r != NULL && strcmp(r, "git") == 0)
 		snprintf(x->next, sizeof(x->next), "/api/v1/gitread/%s", x->uid);
+	/* Blocking hooks answered: the route runs again, or says no. */
+	if (r != NULL && strcmp(r, "hookgate") == 0)
+		snprintf(x->next, sizeof(x->next), "/api/v1/_hookgate/%s",
+		    x->uid);
 	return 0;
 }
 

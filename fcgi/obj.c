@@ -99,7 +99,11 @@ obj_render(const struct objclass *cls, const struct objrow *o)
 		if (obj_bookkeeping(f->name))
 			continue;
 		v = json_object_get(o->doc, f->name);
-		json_object_set(out, f->name, v != NULL ? v : json_null());
+		if (v != NULL && (f->flags & F_SECRET) != 0)
+			json_object_set_new(out, f->name,
+			    json_string(SECRET_MASK));
+		else
+			json_object_set(out, f->name, v != NULL ? v : json_null());
 	}
 	json_object_set_new(out, "last_modified", json_real(o->last_modified));
 	json_object_set_new(out, "last_modified_on",
@@ -267,6 +271,18 @@ obj_find(struct ctx *c, const struct objclass *cls, const char *id,
 	return obj_lookup(c, cls, id, for_update, out, NULL);
 }
 
+/* Whether cls has an F_SECRET field, which the stored text must not show. */
+static int
+cls_has_secret(const struct objclass *cls)
+{
+	size_t	 i;
+
+	for (i = 0; i < cls->spec.nfields; i++)
+		if (cls->spec.fields[i].flags & F_SECRET)
+			return 1;
+	return 0;
+}
+
 /*
  * Write object o, its stored document doc, as obj_render would show it:
  * the document (compact JSON we wrote, every field present) is copied
@@ -281,8 +297,11 @@ out_obj(const struct objclass *cls, struct outbuf *b, struct objrow *o,
 	char	*rendered;
 	size_t	 n = doc != NULL ? strlen(doc) : 0;
 
-	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}') {
-		/* Not our compact form (edited by hand?): the slow way. */
+	if (n < 2 || doc[0] != '{' || doc[n - 1] != '}' || cls_has_secret(cls)) {
+		/*
+		 * Not our compact form (edited by hand?), or a sealed value
+		 * to mask: the slow way.
+		 */
 		if ((o->doc = doc != NULL ? json_loads(doc, 0, NULL) : NULL) == NULL)
 			o->doc = json_object();
 		json_drop_nulls(o->doc);
@@ -441,7 +460,8 @@ obj_keys_write(struct ctx *c, const struct objclass *cls, const struct objrow *o
 		cls->keys(o, keys);
 	arc = API_OK;
 	json_array_foreach(keys, i, v) {
-		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->name,
+		rc = db_run(c->db, SQL_KEY_INSERT, "ssss", cls->keys_class !=
+		    NULL ? cls->keys_class : cls->name,
 		    json_string_value(json_array_get(v, 0)),
 		    json_string_value(json_array_get(v, 1)), o->uid);
 		if (rc == DB_DUP)

@@ -1,6 +1,6 @@
 /*
- * Power control over Redfish with libcurl: the only file that includes
- * <curl/curl.h>; linked into corral-jobd alone.
+ * Power control over Redfish, through http.c (libcurl); linked into
+ * corral-jobd alone.
  *
  * One call: find the computer system (the BMC's first member of
  * /redfish/v1/Systems unless the power URI names one), GET it for its
@@ -26,8 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "extern.h"
 
 #define RF_BODY_MAX		(1024 * 1024)	/* a larger answer is refused */
@@ -38,35 +36,17 @@
 
 /* One call's connection and the last answer. */
 struct rf {
-	CURL			*curl;
-	struct curl_slist	*hdrs;
+	struct http		*http;
+	struct http_resp	 resp;		/* the last answer */
 	const struct bmc	*b;
 	const struct power_opts	*o;
 	char			 base[300];	/* scheme://host:port */
 	int			 port;
 	long long		 deadline;	/* monotonic ms */
-	char			 cerr[CURL_ERROR_SIZE];
-	char			*body;		/* the last answer, NUL-ended */
-	size_t			 bodylen;
-	int			 toobig;
 };
 
-/*
- * Copy at most max bytes of s (BMC or libcurl text) into dst for a reason:
- * printable ASCII only, so nothing the BMC sends can forge a log line.
- */
-static void
-text_clean(char *dst, size_t dstsz, const char *s, size_t max)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; s != NULL && s[i] != '\0' && i < max && n + 1 < dstsz; i++)
-		dst[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	if (dstsz > 0)
-		dst[n] = '\0';
-}
+/* Printable ASCII of a BMC's text, so it cannot forge a log line. */
+#define text_clean	http_text_clean
 
 /*
  * Whether p is a path this driver may request: absolute, of URL path
@@ -101,78 +81,52 @@ host_ok(const char *h)
 	return 1;
 }
 
-/* libcurl's write callback: keep the answer, up to RF_BODY_MAX. */
-static size_t
-rf_write(char *data, size_t size, size_t n, void *arg)
-{
-	struct rf	*rf = arg;
-	size_t		 len = size * n;
-
-	if (len > RF_BODY_MAX - rf->bodylen) {
-		rf->toobig = 1;
-		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
-	}
-	rf->body = xrealloc(rf->body, rf->bodylen + len + 1);
-	memcpy(rf->body + rf->bodylen, data, len);
-	rf->bodylen += len;
-	rf->body[rf->bodylen] = '\0';
-	return len;
-}
-
-/* The reason for a failed transfer, from libcurl's code. */
+/* The reason for a request that got no answer. */
 static void
-rf_curl_reason(struct rf *rf, CURLcode cc, char *why, size_t whysz)
+rf_fail_reason(struct rf *rf, char *why, size_t whysz)
 {
-	char	 detail[256];
-	long	 oserr = 0;
+	const struct http_resp	*rs = &rf->resp;
 
-	text_clean(detail, sizeof(detail), rf->cerr[0] != '\0' ? rf->cerr :
-	    curl_easy_strerror(cc), 200);
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
+	switch (rs->fail) {
+	case HTTP_TIMEOUT:
 		snprintf(why, whysz, "no answer within %.1f s",
 		    rf->o->timeout_ms / 1000.0);
 		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
+	case HTTP_RESOLVE:
 		snprintf(why, whysz, "host name not found");
 		break;
-	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(rf->curl, CURLINFO_OS_ERRNO, &oserr);
-		if (oserr == ECONNREFUSED)
-			snprintf(why, whysz, "connection refused (nothing "
-			    "listens on TCP port %d)", rf->port);
-		else if (oserr == EHOSTUNREACH || oserr == ENETUNREACH)
-			snprintf(why, whysz, "unreachable (%s)",
-			    strerror((int)oserr));
-		else
-			snprintf(why, whysz, "cannot connect (%s)", detail);
+	case HTTP_REFUSED:
+		snprintf(why, whysz, "connection refused (nothing "
+		    "listens on TCP port %d)", rf->port);
 		break;
-	case CURLE_PEER_FAILED_VERIFICATION:
-		snprintf(why, whysz, "certificate not trusted (%s)", detail);
+	case HTTP_UNREACHABLE:
+		snprintf(why, whysz, "unreachable (%s)", rs->detail);
 		break;
-	case CURLE_SSL_CACERT_BADFILE:
+	case HTTP_CONNECT:
+	case HTTP_BLOCKED:
+		snprintf(why, whysz, "cannot connect (%s)", rs->detail);
+		break;
+	case HTTP_CERT:
+		snprintf(why, whysz, "certificate not trusted (%s)", rs->detail);
+		break;
+	case HTTP_CAFILE:
 		snprintf(why, whysz, "CA bundle %s cannot be used (%s)",
 		    rf->o->ca_bundle != NULL ? rf->o->ca_bundle : "(system)",
-		    detail);
+		    rs->detail);
 		break;
-	case CURLE_SSL_CONNECT_ERROR:
-		snprintf(why, whysz, "TLS handshake failed (%s)", detail);
+	case HTTP_TLS:
+		snprintf(why, whysz, "TLS handshake failed (%s)", rs->detail);
 		break;
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
+	case HTTP_CLOSED:
 		snprintf(why, whysz, "connection closed by the BMC (%s)",
-		    detail);
+		    rs->detail);
 		break;
-	case CURLE_WRITE_ERROR:
-		if (rf->toobig) {
-			snprintf(why, whysz, "answer larger than %d bytes",
-			    RF_BODY_MAX);
-			break;
-		}
-		/* FALLTHROUGH */
+	case HTTP_TOOBIG:
+		snprintf(why, whysz, "answer larger than %d bytes",
+		    RF_BODY_MAX);
+		break;
 	default:
-		snprintf(why, whysz, "HTTP request failed (%s)", detail);
+		snprintf(why, whysz, "HTTP request failed (%s)", rs->detail);
 		break;
 	}
 }
@@ -203,8 +157,8 @@ rf_http_reason(struct rf *rf, long status, const char *method,
 		    "followed)", status, method, path);
 		return;
 	}
-	if (rf->body != NULL &&
-	    (j = json_loadb(rf->body, rf->bodylen, 0, NULL)) != NULL) {
+	if (rf->resp.body != NULL && (j = json_loadb(rf->resp.body,
+	    rf->resp.bodylen, 0, NULL)) != NULL) {
 		/* Redfish puts the useful text in ExtendedInfo, or message. */
 		msg = json_object_get(json_array_get(json_object_get(
 		    json_object_get(j, "error"), "@Message.ExtendedInfo"), 0),
@@ -240,8 +194,7 @@ rf_request(struct rf *rf, const char *method, const char *path,
 	json_error_t	 jerr;
 	long long	 left;
 	long		 status = 0;
-	CURLcode	 cc;
-	int		 post = strcmp(method, "POST") == 0, tries = 0;
+	int		 post = strcmp(method, "POST") == 0, tries = 0, got;
 
 	*out = NULL;
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", rf->base, path) >=
@@ -250,46 +203,31 @@ rf_request(struct rf *rf, const char *method, const char *path,
 		return -1;
 	}
 	for (;;) {
-		free(rf->body);
-		rf->body = NULL;
-		rf->bodylen = 0;
-		rf->toobig = 0;
-		rf->cerr[0] = '\0';
 		if ((left = rf->deadline - monotonic_ms()) <= 0) {
 			snprintf(why, whysz, "no answer within %.1f s",
 			    rf->o->timeout_ms / 1000.0);
 			return -1;
 		}
-		curl_easy_setopt(rf->curl, CURLOPT_URL, url);
-		curl_easy_setopt(rf->curl, CURLOPT_TIMEOUT_MS, (long)left);
-		curl_easy_setopt(rf->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
-		if (post) {
-			curl_easy_setopt(rf->curl, CURLOPT_POSTFIELDS, send);
-			curl_easy_setopt(rf->curl, CURLOPT_POSTFIELDSIZE,
-			    (long)strlen(send));
-		} else
-			curl_easy_setopt(rf->curl, CURLOPT_HTTPGET, 1L);
-		cc = curl_easy_perform(rf->curl);
-		if (cc == CURLE_OK)
-			curl_easy_getinfo(rf->curl, CURLINFO_RESPONSE_CODE,
-			    &status);
+		got = http_request(rf->http, post ? "POST" : "GET", url, send,
+		    send != NULL ? strlen(send) : 0, (long)left, &rf->resp);
+		status = got == 0 ? rf->resp.status : 0;
 		if (!post && tries++ < rf->o->retries &&
-		    (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR ||
-		    cc == CURLE_SEND_ERROR || (cc == CURLE_OK && status == 503)))
+		    ((got == -1 && rf->resp.fail == HTTP_CLOSED) ||
+		    (got == 0 && status == 503)))
 			continue;
 		break;
 	}
-	if (cc != CURLE_OK) {
-		rf_curl_reason(rf, cc, why, whysz);
+	if (got == -1) {
+		rf_fail_reason(rf, why, whysz);
 		return -1;
 	}
 	if (status < 200 || status > 299) {
 		rf_http_reason(rf, status, method, path, why, whysz);
 		return -1;
 	}
-	if (rf->bodylen > 0 && !post) {
-		*out = json_loadb(rf->body, rf->bodylen, JSON_REJECT_DUPLICATES,
-		    &jerr);
+	if (rf->resp.bodylen > 0 && !post) {
+		*out = json_loadb(rf->resp.body, rf->resp.bodylen,
+		    JSON_REJECT_DUPLICATES, &jerr);
 		if (*out == NULL || !json_is_object(*out)) {
 			json_decref(*out);
 			*out = NULL;
@@ -414,19 +352,16 @@ rf_state(const char *s, enum power_state *state)
 }
 
 /*
- * Set up rf's easy handle for b and o: URL base, auth, TLS, protocols,
+ * Set up rf's connection for b and o: URL base, auth, TLS, protocols,
  * headers.  Returns 0, or -1 with why.
  */
 static int
 rf_open(struct rf *rf, char *why, size_t whysz)
 {
-	/* "Expect:" keeps libcurl from waiting for a 100 Continue. */
-	static const char	*headers[] = { "Accept: application/json",
-	    "Content-Type: application/json", "OData-Version: 4.0", "Expect:" };
-	static int		 global_done;
-	struct curl_slist	*l;
+	static const char *const headers[] = { "Accept: application/json",
+	    "Content-Type: application/json", "OData-Version: 4.0", NULL };
+	struct http_opts	 ho;
 	const char		*proto;
-	size_t			 i;
 	int			 tls;
 
 	if (rf->b->scheme == NULL || (strcmp(rf->b->scheme, "redfish") != 0 &&
@@ -450,51 +385,16 @@ rf_open(struct rf *rf, char *why, size_t whysz)
 	snprintf(rf->base, sizeof(rf->base), strchr(rf->b->host, ':') ?
 	    "%s://[%s]:%d" : "%s://%s:%d", proto, rf->b->host, rf->port);
 
-	/*
-	 * Not thread-safe before libcurl 7.84; corral-jobd runs each job in
-	 * a single-threaded child, so the first call here is the only one.
-	 */
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			snprintf(why, whysz, "libcurl cannot start");
-			return -1;
-		}
-		global_done = 1;
-	}
-	if ((rf->curl = curl_easy_init()) == NULL) {
-		snprintf(why, whysz, "libcurl cannot start");
+	memset(&ho, 0, sizeof(ho));
+	ho.protocols = proto;
+	ho.headers = headers;
+	ho.user = rf->b->user;
+	ho.pass = rf->b->pass;
+	ho.tls_verify = rf->o->tls_verify;
+	ho.ca_bundle = rf->o->ca_bundle;
+	ho.max_body = RF_BODY_MAX;
+	if ((rf->http = http_open(&ho, why, whysz)) == NULL)
 		return -1;
-	}
-	for (i = 0; i < nitems(headers); i++) {
-		if ((l = curl_slist_append(rf->hdrs, headers[i])) == NULL) {
-			snprintf(why, whysz, "out of memory");
-			return -1;
-		}
-		rf->hdrs = l;
-	}
-	curl_easy_setopt(rf->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(rf->curl, CURLOPT_PROTOCOLS_STR, proto);
-	curl_easy_setopt(rf->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(rf->curl, CURLOPT_ERRORBUFFER, rf->cerr);
-	curl_easy_setopt(rf->curl, CURLOPT_WRITEFUNCTION, rf_write);
-	curl_easy_setopt(rf->curl, CURLOPT_WRITEDATA, rf);
-	curl_easy_setopt(rf->curl, CURLOPT_HTTPHEADER, rf->hdrs);
-	curl_easy_setopt(rf->curl, CURLOPT_USERAGENT, "corral-jobd");
-	if (rf->b->user != NULL) {
-		curl_easy_setopt(rf->curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(rf->curl, CURLOPT_USERNAME, rf->b->user);
-		curl_easy_setopt(rf->curl, CURLOPT_PASSWORD,
-		    rf->b->pass != NULL ? rf->b->pass : "");
-	}
-	if (tls) {
-		curl_easy_setopt(rf->curl, CURLOPT_SSL_VERIFYPEER,
-		    rf->o->tls_verify ? 1L : 0L);
-		curl_easy_setopt(rf->curl, CURLOPT_SSL_VERIFYHOST,
-		    rf->o->tls_verify ? 2L : 0L);
-		if (rf->o->ca_bundle != NULL && rf->o->ca_bundle[0] != '\0')
-			curl_easy_setopt(rf->curl, CURLOPT_CAINFO,
-			    rf->o->ca_bundle);
-	}
 	return 0;
 }
 
@@ -612,9 +512,7 @@ out:
 			snprintf(err, errsz, "%s: %s", host, why);
 	}
 	json_decref(sysj);
-	free(rf.body);
-	curl_slist_free_all(rf.hdrs);
-	if (rf.curl != NULL)
-		curl_easy_cleanup(rf.curl);
+	http_resp_free(&rf.resp);
+	http_close(rf.http);
 	return rc;
 }

@@ -163,6 +163,8 @@ req_read_body(struct req *r, size_t max)
 	int		 n;
 	size_t		 got = 0;
 
+	if (r->body != NULL)	/* a route run again (api_hook.c) */
+		return API_OK;
 	cl = FCGX_GetParam("CONTENT_LENGTH", fcgx.envp);
 	if (cl == NULL || *cl == '\0')
 		return API_OK;
@@ -296,6 +298,8 @@ req_finish(struct req *r)
 	free(r->body);
 	json_decref(r->json);
 	json_decref(r->data);
+	free(r->gate_path);
+	free(r->gate_query);
 	for (i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	log_set_request(NULL);

@@ -103,7 +103,7 @@ static const struct route routes[] = {
 	{ M_GET,    "/tenancies",               api_tenancies_list,       NEED_READ,     NULL,              NULL,             NULL },
 	{ M_POST,   "/tenancies",               api_obj_post,             NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
 	{ M_GET,    "/tenancies/meta",          api_obj_meta,             NEED_NONE,     NULL,              &tenancy_class,   NULL },
-	{ M_GET,    "/tenancy/:id",             api_tenancy_get,          NEED_READ,     NULL,              NULL,             NULL },
+	{ M_GET,    "/tenancy/:id/",            api_tenancy_get,           NEED_READ,     NULL,              NULL,             NULL },
 	{ M_PATCH,  "/tenancy/:id",             api_obj_patch,            NEED_SUPER,    &tenancy_class.spec, &tenancy_class, NULL },
 	{ M_DELETE, "/tenancy/:id",             api_obj_delete,           NEED_SUPER,    NULL,              &tenancy_class,   NULL },
 	{ M_POST,   "/tenancy/:id/nodes",       api_tenancy_nodes,        NEED_SUPER,    &b_mac_list,            NULL,             &nodes_in },
@@ -169,6 +169,12 @@ static const struct route routes[] = {
 	{ M_DELETE, "/gitrepo/:id/branches",    api_gitrepo_branches_del, NEED_CONFIG,   &b_gitbranches_del, NULL,            NULL },
 	/* The waiter hands a file read back here; nginx's auth_request asks /_gitauth. */
 	{ M_GET,    "/gitread/:job",            api_gitread_result,       NEED_NONE,     NULL,              NULL,             NULL },
+
+	/* Global webhooks; the waiter hands a request back here once its blocking hooks answered. */
+	CLASS_ROUTES(tenanthook, NEED_SUPER, NEED_SUPER),
+	{ M_GET,    "/_hookgate/:job",          api_hookgate_result,      NEED_READ,     NULL,              NULL,             NULL },
+	/* Until the tenant routes call the hooks: 404 unless [hooks] test_route. */
+	{ M_POST,   "/_hooktest/:name",         api_hooktest,             NEED_SUPER,    &b_any,            NULL,             NULL },
 	{ M_GET,    "/_gitauth",                api_gitauth,              NEED_NONE,     NULL,              NULL,             NULL },
 
 	CLASS_ROUTES(net, NEED_READ, NEED_CONFIG),
@@ -283,7 +289,6 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 {
 	const char	*pe, *se;
 	size_t		 len, seg = 0;
-	int		 last_capture = 0;
 
 	*n = 0;
 	*rank = 0;
@@ -311,22 +316,23 @@ pattern_match(const char *pat, const char *path, char **params, size_t *n,
 			if (*n == ROUTE_MAX_PARAMS)
 				break;
 			params[(*n)++] = strndup(path, len);
-			last_capture = 1;
 		} else if ((size_t)(pe - pat) != len || strncmp(pat, path, len) != 0)
 			break;
-		else {
+		else
 			*rank |= 1UL << (8 * sizeof(*rank) - 2 - seg);
-			last_capture = 0;
-		}
 		seg++;
 		pat = pe;
 		path = se;
+		if (*pat == '\0' && *path == '\0')
+			return 1;
 		/*
-		 * "/tenancy/Available/", as the reference writes it: a slash
-		 * after a last segment that names an object.
+		 * A pattern ending in '/' takes the path with or without it
+		 * ("/tenancy/Available/", as the reference writes it).  Only
+		 * where the table says so: nginx turns ".../repo/.." into a
+		 * path ending in '/', which must not reach another route.
 		 */
-		if (*pat == '\0' && (*path == '\0' || (path[0] == '/' &&
-		    path[1] == '\0' && last_capture)))
+		if (pat[0] == '/' && pat[1] == '\0' && (*path == '\0' ||
+		    (path[0] == '/' && path[1] == '\0')))
 			return 1;
 	}
 	while (*n > 0)

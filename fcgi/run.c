@@ -48,6 +48,9 @@ static const struct runkind *const runkinds[] = {
 	/* ISO and capture */
 	&run_mkiso,
 	&run_capture,
+	/* webhooks */
+	&run_hook,
+	&run_hookgate,
 };
 
 static const struct runkind *
@@ -202,6 +205,25 @@ runner_finish(struct jobrun *jr, const char *state, const char *result)
 		jobd_wake_waiters(jr->conf);
 }
 
+/*
+ * Put the job back in the queue to be tried again at jr->retry_at, with
+ * the failure in result; a lost connection or lease leaves it to the
+ * reaper, as runner_finish does.
+ */
+static void
+runner_retry(struct jobrun *jr, const char *result)
+{
+	enum dbrc	 rc;
+
+	rc = db_run(jr->ctx.db, SQL_JOB_RETRY, "dsis", jr->retry_at, result,
+	    jr->id, jr->claimed_by);
+	if (rc != DB_OK)
+		log_err("job %lld: could not queue it again; it will be "
+		    "failed when its lease runs out", jr->id);
+	else if (db_affected(jr->ctx.db, SQL_JOB_RETRY) == 0)
+		log_warn("job %lld: lease lost; not queued again", jr->id);
+}
+
 /* Load the claimed row.  0, or -1 when the database would not say. */
 static int
 runner_load(struct jobrun *jr)
@@ -211,8 +233,8 @@ runner_load(struct jobrun *jr)
 	int		 rc = -1;
 
 	if (db_run(jr->ctx.db, SQL_JOB_LOAD, "i", jr->id) != DB_OK ||
-	    db_next(jr->ctx.db, SQL_JOB_LOAD, "sissss", &jr->uid, &tenant,
-	    &jr->kind, &jr->target, &params, &jr->node) != DB_OK)
+	    db_next(jr->ctx.db, SQL_JOB_LOAD, "sissssi", &jr->uid, &tenant,
+	    &jr->kind, &jr->target, &params, &jr->node, &jr->attempts) != DB_OK)
 		goto out;
 	jr->tenant = tenant;
 	jr->params = json_decode_strict(params, strlen(params), err, sizeof(err));
@@ -346,7 +368,11 @@ runner_main(const struct conf *conf, long long id, const char *claimed_by)
 	    jr.target != NULL ? " " : "", jr.target != NULL ? jr.target : "");
 	kind = runkind_find(jr.kind);
 	text = runner_steps(&jr, kind, &state);
-	runner_finish(&jr, state, text);
+	if (*state == 'f' && jr.retry_at > 0) {
+		runner_retry(&jr, text);
+		state = "queued again";
+	} else
+		runner_finish(&jr, state, text);
 	/* After the answer: what the caller need not wait for, and frees. */
 	if (kind != NULL && kind->cleanup != NULL)
 		kind->cleanup(&jr);

@@ -284,7 +284,9 @@ sync_delete(struct jobrun *jr, struct gitjob *gj, char *err, size_t errsz)
 	for (i = 0; i < json_array_size(names); i++) {
 		k = json_string_value(json_array_get(names, i));
 		if (json_object_get(have, k) == NULL) {
+			/* The client named it: a 404, not a failure of git. */
 			snprintf(err, errsz, "no branch %s in %s", k, gj->name);
+			jr->fail_status = 404;
 			goto fail;
 		}
 		if (!json_list_has(del, k))

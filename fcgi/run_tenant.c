@@ -31,8 +31,6 @@ tenant_deploy(struct jobrun *jr, struct tenant *t, char *err, size_t errsz)
 		rc = ctx_dbfail(c, drc);
 		goto fail;
 	}
-	if (t->bootstrap && (rc = tenant_bootstrap(c, t->id)) != API_OK)
-		goto fail;
 	if (json_is_true(json_object_get(t->kms, "enablekms"))) {
 		name = json_string_value(json_object_get(t->kms, "keyname"));
 		type = json_string_value(json_object_get(t->kms, "keytype"));
@@ -43,16 +41,22 @@ tenant_deploy(struct jobrun *jr, struct tenant *t, char *err, size_t errsz)
 		if ((rc = tenant_set_kms(c, t->id, t->kms)) != API_OK)
 			goto fail;
 	}
+	/* After the key: what bootstrap seals goes under it. */
+	if (t->bootstrap && (rc = tenant_bootstrap(c, t->id)) != API_OK)
+		goto fail;
 	if ((rc = tenant_set_state(c, t->id, "Deployed")) != API_OK)
 		goto fail;
 	if ((drc = db_commit(c->db)) != DB_OK) {
 		rc = ctx_dbfail(c, drc);
 		goto fail;
 	}
+	audit_event(c, "jobd", t->id, "tenant deployed", t->uid, 200, NULL);
 	return 0;
 fail:
 	db_rollback(c->db);
 	snprintf(err, errsz, "deploying tenant %s: %s", t->name, c->reason);
+	audit_event(c, "jobd", t->id, "tenant deploy failed", t->uid, 500,
+	    c->reason);
 	return -1;
 }
 
@@ -78,8 +82,11 @@ tenant_finish_delete(struct jobrun *jr, struct tenant *t, char *err,
 	json_decref(off);
 	if (rc != API_OK) {
 		snprintf(err, errsz, "deleting tenant %s: %s", t->name, c->reason);
+		audit_event(c, "jobd", t->id, "tenant delete failed", t->uid, 500,
+		    c->reason);
 		return -1;
 	}
+	audit_event(c, "jobd", t->id, "tenant deleted", t->uid, 200, t->name);
 	return 0;
 }
 

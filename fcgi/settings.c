@@ -29,6 +29,8 @@ static const struct field cluster_fields[] = {
 	FIELD("cluster_name",     F_STRING, 0,        63,           "The name of the cluster"),
 	FIELD("cluster_id",       F_STRING, 0,        64,           "The vendor's cluster ID"),
 	FIELD("auth_config",      F_OBJECT, S_SECRET | S_TENANT, 8192, "Settings of the authentication system (per tenant)"),
+	FIELD("ssh_keys",         F_ARRAY_STR, S_TENANT, 64,        "corral: more public keys the tenant's nodes authorize (per tenant; /cluster/sshkeys)"),
+	FIELD("ca_bundle",        F_STRING, S_TENANT, 65536,        "corral: more CA certificates (PEM) the tenant's nodes trust (per tenant; /cluster/cabundle)"),
 	FIELD("tenancy_vlans",    F_STRING, 0,        32,           "corral: the VLANs tenancies are given, FIRST-LAST (\"\": none unless asked for)"),
 	FIELD("tenancy_vnis",     F_STRING, 0,        32,           "corral: the VNIs tenancies are given, FIRST-LAST"),
 	FIELD("tenancy_pkeys",    F_STRING, 0,        32,           "corral: the partition keys tenancies are given, FIRST-LAST"),
@@ -48,6 +50,24 @@ setting_field(const char *k)
 	return NULL;
 }
 
+/* Whether every entry of keys is one line that is an OpenSSH public key. */
+static int
+ssh_keys_ok(const json_t *keys)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i;
+
+	json_array_foreach((json_t *)(uintptr_t)keys, i, v) {
+		k = json_string_value(v);
+		if (k == NULL || strpbrk(k, "\r\n") != NULL ||
+		    (strncmp(k, "ssh-", 4) != 0 && strncmp(k, "ecdsa-", 6) != 0 &&
+		    strncmp(k, "sk-", 3) != 0))
+			return 0;
+	}
+	return 1;
+}
+
 /* The value of a tenant setting nobody set (new reference). */
 static json_t *
 setting_default(const struct field *f)
@@ -55,7 +75,8 @@ setting_default(const struct field *f)
 	if (strcmp(f->name, "naming") == 0)
 		return json_string("n{}");
 	return f->type == F_BOOL ? json_false() : f->type == F_OBJECT ?
-	    json_object() : json_string("");
+	    json_object() : f->type == F_ARRAY_STR ? json_array() :
+	    json_string("");
 }
 
 /* Add the rows of statement q (k, v) to out: decoded values by key. */
@@ -141,6 +162,11 @@ settings_patch(struct ctx *c, long long tenant, const json_t *body,
 			return ctx_fail(c, API_FORBIDDEN, "Only the "
 			    "superadministrator may change %s (a cluster-wide "
 			    "setting)", k);
+		/* Each key becomes one authorized_keys line on the nodes. */
+		if (strcmp(k, "ssh_keys") == 0 && !ssh_keys_ok(v))
+			return ctx_fail(c, API_BAD_REQUEST, "Field ssh_keys: each "
+			    "entry is one OpenSSH public key line (ssh-..., "
+			    "ecdsa-..., sk-...)");
 	}
 	if ((rc = db_begin(c->db)) != DB_OK)
 		return ctx_dbfail(c, rc);

@@ -192,10 +192,9 @@ tenancy_assign(struct ctx *c, struct objrow *o, const json_t *before,
 			continue;
 		if ((rc = id_range(c, k, &lo, &hi)) != API_OK)
 			return rc;
-		if (before != NULL && (drc = db_run(c->db, SQL_TENANCY_IDS_DROP,
-		    "s", o->uid)) != DB_OK)
+		if (before != NULL && (drc = db_run(c->db,
+		    SQL_TENANCY_IDS_DROP_KIND, "ss", o->uid, k->kind)) != DB_OK)
 			return ctx_dbfail(c, drc);
-		/* Dropping all kinds above: put the others back as they were. */
 		list = json_object_get(o->doc, k->field);
 		if (list == NULL) {
 			list = json_array();
@@ -225,22 +224,6 @@ tenancy_assign(struct ctx *c, struct objrow *o, const json_t *before,
 			if (drc != DB_OK)
 				return ctx_dbfail(c, drc);
 		}
-		if (before != NULL) {
-			/* The drop took every kind; restore those not changed. */
-			size_t	 m;
-			for (m = 0; m < nitems(idkinds); m++) {
-				if (m == j || json_object_get(change,
-				    idkinds[m].field) != NULL)
-					continue;
-				json_array_foreach(json_object_get(o->doc,
-				    idkinds[m].field), i, e)
-					if ((drc = db_run(c->db, SQL_TENANCY_ID_ADD,
-					    "sis", idkinds[m].kind,
-					    (long long)json_integer_value(e),
-					    o->uid)) != DB_OK && drc != DB_DUP)
-						return ctx_dbfail(c, drc);
-			}
-		}
 	}
 	return API_OK;
 }
@@ -260,20 +243,15 @@ tenancy_may_change(struct ctx *c, const struct objrow *o, const json_t *change)
 	return API_OK;
 }
 
-/* The number of nodes in tenancy uid. */
+/* The number of nodes in tenancy t. */
 static enum apierr
-tenancy_count(struct ctx *c, const char *uid, long long *n)
+tenancy_count(struct ctx *c, const struct objrow *t, long long *n)
 {
 	json_t		*nodes = NULL;
-	struct objrow	 o;
 	enum apierr	 rc;
 
-	memset(&o, 0, sizeof(o));
-	o.uid = (char *)(uintptr_t)uid;
-	o.tenant_id = -1;
-	o.name = (char *)(uintptr_t)"";
 	*n = 0;
-	if ((rc = tenancy_members(c, &o, &nodes)) != API_OK)
+	if ((rc = tenancy_members(c, t, &nodes)) != API_OK)
 		return rc;
 	*n = (long long)json_object_size(nodes);
 	json_decref(nodes);
@@ -294,7 +272,7 @@ tenancy_may_delete(struct ctx *c, const struct objrow *o)
 	if (tenancy_builtin(c, o))
 		return ctx_fail(c, API_FORBIDDEN, "The built-in tenancy %s "
 		    "cannot be deleted", o->name);
-	if ((rc = tenancy_count(c, o->uid, &n)) != API_OK)
+	if ((rc = tenancy_count(c, o, &n)) != API_OK)
 		return rc;
 	if (n > 0)
 		return ctx_fail(c, API_CONFLICT, "Tenancy %s holds %lld nodes; "
@@ -321,12 +299,15 @@ static const struct field nodehome_fields[] = {
 	FIELD("home",        F_OBJECT,   0,          0,  "The node's management fields"),
 	FIELD("index",       F_INT,      0,          NAMING_INDEX_MAX, "The node's index, held while it is away"),
 	FIELD("naming_pool", F_STRING,   0,          UID_LEN, "Its naming pool"),
+	FIELD("node_name",   F_NAME,     0,          NAMING_LABEL_MAX, "Its name in the management tenant"),
 };
 
 const struct objclass nodehome_class = {
 	.name = "nodehome", .plural = "nodehomes", .label = "node home",
 	.spec = FIELDS(nodehome_fields),
 	.keys = node_index_keys,
+	/* Among the nodes' own index keys, so assignment skips a leased index. */
+	.keys_class = "node",
 };
 
 /* The fields of a node that stay the management tenant's. */
@@ -410,7 +391,8 @@ node_lease(struct ctx *c, struct objrow *n, long long tid)
 		abort();
 	h.name = xstrdup(n->uid);
 	h.tenant_id = tenant_mgmt_id(c);
-	h.doc = json_pack("{s:o}", "home", home);
+	/* Its name too: the tenant may name it after its own pattern. */
+	h.doc = json_pack("{s:o, s:s}", "home", home, "node_name", n->name);
 	if ((rc = obj_store(c, &nodehome_class, &h)) != API_OK ||
 	    (rc = attrs_secrets_copy(c, n->uid, h.uid, h.tenant_id)) != API_OK)
 		goto out;
@@ -462,6 +444,11 @@ node_return(struct ctx *c, struct objrow *n)
 	json_decref(n->doc);
 	n->doc = doc;
 	n->tenant_id = h.tenant_id;
+	if (json_is_string(json_object_get(h.doc, "node_name"))) {
+		free(n->name);
+		n->name = xstrdup(json_string_value(json_object_get(h.doc,
+		    "node_name")));
+	}
 	rc = obj_store(c, &node_class, n);
 out:
 	objrow_free(&h);
@@ -479,6 +466,39 @@ tenancy_by_uid(struct ctx *c, const char *uid, struct objrow *out)
 	    c->scope.actor));
 	rc = obj_find(&all, &tenancy_class, uid, 0, out);
 	return ctx_pass(c, &all, rc);
+}
+
+/*
+ * The name of the tenancy node uid is in (a new string in *name; a
+ * node in no tenancy row is in Available), whoever the caller is: the
+ * name is shown only to those who see the node.
+ */
+enum apierr
+tenancy_of_node(struct ctx *c, const char *uid, char **name)
+{
+	struct objrow	 t;
+	char		*cur = NULL;
+	enum apierr	 rc;
+	enum dbrc	 drc;
+
+	*name = NULL;
+	if ((drc = db_run(c->db, SQL_TENANCY_OF_NODE, "s", uid)) != DB_OK)
+		return ctx_dbfail(c, drc);
+	drc = db_next(c->db, SQL_TENANCY_OF_NODE, "s", &cur);
+	db_done(c->db, SQL_TENANCY_OF_NODE);
+	if (drc != DB_OK && drc != DB_DONE)
+		return ctx_dbfail(c, drc);
+	if (cur == NULL) {
+		*name = xstrdup(TENANCY_AVAILABLE);
+		return API_OK;
+	}
+	rc = tenancy_by_uid(c, cur, &t);
+	free(cur);
+	if (rc != API_OK)
+		return rc;
+	*name = xstrdup(t.name);
+	objrow_free(&t);
+	return API_OK;
 }
 
 /*

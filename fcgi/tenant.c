@@ -20,48 +20,10 @@
 
 #define TENANT_LIMIT_MAX	1000000
 
-/* Key types corral makes (crypto_tenant_key); RSA wrapping keys are not made yet. */
-static const char *const kms_keytypes[] = { "aes256-gcm96", NULL };
-
-/*
- * The hooks list as the API shows it (new reference): each hook's secret
- * masked.  (Replaced by hook.c's hooks_render once webhooks land.)
- */
-static json_t *
-tenant_hooks_render(const json_t *stored)
-{
-	json_t	*out, *h;
-	size_t	 i;
-
-	out = json_deep_copy(stored);
-	json_array_foreach(out, i, h)
-		if (json_object_get(h, "secret") != NULL)
-			json_object_set_new(h, "secret", json_string(SECRET_MASK));
-	return out;
-}
-
-/* A hooks list's shape: objects with a name and an http(s) url. */
-static enum apierr
-tenant_hooks_check(struct ctx *c, json_t *hooks, const json_t *stored,
-    const char *tenant_uid)
-{
-	json_t	*h;
-	size_t	 i;
-
-	(void)stored;
-	(void)tenant_uid;
-	if (!json_is_array(hooks))
-		return ctx_fail(c, API_BAD_REQUEST, "Field hooks must be a list");
-	json_array_foreach(hooks, i, h)
-		if (!json_is_object(h) ||
-		    !json_is_string(json_object_get(h, "name")) ||
-		    !json_is_string(json_object_get(h, "url")) ||
-		    !valid_url(json_string_value(json_object_get(h, "url"))) ||
-		    json_object_get(h, "secret") != NULL)
-			return ctx_fail(c, API_BAD_REQUEST, "Field hooks: entry "
-			    "%zu needs a name and an http or https url", i);
-	return API_OK;
-}
+/* Key types corral makes (crypto_tenant_key). */
+static const char *const kms_keytypes[] = {
+	"aes256-gcm96", "rsa-2048", "rsa-3072", "rsa-4096", NULL
+};
 
 /* Release what tenant_load filled. */
 void
@@ -297,7 +259,7 @@ tenant_json(struct ctx *c, const struct tenant *t)
 	    "max_tenancies", limit_json(t->max_tenancies),
 	    "max_nodes", limit_json(t->max_nodes),
 	    "workers", (json_int_t)t->workers,
-	    "hooks", tenant_hooks_render(t->hooks),
+	    "hooks", hooks_render(t->hooks),
 	    "kms", t->kms,
 	    "active", strcmp(t->state, "Deleting") != 0,
 	    "created_at", iso_time(t->created_at),
@@ -366,8 +328,8 @@ kms_check(struct ctx *c, const json_t *kms, const json_t *stored)
 					break;
 			if (s == NULL || kms_keytypes[i] == NULL)
 				return ctx_fail(c, API_BAD_REQUEST, "Field "
-				    "kms.keytype must be aes256-gcm96 (RSA "
-				    "wrapping keys are not made yet)");
+				    "kms.keytype must be aes256-gcm96, rsa-2048, "
+				    "rsa-3072 or rsa-4096");
 		} else if (strcmp(k, "status") != 0)
 			return ctx_fail(c, API_BAD_REQUEST, "Unhandled parameter(s): "
 			    "kms.%.64s", k);
@@ -489,7 +451,7 @@ tenant_apply(struct ctx *c, struct tenant *t, const json_t *body, enum how how)
 	}
 	if ((v = json_object_get(body, "hooks")) != NULL) {
 		hooks = json_deep_copy(v);
-		if ((rc = tenant_hooks_check(c, hooks, t->hooks, t->uid)) != API_OK) {
+		if ((rc = hooks_check(c, hooks, t->hooks, t->uid)) != API_OK) {
 			json_decref(hooks);
 			return rc;
 		}
@@ -886,6 +848,7 @@ tenant_remove(struct ctx *c, long long tid, json_t *poweroff)
 	    (drc = db_run(c->db, SQL_TENANT_REFS_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_OBJS_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_KEY_DROP, "i", tid)) != DB_OK ||
+	    (drc = db_run(c->db, SQL_WRAPKEY_DROP, "i", tid)) != DB_OK ||
 	    (drc = db_run(c->db, SQL_TENANT_DELETE, "i", tid)) != DB_OK)
 		rc = ctx_dbfail(c, drc);
 out:
@@ -894,31 +857,28 @@ out:
 }
 
 /*
- * The payload of a tenant's webhooks, as the TAPMS document shows it
- * (new reference): {"eventtype", "tenantspec": {tenantname, state,
- * tenantresources (one per tenancy: its nodes as xnames), tenantkms,
- * tenanthooks}}.  Secrets never appear.
+ * Tenant t's tenancies as TAPMS's tenantresources (new reference): one
+ * entry per tenancy, its nodes' names as xnames, exclusive always (a
+ * node is never in two tenancies).
  */
 json_t *
-tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
+tenant_resources(struct ctx *c, const struct tenant *t)
 {
-	json_t		*res, *xnames, *hooks, *h, *kms;
+	json_t		*res, *xnames, *h;
 	struct objrow	 o;
 	char		*uid, *name, *mac, *ip;
 	size_t		 i;
 	enum dbrc	 rc;
 
 	res = json_array();
-	if (db_run(c->db, SQL_TENANT_OBJS_OF, "si", "tenancy", t->id) == DB_OK) {
+	if (db_run(c->db, SQL_TENANT_OBJS_OF, "si", "tenancy", t->id) == DB_OK)
 		while (obj_row_next(c, SQL_TENANT_OBJS_OF, &o) == DB_OK) {
 			json_array_append_new(res, json_pack("{s:s, s:[], s:s, "
-			    "s:b}", "type", "compute", "xnames", "hsmgrouplabel",
-			    o.name, "enforceexclusivehsmgroups", 1));
-			json_object_set_new(json_array_get(res,
-			    json_array_size(res) - 1), "uid", json_string(o.uid));
+			    "s:b, s:s}", "type", "compute", "xnames",
+			    "hsmgrouplabel", o.name, "enforceexclusivehsmgroups",
+			    1, "uid", o.uid));
 			objrow_free(&o);
 		}
-	}
 	db_done(c->db, SQL_TENANT_OBJS_OF);
 	json_array_foreach(res, i, h) {
 		xnames = json_object_get(h, "xnames");
@@ -935,13 +895,5 @@ tenant_hook_payload(struct ctx *c, const struct tenant *t, const char *event)
 		db_done(c->db, SQL_TENANCY_MEMBERS);
 		json_object_del(h, "uid");
 	}
-	hooks = tenant_hooks_render(t->hooks);
-	json_array_foreach(hooks, i, h)
-		json_object_del(h, "secret");
-	kms = json_deep_copy(t->kms);
-	json_object_del(kms, "status");
-	return json_pack("{s:s, s:{s:s, s:s, s:[], s:o, s:o, s:o}}",
-	    "eventtype", event, "tenantspec", "tenantname", t->name, "state",
-	    t->state, "childnamespaces", "tenantresources", res, "tenantkms",
-	    kms, "tenanthooks", hooks);
+	return res;
 }

@@ -12,7 +12,8 @@
 # dynamic groups racked and bigmem, a host record, a repo, distro, image,
 # boot config and git repo, and four nodes: n0..n2 in rackA (n2 at a
 # loopback address, so source-address calls find it) and gpu01 from the
-# pool.
+# pool.  Only the management tenant creates nodes: B's come to it through
+# a tenancy, and B numbers them in its own pool and network.
 use strict;
 use warnings;
 use FindBin;
@@ -103,12 +104,20 @@ sub tenant {
 	my %b = bodies(%$T);
 	$T->{uid}{$_->[0]} = must($tok, POST => "/$_->[0]", $b{$_->[0]}) for @classes;
 	$T->{bigmem} = must($tok, POST => '/dyngroups', {name => 'bigmem', selector => 'h[ram_total] > 100'});
-	$T->{racked} = must($tok, POST => '/nodes', [
-		{mac => "$T->{mac}1", groups => ['rackA']},
-		{mac => "$T->{mac}2", groups => ['rackA']},
-		{mac => "$T->{mac}3", groups => [$T->{uid}{attribs}], ip => $T->{src_ip}},
-	]);
-	$T->{nodes} = [@{$T->{racked}}, must($tok, POST => '/nodes', {mac => "$T->{mac}4", naming_pool => 'gpus'})];
+	my @set = ({groups => ['rackA']}, {groups => ['rackA']},
+	    {groups => [$T->{uid}{attribs}], ip => $T->{src_ip}}, {naming_pool => 'gpus'});
+	if ($tok eq $AT) {
+		$T->{racked} = must($tok, POST => '/nodes', [map { {mac => "$T->{mac}$_", %{$set[$_ - 1]}} } 1 .. 3]);
+		$T->{nodes} = [@{$T->{racked}}, must($tok, POST => '/nodes', {mac => "$T->{mac}4", %{$set[3]}})];
+	} else {
+		# Made bare by the superadministrator, leased, then B's own: an
+		# address from B's network (ip null: assigned again) unless sent.
+		my @macs = map { "$T->{mac}$_" } 1 .. 4;
+		must($AT, POST => '/nodes', [map { {mac => $_} } @macs]);
+		$T->{nodes} = [lease_nodes($s, $AT, 'tenant2', @macs)];
+		must($tok, PATCH => "/node/$T->{nodes}[$_]", {ip => undef, %{$set[$_]}}) for 0 .. 3;
+		$T->{racked} = [@{$T->{nodes}}[0 .. 2]];
+	}
 	$T->{node}{$_->{name}} = $_ for map { must($tok, GET => "/node/$_") } @{$T->{nodes}};
 	$T->{all} = [values %{$T->{uid}}, $T->{bigmem}, @{$T->{nodes}}];
 
@@ -172,7 +181,8 @@ for my $c (@classes, [qw(nodes node)]) {
 my $sum = data_of($TB, GET => '/cluster/summary') // {};
 # The class lists; power_* and stale list some of the nodes again.
 my @in_sum = map { @{$sum->{$_}} } grep { !/^(power_|stale$)/ } keys %$sum;
-is_deeply([sort @in_sum], [sort map { $_->[0] } $s->sql("SELECT uid FROM objects WHERE tenant_id = $b_tid")],
+# (Tenancies are the superadministrator's to list, not the summary's.)
+is_deeply([sort @in_sum], [sort map { $_->[0] } $s->sql("SELECT uid FROM objects WHERE tenant_id = $b_tid AND class <> 'tenancy'")],
     "B: /cluster/summary is exactly tenant2's objects");
 is(scalar(grep { my $u = $_; grep { $_ eq $u } @in_sum } @{$A->{all}}), 0, "B: ... none of A's UIDs");
 is_deeply([sort @{$sum->{nodes} // []}], [sort @{$B->{nodes}}], "B: summary nodes are B's four");
@@ -244,13 +254,15 @@ for my $id ($A->{node}{n2}{uid}, $A->{node}{n2}{mac}, $A->{src_ip}) {
 # ---------------------------------------------------------------- references
 
 # B cannot point its objects at A's: 400, nothing created or changed.
+# (B creates no nodes at all; it names A's objects in its own node.)
 my $b_n1 = $B->{node}{n1}{uid};
 my $b_n1_v = $s->sql("SELECT version FROM objects WHERE uid = '$b_n1'");
 my ($ag, $ap, $an) = @{$A->{uid}}{qw(attribs namingpools nets)};
+my $b_n1_mac = $B->{node}{n1}{mac};
 for my $r (
-	[POST => '/nodes', {mac => '52:54:00:0b:ff:02', groups => [$ag]}, qr/^No attrib found for groups=$ag$/],
-	[POST => '/nodes', [{mac => '52:54:00:0b:ff:03'}, {mac => '52:54:00:0b:ff:04', groups => ['rackA', $ag]}], qr/^Entry 1: No attrib found for groups=$ag$/],
-	[POST => '/nodes', {mac => '52:54:00:0b:ff:05', naming_pool => $ap}, qr/^No namingpool found for naming_pool=$ap$/],
+	[PUT => "/node/$b_n1", {mac => $b_n1_mac, groups => [$ag]}, qr/^No attrib found for groups=$ag$/],
+	[PATCH => "/node/$b_n1", {groups => ['rackA', $ag]}, qr/^No attrib found for groups=$ag$/],
+	[PUT => "/node/$b_n1", {mac => $b_n1_mac, naming_pool => $ap}, qr/^No namingpool found for naming_pool=$ap$/],
 	[POST => '/namingpools', {name => 'p2', pattern => 'p{}', network => $an}, qr/^No net found for network=$an$/],
 	[POST => '/namingpools', {name => 'p3', pattern => 'q{}', group => $ag}, qr/^No attrib found for group=$ag$/],
 	[POST => '/images', {name => 'img2', distro => $A->{uid}{distros}}, qr/^No distro found for distro=$A->{uid}{distros}$/],
@@ -264,11 +276,20 @@ for my $r (
 is(n_objects(), $count_before, 'the refused requests created nothing');
 is($s->sql("SELECT version FROM objects WHERE uid = '$b_n1'"), $b_n1_v, "B's n1 was not written");
 is_deeply(data_of($TB, GET => "/node/$b_n1/groups"), [$B->{uid}{attribs}], "B's n1 is in B's rackA only");
+# B creates no node, whatever it names; the refusal names nothing of A's.
+for my $b ({mac => '52:54:00:0b:ff:02', groups => [$ag]}, [{mac => '52:54:00:0b:ff:03'}], {mac => $n0->{mac}}) {
+	($st, $j, $raw) = $s->call(POST => '/nodes', $b, $TB);
+	ok($st == 403 && $j->{reason} =~ m{through a tenancy \(POST /tenancy/<ID>/nodes\)}
+	    && $raw !~ /$n0->{uid}|$ag|cw-management/, "B: POST /nodes " . encode_json($b) . ": 403, nodes come through a tenancy")
+	    or diag($raw);
+}
+is(n_objects(), $count_before, '... and nothing was created');
 # A MAC is unique across tenants; the refusal shows only the MAC.
-($st, $j, $raw) = $s->call(POST => '/nodes', {mac => $n0->{mac}}, $TB);
+($st, $j, $raw) = $s->call(PATCH => "/node/$b_n1", {mac => $n0->{mac}}, $TB);
 ok($st == 409 && $j->{reason} =~ /^Node with MAC=\Q$n0->{mac}\E already exists\.$/i
-    && $raw !~ /$n0->{uid}|cw-management/, "B: a node with A's MAC: 409 naming neither A's node nor tenant")
+    && $raw !~ /$n0->{uid}|cw-management/, "B: its node given A's MAC: 409 naming neither A's node nor tenant")
     or diag($raw);
+is($s->sql("SELECT version FROM objects WHERE uid = '$b_n1'"), $b_n1_v, "... and B's n1 was not written");
 
 # ---------------------------------------------------------------- selectors and searches
 

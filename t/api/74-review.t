@@ -91,7 +91,7 @@ sub settings_state {
 
 # ---------------------------------------------------------------- the cast
 # Tenant "tenant2" with one admin per role, "tenant3" with a reader, and
-# management-tenant admins besides the superadministrator.
+# management-tenant admins (one per role) besides the superadministrator.
 $s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant2')");
 $s->sql("INSERT INTO tenants (uid, name) VALUES (LOWER(HEX(RANDOM_BYTES(16))), 'tenant3')");
 my $mgmt_tid = tenant_id('cw-management');
@@ -106,6 +106,12 @@ my $T2OPCFG = mkadmin('t2opcfg', ['role.authuser', 'role.operator', 'role.config
 my $T3RO   = mkadmin('t3ro',   ['role.authuser'], 'tenant3');
 my $MCFG   = mkadmin('mcfg',   ['role.authuser', 'role.configadmin']);
 my $MFULL  = mkadmin('mfull',  ['role.authuser', 'role.fulladmin']);
+# BMC secrets (4, 5) are the management tenant's: only it sets a node's
+# power_uri (a tenant's nodes are leased, their BMC kept by the
+# management), so its admins play each role there.
+my $MRO    = mkadmin('mro',    ['role.authuser']);
+my $MOP    = mkadmin('mop',    ['role.authuser', 'role.operator']);
+my $MOPCFG = mkadmin('mopcfg', ['role.authuser', 'role.operator', 'role.configadmin']);
 
 # ================================================================ 3. settings
 # (First, so the management tenant's first node is n0 and tenant2's t0.)
@@ -125,7 +131,13 @@ for my $who ([ 'tenant2 authuser', $T2RO ], [ 'tenant2 fulladmin', $T2FULL ],
 	($st, $j, $raw) = $s->call(GET => '/cluster', undef, $who->[1]);
 	is($st, 200, "3: $who->[0] GET /cluster") or diag($raw);
 	is($j->{data}{influx_token}, $MASK, "3: $who->[0] sees influx_token masked");
-	is($j->{data}{auth_config}, $MASK, "3: $who->[0] sees auth_config masked");
+	# auth_config is each tenant's own (issue 11): the management's stays
+	# masked for its configadmin; another tenant sees its own, empty one.
+	if ($who->[0] =~ /^management/) {
+		is($j->{data}{auth_config}, $MASK, "3: $who->[0] sees auth_config masked");
+	} else {
+		is_deeply($j->{data}{auth_config}, {}, "3: $who->[0] sees its own tenant's auth_config, not the management's");
+	}
 	unlike($raw, qr/tok-123|ldap:\/\/sec/, "3: $who->[0]: no secret anywhere in the body");
 }
 ok_call($s, $AT, PATCH => '/cluster', { influx_token => $MASK }, '3: the mask written back');
@@ -148,10 +160,14 @@ ok_call($s, $T2FULL, PATCH => '/cluster', { default_distro => 'd2' }, '3: tenant
 is(data_of($T2RO, GET => '/cluster')->{default_distro}, 'd2', '3: tenant2 sees its default_distro');
 is(data_of($AT, GET => '/cluster')->{default_distro}, '', '3: the management tenant\'s default_distro unchanged');
 
-my $t2n = must($T2FULL, POST => '/nodes', { mac => '52:54:00:03:00:01' });
-is(data_of($T2FULL, GET => "/node/$t2n")->{name}, 't0', '3: a new tenant2 node is named t0');
 my $mn = must($AT, POST => '/nodes', { mac => '52:54:00:03:00:02' });
 is(data_of($AT, GET => "/node/$mn")->{name}, 'n0', '3: a new management node is named n0');
+# A tenant's node comes through a tenancy; numbered by tenant2, it takes
+# tenant2's pattern.
+must($AT, POST => '/nodes', { mac => '52:54:00:03:00:01' });
+my $t2n = lease_nodes($s, $AT, 'tenant2', '52:54:00:03:00:01');
+must($T2FULL, PATCH => "/node/$t2n", { index => 0 });
+is(data_of($T2FULL, GET => "/node/$t2n")->{name}, 't0', '3: a tenant2 node is named t0');
 
 # Cluster-wide keys: the superadministrator only; nothing changes.
 my $before = settings_state();
@@ -233,14 +249,14 @@ unlink "$FAULT.taken";
 
 # ================================================================ 4. BMC secrets
 
-my $grp = must($T2FULL, POST => '/attribs', { name => 'bmcgrp', attributes => { bmc_pass => 'grp-secret' } });
-my $bn = must($T2FULL, POST => '/nodes', { mac => '52:54:00:04:00:01', groups => ['bmcgrp'],
+my $grp = must($MFULL, POST => '/attribs', { name => 'bmcgrp', attributes => { bmc_pass => 'grp-secret' } });
+my $bn = must($MFULL, POST => '/nodes', { mac => '52:54:00:04:00:01', groups => ['bmcgrp'],
     attributes => { ipmi_user => 'root', ipmi_pass => 'node-secret' },
     power_uri => 'ipmi://<ipmi_user>:<ipmi_pass>@10.9.9.9' });
-like($bn, $HEX32, '4: a tenant2 node with BMC secrets');
+like($bn, $HEX32, '4: a node with BMC secrets');
 
-my @readers = ([ 'authuser', $T2RO ], [ 'operator', $T2OP ]);
-my @seers = ([ 'configadmin', $T2CFG ], [ 'fulladmin', $T2FULL ], [ 'superadmin', $AT ]);
+my @readers = ([ 'authuser', $MRO ], [ 'operator', $MOP ]);
+my @seers = ([ 'configadmin', $MCFG ], [ 'fulladmin', $MFULL ], [ 'superadmin', $AT ]);
 for my $who (@readers, @seers) {
 	my ($name, $tok) = @$who;
 	($st, $j, $raw) = $s->call(GET => "/node/$bn", undef, $tok);
@@ -287,31 +303,31 @@ for my $who (@seers) {
 	($st, $j, $raw) = $s->call(GET => "/attrib/$grp/attributes", undef, $tok);
 	is_deeply($j->{data}, { bmc_pass => 'grp-secret' }, "4: $name GET /attrib/attributes: in the clear") or diag($raw);
 }
-($st, $j, $raw) = $s->call(GET => "/node/$bn/attributes", undef, $MCFG);
+($st, $j, $raw) = $s->call(GET => "/node/$bn/attributes", undef, $T2CFG);
 is_fail($st, $j, $raw, 404, undef, '4: another tenant\'s configadmin does not find the node');
 unlike($raw, qr/node-secret/, '4: nor its secret');
 
 # Writing the mask back keeps the secret; a new value replaces it.
-ok_call($s, $T2CFG, PATCH => "/node/$bn/attributes", { ipmi_pass => $MASK, ipmi_user => 'admin' },
+ok_call($s, $MCFG, PATCH => "/node/$bn/attributes", { ipmi_pass => $MASK, ipmi_user => 'admin' },
     '4: PATCH attributes with the mask');
-is_deeply(data_of($T2CFG, GET => "/node/$bn/attributes"),
+is_deeply(data_of($MCFG, GET => "/node/$bn/attributes"),
     { ipmi_user => 'admin', ipmi_pass => 'node-secret', bmc_pass => 'grp-secret' }, '4: the mask kept the secret');
-my $shown = data_of($T2CFG, GET => "/node/$bn");
-ok_call($s, $T2CFG, PATCH => "/node/$bn", { attributes => $shown->{attributes} },
+my $shown = data_of($MCFG, GET => "/node/$bn");
+ok_call($s, $MCFG, PATCH => "/node/$bn", { attributes => $shown->{attributes} },
     '4: PATCH the node with the attributes GET showed');
-is(data_of($T2CFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'node-secret', '4: still the secret');
-ok_call($s, $T2CFG, PATCH => "/node/$bn/attributes", { ipmi_pass => 'new-secret' }, '4: PATCH a new secret');
-is(data_of($T2CFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'new-secret', '4: the new secret reads back');
+is(data_of($MCFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'node-secret', '4: still the secret');
+ok_call($s, $MCFG, PATCH => "/node/$bn/attributes", { ipmi_pass => 'new-secret' }, '4: PATCH a new secret');
+is(data_of($MCFG, GET => "/node/$bn/attributes")->{ipmi_pass}, 'new-secret', '4: the new secret reads back');
 like(secret_of($bn, 'ipmi_pass'), $SEALED, '4: object_secrets holds the new secret, sealed');
 is($s->sql("SELECT COUNT(*) FROM object_secrets WHERE v LIKE '%secret%'"), 0, '4: no secret in the clear');
 is($s->sql("SELECT COUNT(*) FROM objects WHERE doc LIKE '%new-secret%'"), 0, '4: no document holds it');
 is(doc_of($bn)->{attributes}{ipmi_pass}, $MASK, '4: the document keeps the mask');
-ok_call($s, $T2CFG, PUT => "/node/$bn/attributes", { ipmi_user => 'x' }, '4: PUT attributes without ipmi_pass');
+ok_call($s, $MCFG, PUT => "/node/$bn/attributes", { ipmi_user => 'x' }, '4: PUT attributes without ipmi_pass');
 is($s->sql("SELECT COUNT(*) FROM object_secrets WHERE uid = " . sq($bn)), 0, '4: the object_secrets row is gone');
-is_deeply(data_of($T2CFG, GET => "/node/$bn/attributes"), { ipmi_user => 'x', bmc_pass => 'grp-secret' },
+is_deeply(data_of($MCFG, GET => "/node/$bn/attributes"), { ipmi_user => 'x', bmc_pass => 'grp-secret' },
     '4: /attributes has no ipmi_pass');
 my $gv = version_of($grp);
-($st, $j, $raw) = $s->call(PATCH => "/attrib/$grp/attributes", { redfish_pass => $MASK }, $T2CFG);
+($st, $j, $raw) = $s->call(PATCH => "/attrib/$grp/attributes", { redfish_pass => $MASK }, $MCFG);
 is_fail($st, $j, $raw, 400, qr/redfish_pass/, '4: the mask for a secret nobody stored');
 is(version_of($grp), $gv, '4: the group is unchanged');
 is($s->sql("SELECT COUNT(*) FROM object_secrets WHERE uid = " . sq($grp) . " AND k = 'redfish_pass'"), 0,
@@ -319,11 +335,11 @@ is($s->sql("SELECT COUNT(*) FROM object_secrets WHERE uid = " . sq($grp) . " AND
 
 # ================================================================ 5. a node writes about itself
 
-my $sn = must($T2FULL, POST => '/nodes', { mac => '52:54:00:05:00:01', ip => '127.0.2.41',
+my $sn = must($MFULL, POST => '/nodes', { mac => '52:54:00:05:00:01', ip => '127.0.2.41',
     attributes => { ipmi_user => 'root', ipmi_pass => 'self-secret', bmc_host => '10.9.9.10', _boot_config => 'b1' },
     power_uri => 'ipmi://<ipmi_user>:<ipmi_pass>@<bmc_host>' });
 my %own0 = (ipmi_user => 'root', ipmi_pass => 'self-secret', bmc_host => '10.9.9.10', _boot_config => 'b1');
-is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"), \%own0, '5: the node\'s attributes');
+is_deeply(data_of($MCFG, GET => "/node/$sn/attributes"), \%own0, '5: the node\'s attributes');
 
 my @protected = ([ _boot_config => 'evil' ], [ ipmi_pass => 'evil' ], [ ipmi_user => 'evil' ], [ bmc_host => '6.6.6.6' ]);
 for my $p (@protected) {
@@ -331,39 +347,39 @@ for my $p (@protected) {
 	($st, $j, $raw) = $s->call_from('127.0.2.41', PUT => '/node/putattribs', { $p->[0] => $p->[1] });
 	is_fail($st, $j, $raw, 403, qr/\Q$p->[0]\E/, "5: the node PUTs $p->[0]");
 	is(version_of($sn), $v, "5: the node PUTs $p->[0]: the node is not written");
-	is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"), \%own0, "5: the node PUTs $p->[0]: attributes unchanged");
+	is_deeply(data_of($MCFG, GET => "/node/$sn/attributes"), \%own0, "5: the node PUTs $p->[0]: attributes unchanged");
 }
 ($st, $j, $raw) = $s->call_from('127.0.2.41', PUT => '/node/putattribs', { rack => 'r1', _boot_config => 'evil' });
 is_fail($st, $j, $raw, 403, qr/_boot_config/, '5: an ordinary key beside a protected one');
-is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"), \%own0, '5: neither is stored');
+is_deeply(data_of($MCFG, GET => "/node/$sn/attributes"), \%own0, '5: neither is stored');
 ($st, $j, $raw) = $s->call_from('127.0.2.41', PUT => '/node/putattribs', { rack => 'r1' });
 is($st, 200, '5: the node PUTs an ordinary key') or diag($raw);
-is(data_of($T2CFG, GET => "/node/$sn/attributes")->{rack}, 'r1', '5: stored');
+is(data_of($MCFG, GET => "/node/$sn/attributes")->{rack}, 'r1', '5: stored');
 ($st, $j, $raw) = $s->call_from('127.0.2.41', PUT => '/node/putstatus', { status => { up => 1 }, hardware => { cpus => 4 } });
 is($st, 200, '5: the node PUTs status and hardware') or diag($raw);
-is_deeply(data_of($T2CFG, GET => "/node/$sn/status"), { up => 1 }, '5: status stored');
-is_deeply(data_of($T2CFG, GET => "/node/$sn")->{hardware}, { cpus => 4 }, '5: hardware stored');
+is_deeply(data_of($MCFG, GET => "/node/$sn/status"), { up => 1 }, '5: status stored');
+is_deeply(data_of($MCFG, GET => "/node/$sn")->{hardware}, { cpus => 4 }, '5: hardware stored');
 
 my %own1 = (%own0, rack => 'r1');
 for my $p (@protected) {
 	my $v = version_of($sn);
-	($st, $j, $raw) = $s->call(POST => '/node/putattribs', { uid => $sn, $p->[0] => $p->[1] }, $T2OP);
+	($st, $j, $raw) = $s->call(POST => '/node/putattribs', { uid => $sn, $p->[0] => $p->[1] }, $MOP);
 	is_fail($st, $j, $raw, 403, qr/\Q$p->[0]\E/, "5: an operator POSTs $p->[0]");
 	is(version_of($sn), $v, "5: an operator POSTs $p->[0]: the node is not written");
 }
-is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"), \%own1, '5: the operator changed no attribute');
-ok_call($s, $T2OP, POST => '/node/putattribs', { uid => $sn, slot => 7 }, '5: an operator POSTs an ordinary key');
+is_deeply(data_of($MCFG, GET => "/node/$sn/attributes"), \%own1, '5: the operator changed no attribute');
+ok_call($s, $MOP, POST => '/node/putattribs', { uid => $sn, slot => 7 }, '5: an operator POSTs an ordinary key');
 # POST /node/putattribs needs role.operator (route table, README); an
 # admin that is also role.configadmin may write the protected keys, and so
 # may a role.fulladmin.
-for my $who ([$T2OPCFG, 'cfg', 'an operator and configadmin'],
-    [$T2FULL, 'full', 'a fulladmin']) {
+for my $who ([$MOPCFG, 'cfg', 'an operator and configadmin'],
+    [$MFULL, 'full', 'a fulladmin']) {
 	my ($tok, $tag, $name) = @$who;
 	for my $p (@protected) {
 		ok_call($s, $tok, POST => '/node/putattribs', { uid => $sn, $p->[0] => "$tag-$p->[0]" },
 		    "5: $name POSTs $p->[0]");
 	}
-	is_deeply(data_of($T2CFG, GET => "/node/$sn/attributes"),
+	is_deeply(data_of($MCFG, GET => "/node/$sn/attributes"),
 	    { (map { $_->[0] => "$tag-$_->[0]" } @protected), rack => 'r1', slot => 7 },
 	    "5: $name: the values are stored");
 }

@@ -222,8 +222,11 @@ ok_call($s, $MCFG, PATCH => "/node/$n1/attributes", { bmc_pass => $BMCPW }, '3: 
 is(data_of($MCFG, GET => "/node/$n3/attributes")->{ipmi_pass}, $N3PW, '3: n3 opens again');
 is(data_of($MCFG, GET => "/node/$n1/attributes")->{bmc_pass}, $BMCPW, '3: n1 opens again');
 
-# Another tenant gets a data key of its own, on first use.
-my $t2n = must($T2CFG, POST => '/nodes', { mac => '52:54:00:75:00:21', attributes => { ipmi_pass => $T2PW } });
+# Another tenant gets a data key of its own, on first use: its node comes
+# through a tenancy, and it sets the node's secret itself.
+must($AT, POST => '/nodes', { mac => '52:54:00:75:00:21' });
+my $t2n = lease_nodes($s, $AT, 'tenant2', '52:54:00:75:00:21');
+must($T2CFG, PATCH => "/node/$t2n/attributes", { ipmi_pass => $T2PW });
 is(data_of($T2CFG, GET => "/node/$t2n/attributes")->{ipmi_pass}, $T2PW, '3: tenant2\'s configadmin sees its secret');
 is($s->sql("SELECT COUNT(*) FROM tenant_keys"), 2, '3: a second data key');
 my ($t2kid) = secret_of($t2n, 'ipmi_pass') =~ /^"cs1:([0-9a-f]{32}):/;

@@ -411,11 +411,19 @@ sub put_power {
 	# Tenant2's own nodes, on BMCs that take 1 s: its workers (1) cap it.
 	my @t2 = @$bmcs[20 .. 23];
 	spit("$_->{dir}/delay", "0.3\n") for @t2;
+	# The management tenant makes them with their BMCs and leases them to
+	# tenant2 (their power stays the management's, kept in their homes);
+	# the power-off on the way in is done before tenant2's batch starts.
+	my @t2macs = map { sprintf('52:54:00:80:fe:%02x', $_) } 0 .. 3;
 	for my $k (0 .. 3) {
-		must($TB, POST => '/nodes', { index => 200 + $k, mac => sprintf('52:54:00:80:fe:%02x', $k),
+		must($AT, POST => '/nodes', { index => 200 + $k, mac => $t2macs[$k],
 		    power_uri => $URI, attributes => { ipmi_user => 'admin', ipmi_pass => $PASS,
 		    bmc => $t2[$k]{addr} } });
 	}
+	lease_nodes($s, $AT, 'tenant2', @t2macs);
+	ok(wait_for(30, sub { $s->sql("SELECT COUNT(*) FROM jobs WHERE kind = 'power' AND target IN " .
+	    "('n200', 'n201', 'n202', 'n203') AND state IN ('queued', 'claimed', 'running')") == 0 }),
+	    "tenant2's nodes leased, powered off on the way in");
 	my $tid = $s->sql("SELECT id FROM tenants WHERE name = 'tenant2'");
 	my $bu = must($TB, PUT => '/nodes/power_state', { nodes => [ map { "n" . (200 + $_) } 0 .. 3 ], state => 'power on' });
 	my $max = 0;

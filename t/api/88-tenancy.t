@@ -194,6 +194,36 @@ is($j->{data}{revoked}, 1, 'revoked');
 ($st, $j, $raw) = $s->call(GET => '/tenancy/members', undef, $TT);
 is_fail($st, $j, $raw, 401, qr/revoked/, 'a revoked token is refused at once');
 
+# ---------------------------------------------------------------- ids, names
+
+($st, $j, $raw) = $s->call(PATCH => '/tenancy/bt2', { vlans => [101] }, $AT);
+is($st, 200, 'PATCH a tenancy\'s vlans') or diag $raw;
+($st, $j) = $s->call(GET => '/tenancy/bt2', undef, $AT);
+is_deeply($j->{data}{vlans}, [101], '... the new VLAN');
+is_deeply($j->{data}{vnis}, [5001], '... its VNI kept');
+is_deeply([ map { "@$_" } $s->sql("SELECT kind, value FROM tenancy_ids WHERE tenancy_uid = '$j->{data}{uid}' ORDER BY kind, value") ],
+    [ 'vlan 101', 'vni 5001' ], '... and so the rows that hold them');
+($st, $j, $raw) = $s->call(PATCH => '/tenancy/bt2', { vlans => [4095] }, $AT);
+is_fail($st, $j, $raw, 400, qr/from 1 to 4094/, 'a VLAN out of bounds');
+
+# The tenant names its node after its own pattern; it goes back with its own name.
+my $home_name = $s->sql("SELECT JSON_VALUE(doc, '\$.node_name') FROM objects WHERE class = 'nodehome' AND name = " .
+    "(SELECT uid FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[0]')");
+ok($home_name, "the home keeps the node's name ($home_name)");
+must_call($s, $BA, PATCH => '/cluster', { naming => 'blue{}' });
+($st, $j, $raw) = $s->call(PATCH => "/node/$macs[0]", { index => 7 }, $BA);
+is($st, 200, 'the tenant numbers its node') or diag $raw;
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $BA);
+is($j->{data}{name}, 'blue7', "... which takes the tenant's naming");
+($st, $j, $raw) = $s->call(DELETE => '/tenancy/bt2/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, 'the node leaves the tenancy') or diag $raw;
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $AT);
+is($j->{data}{name}, $home_name, '... and is back under its own name');
+($st, $j, $raw) = $s->call(DELETE => '/tenancy/Quarantine/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, '... released to Available') or diag $raw;
+($st, $j, $raw) = $s->call(POST => '/tenancy/bt2/nodes', { mac => $macs[0] }, $AT);
+is($st, 200, '... and leased again') or diag $raw;
+
 # ---------------------------------------------------------------- teardown
 
 my $n0 = $s->sql("SELECT uid FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[1]'");
@@ -220,10 +250,43 @@ is($st, 200, 'released from Quarantine') or diag $raw;
 ($st, $j) = $s->call(GET => '/tenancy/Available', undef, $AT);
 is(scalar @{$j->{data}{nodes}}, 4, '... back in Available');
 
+# ---------------------------------------------------------------- per-tenant settings
+
+my $KEYB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlue blue@example';
+my $KEYM = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMgmt mgmt@example';
+($st, $j, $raw) = $s->call(PATCH => '/cluster', { ssh_keys => [ $KEYB ], ca_bundle => "-----BEGIN CERTIFICATE-----\nblue\n-----END CERTIFICATE-----\n",
+    auth_config => { realm => 'blue' } }, $BA);
+is($st, 200, 'a tenant sets its own ssh keys, CA bundle and auth_config') or diag $raw;
+($st, $j, $raw) = $s->call(PATCH => '/cluster', { ssh_keys => [ "ssh-ed25519 AAAA x\nssh-rsa BBBB evil" ] }, $BA);
+is_fail($st, $j, $raw, 400, qr/one OpenSSH public key line/, 'a key with a line break is refused');
+must_call($s, $AT, PATCH => '/cluster', { ssh_keys => [ $KEYM ], auth_config => { realm => 'mgmt' } });
+($st, $j) = $s->call(GET => '/cluster', undef, $BA);
+is_deeply($j->{data}{ssh_keys}, [ $KEYB ], 'GET /cluster shows the tenant its own keys');
+like($s->sql("SELECT v FROM tenant_settings s JOIN tenants t ON t.id = s.tenant_id WHERE t.name = 'blue' AND s.k = 'auth_config'"),
+    qr/blue/, 'auth_config is stored for the tenant');
+like($s->sql("SELECT v FROM tenant_settings s JOIN tenants t ON t.id = s.tenant_id WHERE t.name = 'cw-management' AND s.k = 'auth_config'"),
+    qr/mgmt/, '... and the management tenant keeps its own');
+($st, $j) = $s->call(GET => '/cluster', undef, $AT);
+is_deeply($j->{data}{ssh_keys}, [ $KEYM ], 'the superadmin sees the management tenant\'s keys');
+must_call($s, $AT, POST => '/nodes', { mac => '52:54:00:aa:01:01', ip => '127.0.3.5' });
+must_call($s, $AT, POST => '/tenancy/bt2/nodes', { mac => '52:54:00:aa:01:01' });
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/sshkeys');
+is_deeply($j->{data}{tenant}, [ $KEYB ], 'a node of the tenant gets the tenant\'s keys');
+ok(!grep({ $_ eq $KEYM } @{$j->{data}{admins}}, @{$j->{data}{tenant}}), '... never the management\'s');
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/cabundle');
+like($j->{data}{tenant} // '', qr/blue/, '... and its CA bundle');
+($st, $j) = $s->call_from('127.0.3.6', GET => '/cluster/sshkeys');
+is_deeply($j->{data}{tenant}, [ $KEYM ], 'anyone else gets the management tenant\'s');
+($st, $j) = $s->call(GET => '/nodes', undef, $BA);
+my %bnames = map { $_->{name} => 1 } values %{$j->{data}};
+($st, $j) = $s->call_from('127.0.3.5', GET => '/cluster/hosts');
+ok(keys %{$j->{data}} && !grep({ !$bnames{$_} } keys %{$j->{data}}), 'its /cluster/hosts names only the tenant\'s nodes');
+
 # ---------------------------------------------------------------- bootstrap, credentials, deletion
 
 must_call($s, $AT, POST => '/attribs', { name => 'bmcs', attributes => { ipmi_pass => 'grp-secret', x => 1 } });
-($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0 }, $AT);
+($st, $j, $raw) = $s->call(POST => '/tenants', { name => 'red', bootstrap => JSON::PP::true, workers => 0,
+    kms => { enablekms => JSON::PP::true, keytype => 'rsa-2048' } }, $AT);
 is($st, 200, 'a bootstrapped tenant') or diag $raw;
 my $RED = $j->{data};
 ok(deployed($RED), '... deployed');
@@ -239,6 +302,18 @@ my ($v2) = $s->sql("SELECT v FROM object_secrets WHERE uid = '$red_uid'");
 ok($v2 && $v1 ne $v2 && $v2 !~ /grp-secret/, '... its secret sealed again, under the new tenant\'s key');
 ($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
 is($st, 200, '... and it opens for the new tenant');
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... to its value');
+($st, $j) = $s->call(GET => '/tenant/red', undef, $AT);
+is($j->{data}{kms}{status}{keytype}, 'rsa-2048', 'KMS rsa-2048: the status names the type');
+like($j->{data}{kms}{status}{public_key}, qr/^-----BEGIN PUBLIC KEY-----/, '... and shows the public key');
+like($s->sql("SELECT wrapped FROM tenant_keys k JOIN tenants t ON t.id = k.tenant_id WHERE t.name = 'red'"), qr/^rsa:/,
+    '... the data key is wrapped with it');
+unlike($s->sql("SELECT sealed FROM tenant_wrap_keys w JOIN tenants t ON t.id = w.tenant_id WHERE t.name = 'red'"), qr/PRIVATE/,
+    '... whose private half is sealed, never stored in the clear');
+($st, $j, $raw) = $s->call(POST => '/cluster/rekey', undef, $AT);
+is($st, 200, 'a master rekey') or diag $raw;
+($st, $j) = $s->call(GET => '/attrib/bmcs/attributes', undef, $RA);
+is($j->{data}{attributes}{ipmi_pass} // $j->{data}{ipmi_pass}, 'grp-secret', '... and the RSA tenant\'s secret still opens');
 
 ($st, $j, $raw) = $s->call(GET => "/tenant/red/credentials?admin=redadmin", undef, $RA);
 is($st, 200, 'GET /tenant/red/credentials') or diag $raw;
@@ -255,8 +330,67 @@ is($st, 200, 'DELETE /tenant/red') or diag $raw;
 is($j->{data}{state}, 'Deleting', '... answered at once: Deleting');
 ok(wait_for(30, sub { state_of('red') =~ /^gone/ }), 'corral-jobd finishes it');
 is($s->sql("SELECT COUNT(*) FROM objects o WHERE o.tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'no object of it is left');
+is($s->sql("SELECT COUNT(*) FROM tenant_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)") +
+   $s->sql("SELECT COUNT(*) FROM tenant_wrap_keys WHERE tenant_id NOT IN (SELECT id FROM tenants)"), 0, 'its keys are destroyed');
 ($st, $j, $raw) = $s->call(GET => '/whoami', undef, $cred->{token}{access_token});
 ($st, $j, $raw) = $s->call(GET => '/attribs', undef, $RA);
 is(scalar keys %{$j->{data} // {}}, 0, 'its admins see nothing any more');
+is($s->sql("SELECT COUNT(*) FROM audit WHERE actor = 'jobd' AND object = '$RED' AND status = 200"), 2,
+    'the audit log keeps the deploy and the deletion');
+is($s->sql("SELECT COUNT(*) FROM audit WHERE actor = 'jobd' AND object = '$BLUE'"), 1, '... and blue\'s deploy');
+
+# ---------------------------------------------------------------- nodes come only from the management tenant
+
+# A tenant never creates a node: one, a list, or naming another tenant.
+my $nnodes = $s->sql("SELECT COUNT(*) FROM objects WHERE class = 'node'");
+for my $b ({ mac => '52:54:00:aa:02:01' }, [ { mac => '52:54:00:aa:02:02' }, { mac => '52:54:00:aa:02:03' } ]) {
+	($st, $j, $raw) = $s->call(POST => '/nodes', $b, $BA);
+	is_fail($st, $j, $raw, 403, qr{^Only the management tenant creates nodes; nodes come to a tenant through a tenancy \(POST /tenancy/<ID>/nodes\)$},
+	    'a tenant admin POST /nodes ' . (ref $b eq 'ARRAY' ? '(a list)' : ''));
+}
+($st, $j, $raw) = $s->call(POST => '/nodes', { mac => '52:54:00:aa:02:04', tenant => 'blue' }, $BA);
+ok($st == 403 || $st == 400, 'a tenant admin naming a tenant: refused') or diag $raw;
+# Nor does the superadministrator put one straight into a tenant.
+($st, $j, $raw) = $s->call(POST => '/nodes', { mac => '52:54:00:aa:02:05', tenant => 'blue' }, $AT);
+ok(($st == 403 && $j->{reason} =~ m{through a tenancy \(POST /tenancy/<ID>/nodes\)}) ||
+    ($st == 400 && $j->{reason} =~ /tenant/), 'the superadministrator cannot create a node in a tenant either')
+    or diag $raw;
+($st, $j, $raw) = $s->call(POST => '/nodes', [ { mac => '52:54:00:aa:02:06' }, { mac => '52:54:00:aa:02:07', tenant => 'blue' } ], $AT);
+ok($st == 403 || $st == 400, '... nor in a list, all or none') or diag $raw;
+is($s->sql("SELECT COUNT(*) FROM objects WHERE class = 'node'"), $nnodes, 'no node was made by any of these');
+
+# A leased node is given back through its tenancy, never deleted there.
+($st, $j) = $s->call(GET => '/tenancy/bt2', undef, $AT);
+my $n1name = $s->sql("SELECT name FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '$macs[0]'");
+ok(grep({ $_ eq $n1name } @{$j->{data}{nodes}}), 'bt2 holds the leased node');
+($st, $j, $raw) = $s->call(DELETE => "/node/$macs[0]", undef, $BA);
+is_fail($st, $j, $raw, 403, qr/leased through tenancy bt2; return it through its tenancy/, 'the tenant admin cannot delete its leased node');
+($st, $j, $raw) = $s->call(DELETE => "/node/$macs[0]", undef, $AT);
+is_fail($st, $j, $raw, 409, qr/remove it from tenancy bt2 first/, 'the superadministrator is told to take it out of bt2 first');
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $BA);
+is($st, 200, '... the node is still the tenant\'s');
+my $n1uid = $j->{data}{uid};
+is($s->sql("SELECT COUNT(*) FROM objects WHERE class = 'nodehome' AND name = '$n1uid'"), 1, '... and its home is kept');
+($st, $j, $raw) = $s->call(DELETE => "/tenancy/bt2/nodes", { mac => $macs[0] }, $AT);
+is($st, 200, 'taken out of bt2 (to Quarantine)') or diag $raw;
+($st, $j) = $s->call(GET => "/node/$macs[0]", undef, $AT);
+is($j->{data}{power_uri}, 'ipmi://<bmc_user>:<ipmi_pass>@127.0.9.9', '... its home came back');
+($st, $j, $raw) = $s->call(DELETE => "/node/$macs[0]", undef, $AT);
+is($st, 200, 'now the superadministrator deletes it') or diag $raw;
+is($s->sql("SELECT COUNT(*) FROM objects WHERE uid = '$n1uid'") + $s->sql("SELECT COUNT(*) FROM node_tenancy WHERE node_uid = '$n1uid'"),
+    0, '... gone, with its tenancy row');
+
+# A node asking to boot with an unknown MAC registers in the management
+# tenant (accept_new_nodes), in Available.
+must_call($s, $AT, PATCH => '/cluster', { accept_new_nodes => JSON::PP::true });
+my $HTTP = 'http://127.0.0.1:' . $s->http_port;
+($st) = $s->call_from('127.0.88.9', GET => "$HTTP/api/v1/boot/ipxe/52:54:00:aa:02:09");
+is($st, 200, 'an unknown MAC asks for its boot script');
+is($s->sql("SELECT t.name FROM objects o JOIN tenants t ON t.id = o.tenant_id WHERE o.class = 'node' "
+    . "AND JSON_VALUE(o.doc, '\$.mac') = '52:54:00:aa:02:09'"), 'cw-management', '... and is registered in the management tenant');
+($st, $j) = $s->call(GET => '/tenancy/Available', undef, $AT);
+my $reg = $s->sql("SELECT name FROM objects WHERE class = 'node' AND JSON_VALUE(doc, '\$.mac') = '52:54:00:aa:02:09'");
+ok(defined $reg && grep({ $_ eq $reg } @{$j->{data}{nodes}}), '... in Available');
+must_call($s, $AT, PATCH => '/cluster', { accept_new_nodes => JSON::PP::false });
 
 done_testing;

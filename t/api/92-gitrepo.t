@@ -247,7 +247,7 @@ is_deeply($d->{deleted}, ['dev'], '... deleted');
 $br = must($AT, GET => '/gitrepo/cfg/branches');
 is_deeply([sort keys %$br], [qw(main stable)], 'dev is gone');
 my ($nst, $nj) = $s->call(DELETE => '/gitrepo/cfg/branches', { branches => ['nope'] }, $AT);
-is($nst, 502, 'deleting a branch that is not there fails');
+is($nst, 404, 'deleting a branch that is not there: 404 (the client named it)');
 like($nj->{reason} // '', qr/no branch nope/, '... naming it');
 $d = ok_call($s, $AT, DELETE => '/gitrepo/priv/branches', { all => JSON::PP::true() }, 'delete all');
 ok(grep({ $_ eq 'main' } @{$d->{deleted} // []}), '... main among them');

@@ -298,8 +298,10 @@ for my $f ([kernel => 'kb'], [initramfs => 'i']) {
 	is($st, 200, "tenant2 uploaded its b1's $f->[0]");
 }
 my $KBSHA = must_call($s, $BT, GET => '/bootconfig/b1')->{kernel}{sha256};
-must_call($s, $BT, POST => '/nodes', { mac => '52:54:00:04:00:b1', ip => '127.0.4.11',
-    attributes => { _boot_config => 'b1' } });
+# Its node comes through a tenancy; tenant2 picks its boot config itself.
+must_call($s, $AT, POST => '/nodes', { mac => '52:54:00:04:00:b1', ip => '127.0.4.11' });
+lease_nodes($s, $AT, 'tenant2', '52:54:00:04:00:b1');
+must_call($s, $BT, PATCH => '/node/52:54:00:04:00:b1/attributes', { _boot_config => 'b1' });
 ($st, $sc) = script('127.0.4.11', '52:54:00:04:00:b1');
 my ($kb) = links($sc);
 like($kb, qr{/52-54-00-04-00-b1/$KBSHA/vmlinuz\?}, "tenant2's node gets its own tenant's b1 (same name as A's)");

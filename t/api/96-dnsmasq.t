@@ -125,7 +125,9 @@ ok(wait_for(10, sub { file('dhcp-hostsfile') =~ /^52:54:00:bb:00:01,10\.213\.9\.
     or diag(file('dhcp-hostsfile'));
 like(file('dhcp-hostsfile'), qr/^52:54:00:aa:00:01,10\.213\.9\.50,\Q$nameA\E$/m, 'node A: MAC, address, name');
 like(file('dhcp-hostsfile'), qr/^52:54:00:aa:00:02,10\.213\.9\.51,\Q$nameB\E$/m, 'node B');
-like(file('addn-hosts'), qr/^10\.213\.9\.50 \Q$nameA\E\.cluster\.test \Q$nameA\E$/m, 'node A: an A record with its domain');
+# The files are written one after another: wait for this one too.
+ok(wait_for(10, sub { file('addn-hosts') =~ /^10\.213\.9\.50 \Q$nameA\E\.cluster\.test \Q$nameA\E$/m }),
+    'node A: an A record with its domain') or diag(file('addn-hosts'));
 like(file('addn-hosts'), qr/^10\.213\.0\.5 nfs$/m, 'hostname record: an A record');
 unlike(file('dhcp-hostsfile'), qr/nfs/, 'no DHCP line for a hostname without a MAC');
 ok(wait_for(5, sub { hups() > $hups }), 'dnsmasq re-read its files (SIGHUP)');
@@ -180,6 +182,17 @@ ok_call($s, $AT, PATCH => '/hostname/nfs', {ip => '10.213.0.6'}, 'move nfs');
 ok(wait_for(10, sub { file('dhcp-hostsfile') =~ /^52:54:00:aa:00:02,10\.213\.9\.71,/m }), 'the hosts file follows a change');
 ok(wait_for(10, sub { file('addn-hosts') =~ /^10\.213\.0\.6 nfs$/m }), 'addn-hosts follows a hostname change');
 unlike(file('addn-hosts'), qr/10\.213\.0\.5 /, 'the old address is gone');
+# A node leased to a tenant keeps its DHCP entry, but its name leaves the
+# one DNS every client asks (no tenant learns another's names); it comes
+# back with the node.
+ok_call($s, $AT, POST => '/tenants', { name => 'dnsten', workers => 0 }, 'a tenant');
+ok_call($s, $AT, POST => '/tenancies', { name => 'dnsset', tenant => 'dnsten' }, 'its tenancy');
+ok_call($s, $AT, POST => '/tenancy/dnsset/nodes', { mac => '52:54:00:aa:00:02' }, 'node B leased');
+ok(wait_for(10, sub { file('addn-hosts') !~ /^10\.213\.9\.71 /m }), 'a leased node leaves addn-hosts')
+    or diag(file('addn-hosts'));
+like(file('dhcp-hostsfile'), qr/^52:54:00:aa:00:02,10\.213\.9\.71,/m, '... but keeps its DHCP host line');
+ok_call($s, $AT, DELETE => '/tenancy/teardown/dnsset', undef, 'the tenancy torn down');
+ok(wait_for(10, sub { file('addn-hosts') =~ /^10\.213\.9\.71 /m }), 'back from the tenant, its name is back');
 ok_call($s, $AT, DELETE => "/node/$A", undef, 'delete node A');
 ok(wait_for(10, sub { file('dhcp-hostsfile') !~ /52:54:00:aa:00:01/ }), 'a deleted node leaves the hosts file');
 unlike(file('addn-hosts'), qr/10\.213\.9\.50/, 'and addn-hosts');

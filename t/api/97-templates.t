@@ -189,43 +189,47 @@ is($raw, "pw=********\n", 'ztp (public): secret attributes are masked');
 spew("$KS/node.ign", qq({"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/etc/hostname","contents":{"source":"data:,<_hostname_x>"}}]}}\n));
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _ignition => 'node.ign' });
 must_call($s, $AT, PATCH => "/node/$n2->{uid}/attributes", { _ignition => 'https://example.test/cfg/<x>.ign' });
-($st, $j, $raw, $h) = get_from(undef, "/ignition/$n1->{uid}");
-is($st, 200, 'ignition file for n1: 200 without a token') or diag($raw);
+($st, $j, $raw, $h) = get_from('127.0.4.1', "/ignition/$n1->{uid}");
+is($st, 200, 'ignition file for n1: 200 without a token, from its address') or diag($raw);
 like($h->{'content-type'}, qr{^application/json}, '... JSON');
 is($j->{storage}{files}[0]{contents}{source}, 'data:,alpha', '... filled with n1\'s values');
 ok(!exists $j->{success}, '... the config itself, no envelope');
-($st, $j) = get_from(undef, "/ignition/$n2->{uid}");
+($st, $j) = get_from('127.0.4.2', "/ignition/$n2->{uid}");
 is_deeply($j, { ignition => { version => '3.3.0', config => { replace => { source => 'https://example.test/cfg/<x>.ign' } } } },
     'ignition URL for n2: a config that replaces itself from it');
 # JSON: a value inside a string stays in it ('"' and '\' escaped);
 # one that breaks the JSON outside a string is a 409; a line break, 409.
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'al"pha\\' });
-($st, $j, $raw) = get_from(undef, "/ignition/$n1->{uid}");
+($st, $j, $raw) = get_from('127.0.4.1', "/ignition/$n1->{uid}");
 is($st, 200, 'ignition: a value with a quote and a backslash: 200') or diag($raw);
 is($j->{storage}{files}[0]{contents}{source}, 'data:,al"pha\\', '... escaped: the value, whole, in its string');
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'x"},{"path":"/root/.ssh/authorized_keys","contents":{"source":"data:,evil' });
-($st, $j, $raw) = get_from(undef, "/ignition/$n1->{uid}");
+($st, $j, $raw) = get_from('127.0.4.1', "/ignition/$n1->{uid}");
 is($st, 200, 'ignition: a value that tries to add a file: 200') or diag($raw);
 is(scalar @{$j->{storage}{files}}, 1, '... still one file');
 is($j->{storage}{files}[0]{path}, '/etc/hostname', '... the template\'s');
 like($j->{storage}{files}[0]{contents}{source}, qr{^data:,x"\},\{"path":"/root}, '... the value is text in its string');
 spew("$KS/bare.ign", qq({"ignition":{"version":"3.3.0"},"x":<_hostname_x>}\n));
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _ignition => 'bare.ign', _hostname_x => '1,"passwd":{}' });
-refused([get_from(undef, "/ignition/$n1->{uid}")], 409, qr/not JSON once filled in/,
+refused([get_from('127.0.4.1', "/ignition/$n1->{uid}")], 409, qr/not JSON once filled in/,
     'ignition: a value outside a string that would add keys: 409');
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _ignition => 'node.ign', _hostname_x => "al\npha" });
-refused([get_from(undef, "/ignition/$n1->{uid}")], 409, qr/attribute _hostname_x holds a line break/,
+refused([get_from('127.0.4.1', "/ignition/$n1->{uid}")], 409, qr/attribute _hostname_x holds a line break/,
     'ignition: a value with a line break: 409 naming it');
 must_call($s, $AT, PATCH => "/node/$n1->{uid}/attributes", { _hostname_x => 'alpha' });
 for my $bad (['git://example.test/cfg.git', 404, qr/not supported/], ['git@example.test:cfg.git', 404, qr/not supported/],
     ['ssh://h/x', 404, qr/not supported/], ['../outside.ks', 400, qr/stay in its directory/],
     ['nosuch.ign', 404, qr/No ignition file nosuch\.ign/]) {
 	must_call($s, $AT, PATCH => "/node/$n2->{uid}/attributes", { _ignition => $bad->[0] });
-	refused([get_from(undef, "/ignition/$n2->{uid}")], $bad->[1], $bad->[2], "ignition: _ignition $bad->[0]");
+	refused([get_from('127.0.4.2', "/ignition/$n2->{uid}")], $bad->[1], $bad->[2], "ignition: _ignition $bad->[0]");
 }
 must_call($s, $AT, DELETE => "/node/$n2->{uid}/attributes", ['_ignition']);
-refused([get_from(undef, "/ignition/$n2->{uid}")], 404, qr/no _ignition/, 'ignition: a node without _ignition');
+refused([get_from('127.0.4.2', "/ignition/$n2->{uid}")], 404, qr/no _ignition/, 'ignition: a node without _ignition');
 refused([get_from(undef, '/ignition/0123456789abcdef0123456789abcdef')], 404, qr/No node with UID/, 'ignition: an unknown UID');
+refused([get_from(undef, "/ignition/$n1->{uid}")], 404, qr/No node with UID/,
+    'ignition: from no node\'s address and without a token, a node\'s UID names nothing');
+($st, $j) = $s->call(GET => "/ignition/$n1->{uid}", undef, $AT);
+is($st, 200, 'ignition: an admin whose tenant holds the node may read it');
 refused([get_from(undef, "/ignition/$n1->{name}")], 404, qr/UID/, 'ignition: a name is not a UID');
 refused([get_from(undef, '/ignition/bin')], 404, qr/No ignition binary/, '/ignition/bin: absent');
 spew("$INST/ignition", "\x7fELF-ignition-binary\x00\x01");

@@ -8,7 +8,8 @@ use Exporter 'import';
 use Test::More;
 use Time::HiRes ();
 
-our @EXPORT = qw(is_fail ok_call must_call call_data wait_for make_admin);
+our @EXPORT = qw(is_fail ok_call must_call call_data wait_for make_admin
+    lease_nodes);
 
 # is_fail(status, json, raw, want_status, reason_regex, name): the answer
 # is want_status with the failure envelope, and its reason matches.
@@ -65,6 +66,26 @@ sub make_admin {
 	$s->add_passwd_user($name, $pass);
 	my $d = $s->login($name, $pass) or die "login $name failed\n";
 	return $d->{token}{access_token};
+}
+
+# lease_nodes(stack, superadmin token, tenant name, MACs...): nodes come
+# to a tenant only through a tenancy (the management tenant creates them),
+# so move the nodes with these MACs (made by the superadministrator, in
+# Available) into the tenant's tenancy "<tenant>-t", made on first use.
+# A leased node keeps its name, MAC, address and type; its power_uri,
+# attributes, groups, naming pool and description stay the management's,
+# and the tenant sets its own afterwards.  Returns the node UIDs in the
+# order of the MACs (in scalar context the first); dies
+# (failing the test file) when any step fails.
+sub lease_nodes {
+	my ($s, $tok, $tenant, @macs) = @_;
+	my $t = "$tenant-t";
+	my ($st) = $s->call(GET => "/tenancy/$t", undef, $tok);
+	must_call($s, $tok, POST => '/tenancies', { name => $t, tenant => $tenant })
+	    if $st == 404;
+	must_call($s, $tok, POST => "/tenancy/$t/nodes", { mac => [@macs] });
+	my @uids = map { must_call($s, $tok, GET => "/node/$_")->{uid} } @macs;
+	return wantarray ? @uids : $uids[0];
 }
 
 # wait_for(seconds, code): code's value once it is true, else its last value.

@@ -112,6 +112,7 @@ static const char *const public_routes[] = {
 	"GET /distros/meta",
 	"GET /repos/meta",
 	"GET /gitrepos/meta",
+	"GET /tenanthooks/meta",
 	"GET /nets/meta",
 	"GET /hostnames/meta",
 	"GET /dyngroups/meta",

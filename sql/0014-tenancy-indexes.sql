@@ -1,4 +1,4 @@
--- corral 0013: a tenant's lists read from an index in name order, however
+-- corral 0014: a tenant's lists read from an index in name order, however
 -- many tenants share the table (scripts/bench/tenancy).
 --
 -- objects had the unique key (class, tenant_id, name) and, from the
