@@ -352,6 +352,7 @@ api_boot_ipxe(struct req *r)
 	struct ctx	 any, nc;
 	struct objrow	 o = { 0 };
 	char		 actor[ACTOR_MAX];
+	long long	 src;
 	enum apierr	 rc;
 
 	memset(&b, 0, sizeof(b));
@@ -370,7 +371,8 @@ api_boot_ipxe(struct req *r)
 	    "boot"));
 	if ((rc = obj_find(&any, &node_class, b.mac, 0, &o)) == API_NOT_FOUND)
 		rc = node_register(&b, &any, &o);
-	else if (rc == API_OK && source_foreign(r, o.tenant_id)) {
+	else if (rc == API_OK && (src = source_tenant(r)) != 0 &&
+	    src != o.tenant_id) {
 		/* Another tenant's node learns nothing of this MAC. */
 		objrow_free(&o);
 		rc = API_NOT_FOUND;

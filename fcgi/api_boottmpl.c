@@ -308,7 +308,7 @@ ignition_caller_ok(struct req *r, long long tid)
 		if (ok)
 			return 1;
 	}
-	return source_in_tenant(r, tid);
+	return source_tenant(r) == tid;
 }
 
 /*

@@ -228,15 +228,16 @@ node_at_source(struct req *r, struct objrow *o)
 }
 
 /*
- * Whether the request comes from the address of a node of another tenant
- * than tid: a public route answering about one node (its boot script,
- * its Ignition config) then answers as if that node did not exist.
+ * The tenant of the node at the request's source address, or 0 when no
+ * node has it: a public route answering about one node (its boot script,
+ * its Ignition config) answers a node of another tenant as if that node
+ * did not exist.
  */
-int
-source_foreign(struct req *r, long long tid)
+long long
+source_tenant(struct req *r)
 {
 	struct objrow	 src;
-	int		 foreign;
+	long long	 tid;
 
 	if (r->remote_addr == NULL || !valid_ip(r->remote_addr))
 		return 0;
@@ -244,29 +245,9 @@ source_foreign(struct req *r, long long tid)
 		r->ctx.reason[0] = '\0';
 		return 0;
 	}
-	foreign = src.tenant_id != tid;
+	tid = src.tenant_id;
 	objrow_free(&src);
-	return foreign;
-}
-
-/*
- * Whether the request comes from the address of a node of tenant tid.
- */
-int
-source_in_tenant(struct req *r, long long tid)
-{
-	struct objrow	 src;
-	int		 in;
-
-	if (r->remote_addr == NULL || !valid_ip(r->remote_addr))
-		return 0;
-	if (node_at_source(r, &src) != API_OK) {
-		r->ctx.reason[0] = '\0';
-		return 0;
-	}
-	in = src.tenant_id == tid;
-	objrow_free(&src);
-	return in;
+	return tid;
 }
 
 /*

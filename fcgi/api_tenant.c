@@ -588,6 +588,11 @@ api_tenancy_power(struct req *r)
 	json_decref(members);
 	if (!found)
 		return req_fail(r, API_NOT_FOUND, "No node found for MAC=%s", mac);
+	/*
+	 * The node power handlers find their node by the :id capture; the
+	 * request owns it, so it is replaced, not aliased.  The scope is
+	 * already the tenancy's tenant, as an operator.
+	 */
 	free(r->params[0]);
 	r->params[0] = xstrdup(mac);
 	return r->method == M_POST ? api_node_power_put(r) : api_node_power_get(r);

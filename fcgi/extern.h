@@ -1181,8 +1181,7 @@ enum apierr	 node_power_uri(struct ctx *, const struct objrow *, int clear,
 enum apierr	 api_whereami(struct req *);
 long long	 public_tenant(struct req *, enum apierr *);
 enum apierr	 node_by_source(struct req *, struct objrow *);
-int		 source_foreign(struct req *, long long tid);
-int		 source_in_tenant(struct req *, long long tid);
+long long	 source_tenant(struct req *);
 int		 head_at_addr(struct ctx *, const char *addr);
 
 /* api_boottmpl.c: kickstart, ZTP, ignition and install endpoints */
