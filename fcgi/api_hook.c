@@ -547,10 +547,11 @@ hook_body(const char *event, const json_t *tenant)
 	for (i = 0; i < nitems(copied); i++)
 		if ((v = json_object_get(tenant, copied[i])) != NULL)
 			json_object_set(spec, copied[i], v);
-	json_object_set(spec, "tenantresources", (v = json_object_get(tenant,
-	    "tenantresources")) != NULL ? v : json_array());
-	json_object_set(spec, "tenantkms", (v = json_object_get(tenant,
-	    "kms")) != NULL ? v : json_object());
+	/* json_object_set_new: the default is a new value, v a borrowed one. */
+	json_object_set_new(spec, "tenantresources", (v = json_object_get(
+	    tenant, "tenantresources")) != NULL ? json_incref(v) : json_array());
+	json_object_set_new(spec, "tenantkms", (v = json_object_get(tenant,
+	    "kms")) != NULL ? json_incref(v) : json_object());
 	hooks = json_array();
 	json_array_foreach(json_object_get(tenant, "hooks"), i, v) {
 		h = json_pack("{s:O?, s:b, s:O?, s:O?}", "name",

@@ -230,9 +230,8 @@ api_tenant_post(struct req *r)
 	json_decref(doc);
 	if (rc != API_OK || !passed)
 		return rc;
-	if ((rc = tenant_create(&r->ctx, r->json, &t)) != API_OK)
-		return rc;
-	if ((rc = tenant_job(r, &t, "deploy", job)) == API_OK) {
+	if ((rc = tenant_create(&r->ctx, r->json, &t)) == API_OK &&
+	    (rc = tenant_job(r, &t, "deploy", job)) == API_OK) {
 		jobd_wake(r->conf);
 		r->data = json_string(t.uid);
 		tenant_notify(r, &t, "CREATE");
