@@ -758,6 +758,8 @@ struct tenant {
 void		 tenant_free(struct tenant *);
 enum apierr	 tenant_load(struct ctx *, const char *id, struct tenant *);
 enum apierr	 tenant_load_id(struct ctx *, long long id, struct tenant *);
+enum apierr	 tenant_usage(struct ctx *, long long tid, long long *tenancies,
+		    long long *nodes);
 long long	 tenant_mgmt_id(struct ctx *);
 long long	 tenant_pool_size(const struct conf *);
 enum apierr	 tenant_workers_json(struct ctx *, long long tid, json_t **);

@@ -169,15 +169,9 @@ tenancy_assign(struct ctx *c, struct objrow *o, const json_t *before,
 		if (strcmp(t.state, "Deleting") == 0)
 			rc = ctx_fail(c, API_CONFLICT, "Tenant %s is being "
 			    "deleted", t.name);
-		else if (t.max_tenancies >= 0) {
-			if ((drc = db_run(c->db, SQL_TENANT_USAGE, "ii", t.id,
-			    t.id)) != DB_OK)
-				rc = ctx_dbfail(c, drc);
-			else if (db_next(c->db, SQL_TENANT_USAGE, "ii", &n,
-			    &dummy) != DB_OK)
-				rc = ctx_internal(c, "tenant usage: no row");
-			db_done(c->db, SQL_TENANT_USAGE);
-			if (rc == API_OK && n + 1 > t.max_tenancies)
+		else if (t.max_tenancies >= 0 &&
+		    (rc = tenant_usage(c, t.id, &n, &dummy)) == API_OK) {
+			if (n + 1 > t.max_tenancies)
 				rc = ctx_fail(c, API_CONFLICT, "max_tenancies: "
 				    "tenant %s has %lld tenancies, its limit is "
 				    "%lld", t.name, n, t.max_tenancies);
@@ -736,14 +730,8 @@ tenancy_move(struct ctx *c, const struct objrow *t, const json_t *macs,
 			    "deleted", tn.name);
 			goto fail;
 		}
-		if ((drc = db_run(c->db, SQL_TENANT_USAGE, "ii", tn.id, tn.id)) !=
-		    DB_OK || (drc = db_next(c->db, SQL_TENANT_USAGE, "ii",
-		    &ntenancies, &nnodes)) != DB_OK) {
-			db_done(c->db, SQL_TENANT_USAGE);
-			rc = ctx_dbfail(c, drc);
+		if ((rc = tenant_usage(c, tn.id, &ntenancies, &nnodes)) != API_OK)
 			goto fail;
-		}
-		db_done(c->db, SQL_TENANT_USAGE);
 		if (tn.max_nodes >= 0 && nnodes > tn.max_nodes) {
 			rc = ctx_fail(c, API_CONFLICT, "max_nodes: tenant %s "
 			    "would have %lld nodes, its limit is %lld", tn.name,

@@ -161,8 +161,8 @@ tenant_pool_size(const struct conf *conf)
 	    conf->jobd_workers;
 }
 
-/* tenant's tenancies and nodes now. */
-static enum apierr
+/* Tenant tid's tenancies and nodes now. */
+enum apierr
 tenant_usage(struct ctx *c, long long tid, long long *tenancies,
     long long *nodes)
 {
