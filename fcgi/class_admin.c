@@ -304,6 +304,53 @@ api_admin_gui(struct req *r)
 }
 
 /*
+ * Whether the admin a verified token names still stands behind it: the
+ * admin exists in the token's tenant, and that tenant is not deleted or
+ * being deleted.  The token's roles are cut to those the admin holds now,
+ * so a demotion holds from the next request (a promotion needs a new
+ * token).  Read through the head's read cache, which the change feed
+ * keeps within [cache] max_lag_ms of every head's writes.  API_OK,
+ * API_UNAUTHORIZED with the reason, or the database's failure.
+ */
+enum apierr
+admin_token_current(struct ctx *c, struct claims *cl)
+{
+	struct ctx	 all;
+	struct objrow	 o;
+	json_t		*e;
+	unsigned int	 roles = 0, bit;
+	char		 state[32];
+	size_t		 i;
+	enum apierr	 rc;
+
+	ctx_init(&all, c->db, c->conf, scope_of_tenant(SCOPE_ALL, 0, "auth"));
+	rc = obj_find(&all, &admin_class, cl->sub, 0, &o);
+	ctx_clear(&all);
+	if (rc == API_NOT_FOUND)
+		return ctx_fail(c, API_UNAUTHORIZED, "Admin %s no longer exists",
+		    cl->name);
+	if (rc != API_OK)
+		return ctx_fail(c, rc, "%s", all.reason);
+	if (o.tenant_id != cl->tid) {
+		objrow_free(&o);
+		return ctx_fail(c, API_UNAUTHORIZED, "Admin %s no longer "
+		    "exists", cl->name);
+	}
+	json_array_foreach(json_object_get(o.doc, "roles"), i, e)
+		if (json_is_string(e) && role_parse(json_string_value(e),
+		    &bit) == 0)
+			roles |= bit;
+	objrow_free(&o);
+	cl->roles &= roles;
+	if ((rc = tenant_state(c, cl->tid, state, sizeof(state))) != API_OK)
+		return rc;
+	if (*state == '\0' || strcmp(state, "Deleting") == 0)
+		return ctx_fail(c, API_UNAUTHORIZED, "The tenant of admin %s "
+		    "is deleted", cl->name);
+	return API_OK;
+}
+
+/*
  * Create the superadministrator name in the management tenant unless an
  * admin of that name exists.  For `corral-api bootstrap NAME` at first
  * start.  Returns 1 created, 0 existed, -1 error (logged).
