@@ -338,13 +338,18 @@ bench_header() {
 	local commit workers follower enabled
 	commit=$(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo unknown)
 	workers=$(bench_api_procs | awk '$2 == "worker" { printf "%s%s", n++ ? " " : "", $1 }')
-	follower=$(bench_api_procs | awk '$2 == "follower" { print $1; exit }')
+	# No early exit in awk: with pipefail a writer cut off by SIGPIPE fails.
+	follower=$(bench_api_procs | awk '$2 == "follower" && !seen++ { print $1 }')
 	enabled=$(bench_conf_get cache enabled)
 	echo
 	echo "$BENCH_NAME: corral $commit (built in $BUILDDIR)"
 	echo "load average: ${bench_load_start:-?} at start, $(cut -d' ' -f1-3 /proc/loadavg) now"
 	echo "corral-api workers: ${workers:-none} (master $(cat "$home/pids/api.pid" 2>/dev/null || echo ?))"
-	echo "follower: ${follower:+pid $follower}${follower:-none running}"
+	if [ -n "$follower" ]; then
+		echo "follower: pid $follower"
+	else
+		echo "follower: none running"
+	fi
 	if [ -n "$enabled" ]; then
 		echo "[cache] enabled = $enabled (corral.conf; BENCH_CACHE=${BENCH_CACHE:-1})"
 	elif grep -q '^[[:space:]]*\[cache\]' "$home/corral.conf" 2>/dev/null; then
