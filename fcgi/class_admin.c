@@ -315,32 +315,47 @@ api_admin_gui(struct req *r)
 enum apierr
 admin_token_current(struct ctx *c, struct claims *cl)
 {
+	/*
+	 * The roles in the admin document seen last (most requests come from
+	 * few admins): the same text need not be decoded again.
+	 */
+	static char		*seen_doc;
+	static unsigned int	 seen_roles;
 	struct ctx	 all;
 	struct objrow	 o;
-	json_t		*e;
+	json_t		*doc, *e;
 	unsigned int	 roles = 0, bit;
-	char		 state[32];
+	char		*text = NULL, state[32];
 	size_t		 i;
 	enum apierr	 rc;
 
 	ctx_init(&all, c->db, c->conf, scope_of_tenant(SCOPE_ALL, 0, "auth"));
-	rc = obj_find(&all, &admin_class, cl->sub, 0, &o);
+	rc = obj_find_text(&all, &admin_class, cl->sub, &o, &text);
 	ctx_clear(&all);
-	if (rc == API_NOT_FOUND)
+	if (rc == API_NOT_FOUND || (rc == API_OK && o.tenant_id != cl->tid)) {
+		objrow_free(&o);
+		free(text);
 		return ctx_fail(c, API_UNAUTHORIZED, "Admin %s no longer exists",
 		    cl->name);
+	}
 	if (rc != API_OK)
 		return ctx_fail(c, rc, "%s", all.reason);
-	if (o.tenant_id != cl->tid) {
-		objrow_free(&o);
-		return ctx_fail(c, API_UNAUTHORIZED, "Admin %s no longer "
-		    "exists", cl->name);
+	if (seen_doc != NULL && strcmp(seen_doc, text) == 0)
+		roles = seen_roles;
+	else {
+		doc = json_loads(text, 0, NULL);
+		json_array_foreach(json_object_get(doc, "roles"), i, e)
+			if (json_is_string(e) &&
+			    role_parse(json_string_value(e), &bit) == 0)
+				roles |= bit;
+		json_decref(doc);
+		free(seen_doc);
+		seen_doc = text;
+		seen_roles = roles;
+		text = NULL;
 	}
-	json_array_foreach(json_object_get(o.doc, "roles"), i, e)
-		if (json_is_string(e) && role_parse(json_string_value(e),
-		    &bit) == 0)
-			roles |= bit;
 	objrow_free(&o);
+	free(text);
 	cl->roles &= roles;
 	if ((rc = tenant_state(c, cl->tid, state, sizeof(state))) != API_OK)
 		return rc;

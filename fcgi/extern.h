@@ -717,6 +717,8 @@ enum dbrc	 obj_row_next(struct ctx *, enum sql, struct objrow *);
 json_t		*obj_render(const struct objclass *, const struct objrow *);
 enum apierr	 obj_find(struct ctx *, const struct objclass *, const char *id,
 		    int for_update, struct objrow *out);
+enum apierr	 obj_find_text(struct ctx *, const struct objclass *,
+		    const char *id, struct objrow *, char **text);
 enum apierr	 obj_list(struct ctx *, const struct objclass *, json_t **out);
 enum apierr	 obj_list_text(struct ctx *, const struct objclass *,
 		    struct outbuf *);

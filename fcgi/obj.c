@@ -337,6 +337,18 @@ obj_find(struct ctx *c, const struct objclass *cls, const char *id,
 	return obj_lookup(c, cls, id, for_update, out, NULL);
 }
 
+/*
+ * Resolve id into *out with its document left as the stored text in
+ * *text (new allocation; out->doc NULL), for callers that look at a few
+ * fields or none; see obj_lookup.
+ */
+enum apierr
+obj_find_text(struct ctx *c, const struct objclass *cls, const char *id,
+    struct objrow *out, char **text)
+{
+	return obj_lookup(c, cls, id, 0, out, text);
+}
+
 /* Whether cls has an F_SECRET field, which the stored text must not show. */
 static int
 cls_has_secret(const struct objclass *cls)
