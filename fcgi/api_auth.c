@@ -45,19 +45,6 @@ admin_any_tenant(struct req *r, const char *id, struct objrow *o)
 	return rc == API_NOT_FOUND ? rc : ctx_pass(&r->ctx, &any, rc);
 }
 
-static unsigned int
-admin_roles(const struct objrow *o)
-{
-	json_t		*e;
-	unsigned int	 roles = 0, bit;
-	size_t		 i;
-
-	json_array_foreach(json_object_get(o->doc, "roles"), i, e)
-		if (json_is_string(e) && role_parse(json_string_value(e), &bit) == 0)
-			roles |= bit;
-	return roles;
-}
-
 /* Claims for admin o, of type typ, living ttl seconds. */
 static int
 claims_for(struct claims *c, const struct objrow *o, enum toktype typ,
@@ -70,7 +57,7 @@ claims_for(struct claims *c, const struct objrow *o, enum toktype typ,
 	snprintf(c->sub, sizeof(c->sub), "%s", o->uid);
 	snprintf(c->name, sizeof(c->name), "%s", o->name);
 	c->tid = o->tenant_id;
-	c->roles = admin_roles(o);
+	c->roles = admin_roles(o->doc);
 	if (uid_new(c->jti) == -1)
 		return -1;
 	if (fam != NULL)

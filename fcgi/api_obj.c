@@ -20,13 +20,13 @@ api_obj_list(struct req *r)
 	enum apierr	 rc;
 
 	/* Straight from the cache's pages: no list is built in this heap. */
-	if (cache_list_get(cls, tid, &view, &fill) == CACHE_HIT) {
+	if (cache_list_get(cls, tid, "", &view, &fill) == CACHE_HIT) {
 		resp_raw(r, 200, "application/json", view.data, view.len);
 		cache_view_end(&view);
 		return API_OK;
 	}
 	if ((rc = obj_list_text(&r->ctx, r->route->cls, &b)) == API_OK) {
-		cache_list_store(&fill, cls, tid, b.p, b.len);
+		cache_list_store(&fill, cls, tid, "", b.p, b.len);
 		resp_out(r, &b);
 	}
 	out_free(&b);

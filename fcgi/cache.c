@@ -553,13 +553,16 @@ put_stamped(MDB_txn *txn, const char *key, size_t klen, const char *data,
 }
 
 /*
- * A cached GET /<plural> answer of class cls in scope tid into *view,
- * valid until cache_view_end.  CACHE_HIT, CACHE_MISS (view unset; fill
- * set for cache_list_store) or CACHE_BYPASS.
+ * A cached answer listing objects of class cls in scope tid into *view,
+ * valid until cache_view_end: variant "" is GET /<plural>; others name
+ * answers made of the same class ("dyngroup:<uid>:<version>").  Any change
+ * to an object of cls, or of a class it depends on (list_deps), drops
+ * them all.  CACHE_HIT, CACHE_MISS (view unset; fill set for
+ * cache_list_store) or CACHE_BYPASS.
  */
 enum cachehit
-cache_list_get(const char *cls, long long tid, struct cacheview *view,
-    struct cachefill *fill)
+cache_list_get(const char *cls, long long tid, const char *variant,
+    struct cacheview *view, struct cachefill *fill)
 {
 	char	 key[CACHE_KEY_MAX + 1];
 	size_t	 klen;
@@ -569,7 +572,7 @@ cache_list_get(const char *cls, long long tid, struct cacheview *view,
 	view->len = 0;
 	if (read_begin(fill) == -1)
 		return CACHE_BYPASS;
-	if ((klen = key_make(key, "l|%s|%lld", cls, tid)) == 0 ||
+	if ((klen = key_make(key, "l|%s|%lld|%s", cls, tid, variant)) == 0 ||
 	    get(rtxn, key, klen, &v) != 1 ||
 	    (view->data = stamped(&v, &view->len)) == NULL) {
 		read_end();
@@ -600,10 +603,10 @@ cache_view_end(struct cacheview *view)
 	view->len = 0;
 }
 
-/* Store a GET /<plural> answer read since fill was taken. */
+/* Store a list answer (cache_list_get) read since fill was taken. */
 void
 cache_list_store(const struct cachefill *fill, const char *cls, long long tid,
-    const char *body, size_t len)
+    const char *variant, const char *body, size_t len)
 {
 	char	 key[CACHE_KEY_MAX + 1];
 	size_t	 klen;
@@ -611,7 +614,7 @@ cache_list_store(const struct cachefill *fill, const char *cls, long long tid,
 
 	if ((txn = store_begin(fill)) == NULL)
 		return;
-	klen = key_make(key, "l|%s|%lld", cls, tid);
+	klen = key_make(key, "l|%s|%lld|%s", cls, tid, variant);
 	store_end(txn, klen > 0 && put_stamped(txn, key, klen, body, len) == 0);
 }
 
@@ -681,6 +684,69 @@ drop_object(MDB_txn *txn, const char *cls, const char *uid)
 }
 
 /*
+ * Answers listed under one class that also show what objects of another
+ * class hold: a dynamic group's members are chosen by attributes merged
+ * from attribute groups and naming pools.
+ */
+static const struct {
+	const char	*changed;
+	const char	*lists;
+} list_deps[] = {
+	{ "attrib",	"node" },
+	{ "namingpool",	"node" },
+};
+
+/* Drop every list answer of class cls (all tenants, all variants). */
+static void
+drop_lists(MDB_txn *txn, const char *cls)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	char		 prefix[CACHE_KEY_MAX + 1];
+	size_t		 plen;
+	int		 rc;
+
+	if ((plen = key_make(prefix, "l|%s|", cls)) == 0)
+		return;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		cache_warn("cursor", rc);
+		return;
+	}
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen &&
+	    memcmp(k.mv_data, prefix, plen) == 0) {
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		cache_warn("drop lists", rc);
+	mdb_cursor_close(cur);
+}
+
+/* Drop the lists a change of class cls makes old, once per batch. */
+static void
+drop_lists_of(MDB_txn *txn, const char *cls, const char **done, size_t *ndone,
+    size_t max)
+{
+	size_t	 i;
+
+	for (i = 0; i < *ndone; i++)
+		if (strcmp(done[i], cls) == 0)
+			return;
+	if (*ndone < max)
+		done[(*ndone)++] = cls;
+	drop_lists(txn, cls);
+	for (i = 0; i < nitems(list_deps); i++)
+		if (strcmp(list_deps[i].changed, cls) == 0)
+			drop_lists(txn, list_deps[i].lists);
+}
+
+/*
  * Apply n changes of the feed (or of this worker's own writes) in one
  * write transaction: drop what each names, then count the epoch up so no
  * fill read before now is stored.  0, or -1 (logged): the caller tries
@@ -689,10 +755,11 @@ drop_object(MDB_txn *txn, const char *cls, const char *uid)
 int
 cache_invalidate(const struct change *ch, size_t n)
 {
-	char	 key[CACHE_KEY_MAX + 1];
-	size_t	 i, klen;
-	MDB_txn	*txn;
-	int	 rc;
+	const char	*done[16];
+	char		 key[CACHE_KEY_MAX + 1];
+	size_t		 i, klen, ndone = 0;
+	MDB_txn		*txn;
+	int		 rc;
 
 	if (env == NULL || n == 0)
 		return 0;
@@ -708,10 +775,7 @@ cache_invalidate(const struct change *ch, size_t n)
 		if ((klen = alias_key(key, ch[i].cls, "name", SCOPE_ALL,
 		    ch[i].name)) > 0)
 			del(txn, key, klen);
-		if ((klen = key_make(key, "l|%s|%lld", ch[i].cls, ch[i].tid)) > 0)
-			del(txn, key, klen);
-		if ((klen = key_make(key, "l|%s|%lld", ch[i].cls, SCOPE_ALL)) > 0)
-			del(txn, key, klen);
+		drop_lists_of(txn, ch[i].cls, done, &ndone, nitems(done));
 		if (strcmp(ch[i].cls, "tenant") == 0 &&
 		    (klen = key_make(key, "t|%lld", ch[i].tid)) > 0)
 			del(txn, key, klen);

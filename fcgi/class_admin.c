@@ -303,12 +303,26 @@ api_admin_gui(struct req *r)
 	    obj_field_edit, &fe);
 }
 
+/* The ROLE_* bits of an admin document's "roles" (borrowed doc). */
+unsigned int
+admin_roles(const json_t *doc)
+{
+	json_t		*e;
+	unsigned int	 roles = 0, bit;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(doc, "roles"), i, e)
+		if (json_is_string(e) && role_parse(json_string_value(e), &bit) == 0)
+			roles |= bit;
+	return roles;
+}
+
 /*
  * Whether the admin a verified token names still stands behind it: the
  * admin exists in the token's tenant, and that tenant is not deleted or
- * being deleted.  The token's roles are cut to those the admin holds now,
- * so a demotion holds from the next request (a promotion needs a new
- * token).  Read through the head's read cache, which the change feed
+ * being deleted.  The caller acts with the roles the admin holds now, not
+ * those written in the token: a role taken away or given holds from the
+ * next request.  Read through the head's read cache, which the change feed
  * keeps within [cache] max_lag_ms of every head's writes.  API_OK,
  * API_UNAUTHORIZED with the reason, or the database's failure.
  */
@@ -323,10 +337,9 @@ admin_token_current(struct ctx *c, struct claims *cl)
 	static unsigned int	 seen_roles;
 	struct ctx	 all;
 	struct objrow	 o;
-	json_t		*doc, *e;
-	unsigned int	 roles = 0, bit;
+	json_t		*doc;
+	unsigned int	 roles;
 	char		*text = NULL, state[32];
-	size_t		 i;
 	enum apierr	 rc;
 
 	ctx_init(&all, c->db, c->conf, scope_of_tenant(SCOPE_ALL, 0, "auth"));
@@ -344,10 +357,7 @@ admin_token_current(struct ctx *c, struct claims *cl)
 		roles = seen_roles;
 	else {
 		doc = json_loads(text, 0, NULL);
-		json_array_foreach(json_object_get(doc, "roles"), i, e)
-			if (json_is_string(e) &&
-			    role_parse(json_string_value(e), &bit) == 0)
-				roles |= bit;
+		roles = admin_roles(doc);
 		json_decref(doc);
 		free(seen_doc);
 		seen_doc = text;
@@ -356,7 +366,7 @@ admin_token_current(struct ctx *c, struct claims *cl)
 	}
 	objrow_free(&o);
 	free(text);
-	cl->roles &= roles;
+	cl->roles = roles;
 	if ((rc = tenant_state(c, cl->tid, state, sizeof(state))) != API_OK)
 		return rc;
 	if (*state == '\0' || strcmp(state, "Deleting") == 0)

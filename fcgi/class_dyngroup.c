@@ -122,26 +122,50 @@ sel_nodes(struct ctx *c, long long tid, const struct sel *sel, json_t **out)
 	return API_OK;
 }
 
-/* GET /dyngroup/:id/nodes: the UIDs of the nodes the group selects. */
+/*
+ * GET /dyngroup/:id/nodes: the UIDs of the nodes the group selects.  A
+ * selector of attributes and hardware only depends on stored objects, so
+ * its answer is kept in the read cache among the node lists, named by the
+ * group's UID and version (a changed selector is another answer); one
+ * that reads status (which also ages into "stale") is worked out anew.
+ */
 enum apierr
 api_dyngroup_nodes(struct req *r)
 {
 	struct objrow	 g;
 	struct sel	*sel = NULL;
+	struct cacheview view;
+	struct cachefill fill = { 0, 0 };
 	const char	*text;
-	char		 err[256];
+	char		 err[256], variant[96], *body;
+	int		 cacheable;
 	enum apierr	 rc;
 
 	if ((rc = obj_find(&r->ctx, &dyngroup_class, req_param(r, "id"), 0,
 	    &g)) != API_OK)
 		return rc;
 	text = json_string_value(json_object_get(g.doc, "selector"));
-	if (text == NULL || (sel = sel_parse(text, NULL, err, sizeof(err))) == NULL)
+	if (text == NULL || (sel = sel_parse(text, NULL, err, sizeof(err))) == NULL) {
 		rc = ctx_internal(&r->ctx, "dyngroup %s: stored selector does "
 		    "not parse: %s", g.uid, text == NULL ? "(none)" : err);
-	else
-		/* A group selects among its own tenant's nodes, whoever asks. */
-		rc = sel_nodes(&r->ctx, g.tenant_id, sel, &r->data);
+		goto out;
+	}
+	snprintf(variant, sizeof(variant), "dyngroup:%s:%lld", g.uid, g.version);
+	cacheable = (sel_uses(sel) & SEL_USES_STATUS) == 0;
+	if (cacheable && cache_list_get("node", g.tenant_id, variant, &view,
+	    &fill) == CACHE_HIT) {
+		resp_raw(r, 200, "application/json", view.data, view.len);
+		cache_view_end(&view);
+		goto out;
+	}
+	/* A group selects among its own tenant's nodes, whoever asks. */
+	if ((rc = sel_nodes(&r->ctx, g.tenant_id, sel, &r->data)) != API_OK ||
+	    !cacheable || (body = resp_ok_text(r->data)) == NULL)
+		goto out;
+	cache_list_store(&fill, "node", g.tenant_id, variant, body, strlen(body));
+	resp_raw(r, 200, "application/json", body, strlen(body));
+	free(body);
+out:
 	sel_free(sel);
 	objrow_free(&g);
 	return rc;

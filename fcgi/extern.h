@@ -1084,6 +1084,7 @@ void		 resp_send(struct req *, enum apierr);
 void		 resp_raw(struct req *, int status, const char *ctype,
 		    const char *body, size_t len);
 void		 resp_out(struct req *, struct outbuf *);
+char		*resp_ok_text(const json_t *data);
 void		 resp_redirect(struct req *, const char *uri);
 void		 resp_redirect_file(struct req *, const char *uri,
 		    const char *filename);
@@ -1161,6 +1162,7 @@ enum apierr	 api_admin_keys(struct req *);
 enum apierr	 api_admin_gui(struct req *);
 int		 admin_bootstrap(struct db *, const struct conf *, const char *name);
 enum apierr	 admin_token_current(struct ctx *, struct claims *);
+unsigned int	 admin_roles(const json_t *doc);
 
 /* attrs.c */
 enum apierr	 api_attrs_get(struct req *);
@@ -1857,9 +1859,10 @@ void		 cache_obj_store(const struct cachefill *, const char *cls,
 		    const char *field, long long tid, const char *value,
 		    const struct objrow *, const char *doc);
 enum cachehit	 cache_list_get(const char *cls, long long tid,
-		    struct cacheview *, struct cachefill *);
+		    const char *variant, struct cacheview *, struct cachefill *);
 void		 cache_list_store(const struct cachefill *, const char *cls,
-		    long long tid, const char *body, size_t len);
+		    long long tid, const char *variant, const char *body,
+		    size_t len);
 void		 cache_view_end(struct cacheview *);
 enum cachehit	 cache_tenant_get(long long tid, char *state, size_t sz,
 		    struct cachefill *);

@@ -11,6 +11,9 @@
 
 #include "extern.h"
 
+/* Reals with 16 significant digits: epoch seconds keep their microseconds. */
+#define RESP_DUMP_FLAGS	(JSON_REAL_PRECISION(16) | JSON_ENCODE_ANY)
+
 static const struct {
 	int		 status;
 	const char	*text;
@@ -144,6 +147,30 @@ resp_out(struct req *r, struct outbuf *b)
 	resp_raw(r, 200, "application/json", b->p != NULL ? b->p : "", b->len);
 }
 
+/* The success envelope around data (borrowed; NULL: none), new reference. */
+static json_t *
+resp_envelope(const json_t *data)
+{
+	return data != NULL ? json_pack("{s:b, s:O}", "success", 1, "data",
+	    data) : json_pack("{s:b}", "success", 1);
+}
+
+/*
+ * The text resp_send() sends for a success with data (borrowed): for an
+ * answer kept to be sent again (the read cache).  New string, or NULL
+ * when data cannot be encoded.
+ */
+char *
+resp_ok_text(const json_t *data)
+{
+	json_t	*env = resp_envelope(data);
+	char	*s;
+
+	s = env != NULL ? json_dumps(env, RESP_DUMP_FLAGS) : NULL;
+	json_decref(env);
+	return s;
+}
+
 /*
  * Render the outcome e of request r.  Success sends r->data if set;
  * failure sends the context's reason (or a generic one), and for a 500
@@ -163,11 +190,9 @@ resp_send(struct req *r, enum apierr e)
 	if (e >= API__MAX)
 		e = API_INTERNAL;
 	status = codes[e].status;
-	if (e == API_OK) {
-		env = r->data != NULL ?
-		    json_pack("{s:b, s:O}", "success", 1, "data", r->data) :
-		    json_pack("{s:b}", "success", 1);
-	} else {
+	if (e == API_OK)
+		env = resp_envelope(r->data);
+	else {
 		if (e == API_INTERNAL || e == API_UNAVAILABLE)
 			log_err("%s %s -> %d: %s", method_name(r->method),
 			    r->path != NULL ? r->path : "", status,
@@ -183,8 +208,7 @@ resp_send(struct req *r, enum apierr e)
 		env = json_pack("{s:b, s:s}", "success", 0, "reason",
 		    r->ctx.reason);
 	}
-	s = env != NULL ? json_dumps(env, JSON_REAL_PRECISION(16) |
-	    JSON_ENCODE_ANY) : NULL;
+	s = env != NULL ? json_dumps(env, RESP_DUMP_FLAGS) : NULL;
 	json_decref(env);
 	if (s == NULL) {
 		/*

@@ -167,17 +167,39 @@ main(void)
 	free(doc);
 
 	/* Lists: stored whole, dropped by a change to any object of the class. */
-	ok(cache_list_get("node", 1, &view, &fill) == CACHE_MISS, "list: a miss");
-	cache_list_store(&fill, "node", 1, "{\"success\": true}", 17);
-	ok(cache_list_get("node", 1, &view, &fill) == CACHE_HIT &&
+	ok(cache_list_get("node", 1, "", &view, &fill) == CACHE_MISS, "list: a miss");
+	cache_list_store(&fill, "node", 1, "", "{\"success\": true}", 17);
+	ok(cache_list_get("node", 1, "", &view, &fill) == CACHE_HIT &&
 	    view.len == 17 && memcmp(view.data, "{\"success\": true}", 17) == 0,
 	    "list: the answer as stored");
 	cache_view_end(&view);
-	ok(cache_list_get("net", 1, &view, &fill) == CACHE_MISS,
+	ok(cache_list_get("net", 1, "", &view, &fill) == CACHE_MISS,
 	    "list of another class: a miss");
 	change("node", 1, UID_B, "n9");
-	ok(cache_list_get("node", 1, &view, &fill) == CACHE_MISS,
+	ok(cache_list_get("node", 1, "", &view, &fill) == CACHE_MISS,
 	    "list: gone after a change in the class");
+
+	/* Other answers of a class's objects go with its lists, and with deps. */
+	ok(cache_list_get("node", 2, "dyngroup:x:1", &view, &fill) == CACHE_MISS,
+	    "variant: a miss");
+	cache_list_store(&fill, "node", 2, "dyngroup:x:1", "[1]", 3);
+	ok(cache_list_get("node", 2, "dyngroup:x:1", &view, &fill) == CACHE_HIT &&
+	    view.len == 3, "variant: stored");
+	cache_view_end(&view);
+	ok(cache_list_get("node", 2, "", &view, &fill) == CACHE_MISS,
+	    "variant: not the plain list");
+	change("node", 5, UID_B, "n8");
+	ok(cache_list_get("node", 2, "dyngroup:x:1", &view, &fill) == CACHE_MISS,
+	    "variant: dropped by a node change in any tenant");
+	cache_list_store(&fill, "node", 2, "dyngroup:x:1", "[1]", 3);
+	cache_list_get("net", 1, "", &view, &fill);
+	cache_list_store(&fill, "net", 1, "", "{}", 2);
+	change("attrib", 2, UID_B, "g1");
+	ok(cache_list_get("node", 2, "dyngroup:x:1", &view, &fill) == CACHE_MISS,
+	    "variant: dropped by an attribute group's change");
+	ok(cache_list_get("net", 1, "", &view, &fill) == CACHE_HIT,
+	    "another class's list stays");
+	cache_view_end(&view);
 
 	/* Tenants: a change of the tenant drops its state. */
 	ok(cache_tenant_get(4, state, sizeof(state), &fill) == CACHE_MISS,
