@@ -304,6 +304,68 @@ api_admin_gui(struct req *r)
 }
 
 /*
+ * Whether the admin a verified token names still stands behind it: the
+ * admin exists in the token's tenant, and that tenant is not deleted or
+ * being deleted.  The token's roles are cut to those the admin holds now,
+ * so a demotion holds from the next request (a promotion needs a new
+ * token).  Read through the head's read cache, which the change feed
+ * keeps within [cache] max_lag_ms of every head's writes.  API_OK,
+ * API_UNAUTHORIZED with the reason, or the database's failure.
+ */
+enum apierr
+admin_token_current(struct ctx *c, struct claims *cl)
+{
+	/*
+	 * The roles in the admin document seen last (most requests come from
+	 * few admins): the same text need not be decoded again.
+	 */
+	static char		*seen_doc;
+	static unsigned int	 seen_roles;
+	struct ctx	 all;
+	struct objrow	 o;
+	json_t		*doc, *e;
+	unsigned int	 roles = 0, bit;
+	char		*text = NULL, state[32];
+	size_t		 i;
+	enum apierr	 rc;
+
+	ctx_init(&all, c->db, c->conf, scope_of_tenant(SCOPE_ALL, 0, "auth"));
+	rc = obj_find_text(&all, &admin_class, cl->sub, &o, &text);
+	ctx_clear(&all);
+	if (rc == API_NOT_FOUND || (rc == API_OK && o.tenant_id != cl->tid)) {
+		objrow_free(&o);
+		free(text);
+		return ctx_fail(c, API_UNAUTHORIZED, "Admin %s no longer exists",
+		    cl->name);
+	}
+	if (rc != API_OK)
+		return ctx_fail(c, rc, "%s", all.reason);
+	if (seen_doc != NULL && strcmp(seen_doc, text) == 0)
+		roles = seen_roles;
+	else {
+		doc = json_loads(text, 0, NULL);
+		json_array_foreach(json_object_get(doc, "roles"), i, e)
+			if (json_is_string(e) &&
+			    role_parse(json_string_value(e), &bit) == 0)
+				roles |= bit;
+		json_decref(doc);
+		free(seen_doc);
+		seen_doc = text;
+		seen_roles = roles;
+		text = NULL;
+	}
+	objrow_free(&o);
+	free(text);
+	cl->roles &= roles;
+	if ((rc = tenant_state(c, cl->tid, state, sizeof(state))) != API_OK)
+		return rc;
+	if (*state == '\0' || strcmp(state, "Deleting") == 0)
+		return ctx_fail(c, API_UNAUTHORIZED, "The tenant of admin %s "
+		    "is deleted", cl->name);
+	return API_OK;
+}
+
+/*
  * Create the superadministrator name in the management tenant unless an
  * admin of that name exists.  For `corral-api bootstrap NAME` at first
  * start.  Returns 1 created, 0 existed, -1 error (logged).

@@ -34,6 +34,13 @@ static const struct ckey ckeys[] = {
 	I("api", "max_requests",	api_max_requests, "10000", 1, 100000000),
 	Z("api", "max_body",		api_max_body,	"1048576", 1024, 1LL << 30),
 	S("api", "log",			api_log,	NULL),
+	/* [cache]: the per-head read cache and its follower (cache.c, follow.c) */
+	I("cache", "enabled",		cache_enabled,	"1", 0, 1),
+	S("cache", "dir",		cache_dir,	"/run/corral/cache"),
+	I("cache", "interval_ms",	cache_interval_ms, "20", 5, 1000),
+	I("cache", "max_lag_ms",	cache_max_lag_ms, "100", 10, 600000),
+	I("cache", "keep",		cache_keep,	"3600", 120, 86400 * 30),
+	I("cache", "size_mb",		cache_size_mb,	"1024", 16, 1 << 20),
 	S("db", "socket",		db_socket,	"/run/mysqld/mysqld.sock"),
 	S("db", "host",			db_host,	NULL),
 	I("db", "port",			db_port,	"3306", 1, 65535),

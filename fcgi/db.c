@@ -399,6 +399,25 @@ static const char *const sqls[] = {
 	/* SQL_TENANT_OBJS_OF: One class of a tenant, oldest first (bootstrap). */
 	"SELECT " OBJ_COLS " FROM objects WHERE class = ? AND tenant_id = ? "
 	"ORDER BY last_modified, uid",
+	/* SQL_TENANT_STATE_OF: For token checks (auth through the cache). */
+	"SELECT state FROM tenants WHERE id = ?",
+	/*
+	 * The change feed (follow.c).  SQL_CHANGES_NEW: what came after the
+	 * follower's last row.  SQL_CHANGES_RANGE: a gap it is waiting on.
+	 * SQL_CHANGES_MINE: this connection's own writes, after the request
+	 * that made them.  SQL_CHANGES_START: where a new follower begins:
+	 * before the rows of the last ? seconds, whose gaps may still fill.
+	 * SQL_CHANGES_TRIM: rows older than ? seconds go (retry-safe).
+	 */
+#define CHANGE_COLS "seq, class, tenant_id, uid, name"
+	"SELECT " CHANGE_COLS " FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+	"SELECT " CHANGE_COLS " FROM changes WHERE seq BETWEEN ? AND ?",
+	"SELECT " CHANGE_COLS " FROM changes WHERE conn = CONNECTION_ID() "
+	"AND seq > ? ORDER BY seq",
+	"SELECT COALESCE((SELECT MIN(seq) - 1 FROM changes "
+	"WHERE at > NOW(6) - INTERVAL ? SECOND), "
+	"(SELECT MAX(seq) FROM changes), 0)",
+	"DELETE FROM changes WHERE at < NOW(6) - INTERVAL ? SECOND LIMIT 10000",
 	/* ---------------------------------------------- SQL__ONCE: never retried */
 	/*
 	 * SQL_OBJ_LOCK: The row a read-modify-write works on (in a
@@ -615,6 +634,7 @@ struct db {
 	MYSQL_STMT		*stmt[SQL__MAX];
 	int			 broken;	/* reconnect before next use */
 	int			 in_tx;
+	int			 wrote;		/* ran a statement with no result */
 };
 
 static MYSQL_STMT	*db_stmt(struct db *, enum sql);
@@ -773,6 +793,20 @@ db_ready(struct db *db)
 	return db_connect(db);
 }
 
+/*
+ * Whether a statement that may have written (one without a result set)
+ * ran since the last call; the flag is cleared.  The worker then looks
+ * for its own changes in the feed (follow_own_writes).
+ */
+int
+db_take_wrote(struct db *db)
+{
+	int	 wrote = db->wrote;
+
+	db->wrote = 0;
+	return wrote;
+}
+
 /* Whether a transaction is open on the handle. */
 int
 db_in_tx(const struct db *db)
@@ -890,6 +924,9 @@ db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
 	if (n > 0 && mysql_stmt_bind_param(st, b) != 0)
 		return db_errcode(db, mysql_stmt_errno(st), "bind",
 		    mysql_stmt_error(st));
+	/* Before it runs: a write may land though its answer is lost. */
+	if (mysql_stmt_field_count(st) == 0)
+		db->wrote = 1;
 	if (mysql_stmt_execute(st) != 0)
 		return db_errcode(db, mysql_stmt_errno(st), "execute",
 		    mysql_stmt_error(st));

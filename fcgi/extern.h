@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 /* The newest migration in sql/; a database at another version refuses to serve. */
-#define SCHEMA_VERSION		14
+#define SCHEMA_VERSION		15
 
 #define UID_LEN			32	/* 32 lowercase hex from getrandom(2) */
 #define NAME_MAX_LEN		253	/* names reach DNS, so a DNS name's bound */
@@ -44,6 +44,13 @@ struct conf {
 	int		 api_max_requests;	/* recycle a worker after this many */
 	size_t		 api_max_body;	/* bytes; larger bodies get 413 */
 	char		*api_log;	/* file, or NULL for stderr */
+	/* [cache] the per-head read cache (cache.c, follow.c) */
+	int		 cache_enabled;
+	char		*cache_dir;	/* the LMDB environment */
+	int		 cache_interval_ms;	/* the follower's poll */
+	int		 cache_max_lag_ms;	/* older than this: read MariaDB */
+	int		 cache_keep;	/* s the feed's rows are kept */
+	int		 cache_size_mb;	/* LMDB map size */
 	/* [db] */
 	char		*db_socket;	/* unix socket of MariaDB, or NULL */
 	char		*db_host;
@@ -313,6 +320,12 @@ enum sql {
 	SQL_NODEHOME_GET,
 	SQL_WRAPKEY_GET,
 	SQL_TENANT_OBJS_OF,
+	SQL_TENANT_STATE_OF,
+	SQL_CHANGES_NEW,
+	SQL_CHANGES_RANGE,
+	SQL_CHANGES_MINE,
+	SQL_CHANGES_START,
+	SQL_CHANGES_TRIM,
 	/* Run at most once. */
 	SQL__ONCE,
 	SQL_OBJ_LOCK = SQL__ONCE,
@@ -402,6 +415,7 @@ enum dbrc	 db_begin(struct db *);
 enum dbrc	 db_commit(struct db *);
 void		 db_rollback(struct db *);
 int		 db_in_tx(const struct db *);
+int		 db_take_wrote(struct db *);
 
 /* ------------------------------------------------------------------ auth.c */
 
@@ -703,6 +717,8 @@ enum dbrc	 obj_row_next(struct ctx *, enum sql, struct objrow *);
 json_t		*obj_render(const struct objclass *, const struct objrow *);
 enum apierr	 obj_find(struct ctx *, const struct objclass *, const char *id,
 		    int for_update, struct objrow *out);
+enum apierr	 obj_find_text(struct ctx *, const struct objclass *,
+		    const char *id, struct objrow *, char **text);
 enum apierr	 obj_list(struct ctx *, const struct objclass *, json_t **out);
 enum apierr	 obj_list_text(struct ctx *, const struct objclass *,
 		    struct outbuf *);
@@ -761,6 +777,8 @@ enum apierr	 tenant_load_id(struct ctx *, long long id, struct tenant *);
 enum apierr	 tenant_usage(struct ctx *, long long tid, long long *tenancies,
 		    long long *nodes);
 long long	 tenant_mgmt_id(struct ctx *);
+enum apierr	 tenant_state(struct ctx *, long long tid, char *state,
+		    size_t sz);
 long long	 tenant_pool_size(const struct conf *);
 enum apierr	 tenant_workers_json(struct ctx *, long long tid, json_t **);
 json_t		*tenant_json(struct ctx *, const struct tenant *);
@@ -1141,6 +1159,7 @@ extern const struct bodyspec b_keys, b_gui;
 enum apierr	 api_admin_keys(struct req *);
 enum apierr	 api_admin_gui(struct req *);
 int		 admin_bootstrap(struct db *, const struct conf *, const char *name);
+enum apierr	 admin_token_current(struct ctx *, struct claims *);
 
 /* attrs.c */
 enum apierr	 api_attrs_get(struct req *);
@@ -1798,5 +1817,60 @@ void		 dhcp_dnsmasq_argv(const struct conf *, const char *argv[4], char *arg,
 		    size_t argsz);
 void		 dhcp_signal_external(const struct conf *, int changed);
 int		 dhcp_enabled(const struct conf *);
+
+/* ------------------------------------------------------------------ cache.c */
+
+enum cachehit {
+	CACHE_HIT,
+	CACHE_MISS,	/* read MariaDB, then store what it said */
+	CACHE_BYPASS	/* the cache is stale or off: read MariaDB only */
+};
+
+/* Taken by a lookup that missed: whether, and as of when, to store. */
+struct cachefill {
+	uint64_t	 epoch;
+	int		 ok;
+};
+
+/* A cached answer, valid until cache_view_end(). */
+struct cacheview {
+	const char	*data;
+	size_t		 len;
+};
+
+/* One row of the change feed: what a write touched. */
+struct change {
+	char		 cls[33];
+	long long	 tid;
+	char		 uid[UID_LEN + 1];
+	char		 name[254];
+};
+
+int		 cache_reset(const struct conf *);
+void		 cache_open(const struct conf *);
+void		 cache_close(void);
+enum cachehit	 cache_obj_get(const char *cls, const char *field, long long tid,
+		    const char *value, struct objrow *, char **doc,
+		    struct cachefill *);
+void		 cache_obj_store(const struct cachefill *, const char *cls,
+		    const char *field, long long tid, const char *value,
+		    const struct objrow *, const char *doc);
+enum cachehit	 cache_list_get(const char *cls, long long tid,
+		    struct cacheview *, struct cachefill *);
+void		 cache_list_store(const struct cachefill *, const char *cls,
+		    long long tid, const char *body, size_t len);
+void		 cache_view_end(struct cacheview *);
+enum cachehit	 cache_tenant_get(long long tid, char *state, size_t sz,
+		    struct cachefill *);
+void		 cache_tenant_store(const struct cachefill *, long long tid,
+		    const char *state);
+int		 cache_invalidate(const struct change *, size_t n);
+int		 cache_clear(void);
+int		 cache_mark_fresh(long long poll_ms);
+
+/* ------------------------------------------------------------------ follow.c */
+
+int		 follow_main(const struct conf *);
+int		 follow_own_writes(struct db *);
 
 #endif /* CORRAL_EXTERN_H */

@@ -11,6 +11,8 @@
  *                                     --quick) matching its hashes; files
  *                                     nothing uses or knows are listed
  *   corral-api routes                 list the routes: method, path, role
+ *   corral-api -c CONF follower       (started by the master) follow the
+ *                                     change feed into the read cache
  *
  * The master opens the FastCGI socket, starts N workers and keeps N
  * running: a worker that dies is replaced (unless workers cannot start at
@@ -20,8 +22,13 @@
  * every worker with a freshly exec'd one (a new binary takes effect)
  * while the socket stays open, so nginx sees no gap.
  *
+ * Beside the workers the master keeps one follower running (follow.c):
+ * the process that keeps this head's read cache true.  It is replaced
+ * like a worker when it dies; meanwhile workers read MariaDB.
+ *
  * Before it forks, the master does what `seal` does (secrets_prepare):
- * a head whose database names a master key it lacks does not start.
+ * a head whose database names a master key it lacks does not start, and
+ * it empties the read cache an earlier run left (cache_reset).
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,10 +76,11 @@ usage(void)
 /*
  * Start one worker: fork, then exec ourselves in worker mode with the
  * listening socket as fd 3, so each worker has a fresh image (and SIGHUP
- * can roll out a new binary).
+ * can roll out a new binary).  role "follower" starts the follower
+ * instead, without the socket.
  */
 static pid_t
-worker_spawn(const char *confpath, int listenfd)
+worker_spawn(const char *confpath, int listenfd, const char *role)
 {
 	sigset_t	 none;
 	pid_t		 pid;
@@ -86,12 +94,14 @@ worker_spawn(const char *confpath, int listenfd)
 	/* exec keeps the mask: unblock what the master blocks, or SIGTERM never arrives. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (listenfd != 3) {
+	if (strcmp(role, "worker") != 0)
+		close(listenfd);
+	else if (listenfd != 3) {
 		if (dup2(listenfd, 3) == -1)
 			_exit(WORKER_START_FAILED);
 		close(listenfd);
 	}
-	execl(self_path, "corral-api", "-c", confpath, "worker", (char *)NULL);
+	execl(self_path, "corral-api", "-c", confpath, role, (char *)NULL);
 	log_err("exec %s: %s", self_path, strerror(errno));
 	_exit(WORKER_START_FAILED);
 }
@@ -109,10 +119,10 @@ signal_all(struct slot *slots, int n, int sig)
 static int
 master(const struct conf *c, const char *confpath)
 {
-	struct slot		 slots[WORKERS_MAX];
+	struct slot		 slots[WORKERS_MAX + 1];	/* + the follower */
 	struct sigaction	 sa;
 	sigset_t		 block, empty;
-	int			 listenfd, i, n = c->api_workers, status;
+	int			 listenfd, i, n = c->api_workers, nslots, status;
 	int			 generation = 0, start_failures = 0, live;
 	pid_t			 pid;
 	time_t			 deadline;
@@ -120,8 +130,12 @@ master(const struct conf *c, const char *confpath)
 
 	if (n > WORKERS_MAX)
 		n = WORKERS_MAX;
+	if (cache_reset(c) == -1)
+		return 1;
 	if ((listenfd = req_listen(c->api_socket, 1024)) == -1)
 		return 1;
+	/* Slot n, after the workers', is the follower's. */
+	nslots = n + (c->cache_enabled ? 1 : 0);
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -157,10 +171,11 @@ master(const struct conf *c, const char *confpath)
 			if (got_term)
 				break;
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < nslots; i++) {
 			if (slots[i].pid > 0)
 				continue;
-			slots[i].pid = worker_spawn(confpath, listenfd);
+			slots[i].pid = worker_spawn(confpath, listenfd,
+			    i < n ? "worker" : "follower");
 			slots[i].generation = generation;
 		}
 		if (got_term)
@@ -171,19 +186,21 @@ master(const struct conf *c, const char *confpath)
 			log_info("SIGHUP: replacing workers");
 			generation++;
 			/* The old generation drains; the reaper below refills. */
-			signal_all(slots, n, SIGTERM);
+			signal_all(slots, nslots, SIGTERM);
 		}
 		got_chld = 0;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (i = 0; i < n; i++) {
+			for (i = 0; i < nslots; i++) {
 				if (slots[i].pid != pid)
 					continue;
 				if (WIFSIGNALED(status))
-					log_warn("worker %ld killed by signal %d",
+					log_warn("%s %ld killed by signal %d",
+					    i < n ? "worker" : "follower",
 					    (long)pid, WTERMSIG(status));
 				else if (WEXITSTATUS(status) != 0)
-					log_warn("worker %ld exited %d", (long)pid,
-					    WEXITSTATUS(status));
+					log_warn("%s %ld exited %d",
+					    i < n ? "worker" : "follower",
+					    (long)pid, WEXITSTATUS(status));
 				/* A worker killed or crashing mid-request is not a loop. */
 				if (WIFEXITED(status) &&
 				    WEXITSTATUS(status) == WORKER_START_FAILED)
@@ -196,12 +213,12 @@ master(const struct conf *c, const char *confpath)
 	}
 
 	log_info("draining workers");
-	signal_all(slots, n, SIGTERM);
+	signal_all(slots, nslots, SIGTERM);
 	deadline = time(NULL) + DRAIN_SECONDS;
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	for (;;) {
 		live = 0;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < nslots; i++) {
 			if (slots[i].pid <= 0)
 				continue;
 			if (waitpid(slots[i].pid, &status, WNOHANG) == slots[i].pid)
@@ -214,7 +231,7 @@ master(const struct conf *c, const char *confpath)
 		if (time(NULL) >= deadline) {
 			log_warn("%d workers still busy after %d s; killing", live,
 			    DRAIN_SECONDS);
-			signal_all(slots, n, SIGKILL);
+			signal_all(slots, nslots, SIGKILL);
 			deadline = time(NULL) + 5;
 		}
 		nanosleep(&tick, NULL);
@@ -322,13 +339,15 @@ main(int argc, char *argv[])
 	if (confpath == NULL)
 		usage();
 
-	worker = argc == 1 && strcmp(argv[0], "worker") == 0;
+	worker = argc == 1 && (strcmp(argv[0], "worker") == 0 ||
+	    strcmp(argv[0], "follower") == 0);
 	if (conf_load(&c, confpath) == -1)
 		return worker ? WORKER_START_FAILED : 1;
 
 	if (worker) {
 		log_open("corral-api", c.api_log);
-		rc = worker_main(&c, 3, c.api_max_requests);
+		rc = argv[0][0] == 'f' ? follow_main(&c) :
+		    worker_main(&c, 3, c.api_max_requests);
 		conf_free(&c);
 		return rc;
 	}

@@ -49,27 +49,42 @@ obj_row_text(struct ctx *c, enum sql id, struct objrow *o, char **doc)
 	    &o->last_modified_by);
 }
 
+/*
+ * Decode the stored text doc into o->doc (obj_row_next's work for a row
+ * read as text).  0, or -1 (logged) when it is not a JSON object.
+ */
+static int
+obj_doc_decode(struct objrow *o, const char *doc)
+{
+	char	 err[128];
+
+	o->doc = doc == NULL ? NULL : json_decode_strict(doc, strlen(doc),
+	    err, sizeof(err));
+	if (o->doc == NULL || !json_is_object(o->doc)) {
+		log_err("object %s: stored document is not an object", o->uid);
+		return -1;
+	}
+	json_drop_nulls(o->doc);
+	/* Shown from the tenant_id column (obj_doc_text); never read back. */
+	json_object_del(o->doc, "tenant");
+	return 0;
+}
+
 /* Fetch one row of an OBJ_COLS statement into o.  DB_OK, DB_DONE or error. */
 enum dbrc
 obj_row_next(struct ctx *c, enum sql id, struct objrow *o)
 {
 	char		*doc = NULL;
-	char		 err[128];
 	enum dbrc	 rc;
 
 	if ((rc = obj_row_text(c, id, o, &doc)) != DB_OK)
 		return rc;
-	o->doc = doc == NULL ? NULL : json_decode_strict(doc, strlen(doc),
-	    err, sizeof(err));
-	free(doc);
-	if (o->doc == NULL || !json_is_object(o->doc)) {
-		log_err("object %s: stored document is not an object", o->uid);
+	if (obj_doc_decode(o, doc) == -1) {
+		free(doc);
 		objrow_free(o);
 		return DB_ERROR;
 	}
-	json_drop_nulls(o->doc);
-	/* Shown from the tenant_id column (obj_doc_text); never read back. */
-	json_object_del(o->doc, "tenant");
+	free(doc);
 	return DB_OK;
 }
 
@@ -174,24 +189,78 @@ obj_not_found(struct ctx *c, const struct objclass *cls, const char *id)
 }
 
 /*
+ * Read the row that id names from MariaDB into o and *doc (the stored
+ * text), as q = SQL_OBJ_BY_*.  API_OK with o->uid NULL when there is
+ * none; API_CONFLICT when a name is ambiguous across tenants.
+ */
+static enum apierr
+obj_lookup_db(struct ctx *c, const struct objclass *cls, const char *id,
+    enum sql q, const char *field, const char *value, struct objrow *o,
+    char **doc)
+{
+	struct objrow	 extra;
+	char		*extradoc;
+	char		 echo[80];
+	enum dbrc	 rc;
+
+	if (q == SQL_OBJ_BY_UID)
+		rc = db_run(c->db, q, "ss", cls->name, id);
+	else if (q == SQL_OBJ_BY_KEY)
+		rc = db_run(c->db, q, "sss", cls->name, field, value);
+	else if (q == SQL_OBJ_BY_NAME_ANY)
+		rc = db_run(c->db, q, "ss", cls->name, id);
+	else
+		rc = db_run(c->db, q, "sis", cls->name, c->scope.tenant, id);
+	if (rc != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = obj_row_text(c, q, o, doc);
+	if (rc == DB_OK && q == SQL_OBJ_BY_NAME_ANY &&
+	    obj_row_text(c, q, &extra, &extradoc) == DB_OK) {
+		objrow_free(&extra);
+		free(extradoc);
+		objrow_free(o);
+		free(*doc);
+		*doc = NULL;
+		db_done(c->db, q);
+		return ctx_fail(c, API_CONFLICT, "More than one %s is "
+		    "named %s (in different tenants); use the UID",
+		    cls->label, id_echo(id, echo, sizeof(echo)));
+	}
+	db_done(c->db, q);
+	if (rc != DB_OK && rc != DB_DONE) {
+		objrow_free(o);
+		free(*doc);
+		*doc = NULL;
+		return ctx_dbfail(c, rc);
+	}
+	return API_OK;
+}
+
+/*
  * Resolve id (UID, name, or a unique MAC or IP) of class cls within the
  * scope into *out, locking the row for the rest of the transaction if
  * for_update.  With text (never with for_update), the document is left
  * as stored, in *text, and out->doc is NULL.  API_NOT_FOUND when it does
  * not exist or is outside the scope.
+ *
+ * Outside a transaction the row comes from the head's read cache when it
+ * holds it (cache.c); a row read from MariaDB is stored there.  Inside
+ * one, MariaDB answers: what a transaction reads must be current.
  */
 static enum apierr
 obj_lookup(struct ctx *c, const struct objclass *cls, const char *id,
     int for_update, struct objrow *out, char **text)
 {
 	const struct field *f;
-	struct objrow	 o, extra;
+	struct objrow	 o;
+	struct cachefill fill = { 0, 0 };
 	long long	 tid = c->scope.tenant;
+	enum apierr	 arc;
 	enum dbrc	 rc;
 	enum sql	 q;
-	char		*uid;
-	char		 echo[80], key[IP_STR_MAX + 1];
-	int		 found = 0;
+	const char	*field, *value = id;
+	char		*uid, *doc = NULL;
+	char		 key[IP_STR_MAX + 1];
 
 	memset(out, 0, sizeof(*out));
 	memset(&o, 0, sizeof(o));
@@ -201,50 +270,47 @@ obj_lookup(struct ctx *c, const struct objclass *cls, const char *id,
 		return obj_not_found(c, cls, "");
 	if (uid_valid(id)) {
 		q = SQL_OBJ_BY_UID;
-		rc = db_run(c->db, q, "ss", cls->name, id);
+		field = "uid";
 	} else if ((f = obj_key_field(cls, id, key)) != NULL) {
 		q = SQL_OBJ_BY_KEY;
-		rc = db_run(c->db, q, "sss", cls->name, f->name, key);
-	} else if (tid == SCOPE_ALL) {
-		q = SQL_OBJ_BY_NAME_ANY;
-		rc = db_run(c->db, q, "ss", cls->name, id);
+		field = f->name;
+		value = key;
 	} else {
-		q = SQL_OBJ_BY_NAME;
-		rc = db_run(c->db, q, "sis", cls->name, tid, id);
+		q = tid == SCOPE_ALL ? SQL_OBJ_BY_NAME_ANY : SQL_OBJ_BY_NAME;
+		field = "name";
 	}
-	if (rc != DB_OK)
-		return ctx_dbfail(c, rc);
-	rc = text != NULL ? obj_row_text(c, q, &o, text) : obj_row_next(c, q, &o);
-	if (rc == DB_OK) {
-		found = 1;
-		if (q == SQL_OBJ_BY_NAME_ANY && obj_row_next(c, q, &extra) == DB_OK) {
-			objrow_free(&extra);
-			objrow_free(&o);
-			if (text != NULL) {
-				free(*text);
-				*text = NULL;
-			}
-			db_done(c->db, q);
-			return ctx_fail(c, API_CONFLICT, "More than one %s is "
-			    "named %s (in different tenants); use the UID",
-			    cls->label, id_echo(id, echo, sizeof(echo)));
-		}
+
+	if (for_update || db_in_tx(c->db) ||
+	    cache_obj_get(cls->name, field, tid, value, &o, &doc, &fill) !=
+	    CACHE_HIT) {
+		if ((arc = obj_lookup_db(c, cls, id, q, field, value, &o,
+		    &doc)) != API_OK)
+			return arc;
+		if (o.uid != NULL && !for_update)
+			cache_obj_store(&fill, cls->name, field, tid, value, &o,
+			    doc);
 	}
-	db_done(c->db, q);
-	if (rc != DB_OK && rc != DB_DONE)
-		return ctx_dbfail(c, rc);
-	if (!found || (tid != SCOPE_ALL && o.tenant_id != tid)) {
+	if (o.uid == NULL || (tid != SCOPE_ALL && o.tenant_id != tid)) {
 		objrow_free(&o);
-		if (text != NULL) {
-			free(*text);
-			*text = NULL;
-		}
+		free(doc);
 		return obj_not_found(c, cls, id);
 	}
 	if (!for_update) {
+		if (text != NULL)
+			*text = doc;
+		else {
+			arc = obj_doc_decode(&o, doc) == 0 ? API_OK :
+			    ctx_internal(c, "object %s is damaged", o.uid);
+			free(doc);
+			if (arc != API_OK) {
+				objrow_free(&o);
+				return arc;
+			}
+		}
 		*out = o;
 		return API_OK;
 	}
+	free(doc);
 	/* Re-read under a row lock: what we merge into must be current. */
 	uid = o.uid;
 	o.uid = NULL;
@@ -269,6 +335,18 @@ obj_find(struct ctx *c, const struct objclass *cls, const char *id,
     int for_update, struct objrow *out)
 {
 	return obj_lookup(c, cls, id, for_update, out, NULL);
+}
+
+/*
+ * Resolve id into *out with its document left as the stored text in
+ * *text (new allocation; out->doc NULL), for callers that look at a few
+ * fields or none; see obj_lookup.
+ */
+enum apierr
+obj_find_text(struct ctx *c, const struct objclass *cls, const char *id,
+    struct objrow *out, char **text)
+{
+	return obj_lookup(c, cls, id, 0, out, text);
 }
 
 /* Whether cls has an F_SECRET field, which the stored text must not show. */

@@ -450,6 +450,10 @@ route_authenticate(struct req *r, enum need need)
 	if (trc != TOKEN_OK)
 		return req_fail(r, API_UNAUTHORIZED, "%s", token_strerror(trc));
 	r->who.authed = 1;
+	/* The admin, its roles and its tenant as they are now, not at issue. */
+	if (need != NEED_TENANCY &&
+	    (rc = admin_token_current(&r->ctx, &r->who.tok)) != API_OK)
+		return rc;
 	if (need == NEED_TENANCY) {
 		/*
 		 * A tenancy token acts as an operator of its tenant, confined

@@ -153,6 +153,34 @@ tenant_mgmt_id(struct ctx *c)
 	return id;
 }
 
+/*
+ * Tenant tid's state ("Deployed", "Deleting", ...) into state, "" when it
+ * does not exist: for the token check of every request, so through the
+ * head's read cache.  API_OK or the database's failure.
+ */
+enum apierr
+tenant_state(struct ctx *c, long long tid, char *state, size_t sz)
+{
+	struct cachefill fill = { 0, 0 };
+	char		*st = NULL;
+	enum dbrc	 rc;
+
+	if (cache_tenant_get(tid, state, sz, &fill) == CACHE_HIT)
+		return API_OK;
+	if ((rc = db_run(c->db, SQL_TENANT_STATE_OF, "i", tid)) != DB_OK)
+		return ctx_dbfail(c, rc);
+	rc = db_next(c->db, SQL_TENANT_STATE_OF, "s", &st);
+	db_done(c->db, SQL_TENANT_STATE_OF);
+	if (rc != DB_OK && rc != DB_DONE)
+		return ctx_dbfail(c, rc);
+	snprintf(state, sz, "%s", rc == DB_OK && st != NULL ? st : "");
+	free(st);
+	/* A missing tenant is not stored: its creation would not be seen. */
+	if (*state != '\0')
+		cache_tenant_store(&fill, tid, state);
+	return API_OK;
+}
+
 /* The workers tenants share: [tenants] worker_pool, else jobd's slots. */
 long long
 tenant_pool_size(const struct conf *conf)

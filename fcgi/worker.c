@@ -61,6 +61,9 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 		return WORKER_START_FAILED;
 	if (req_init() == -1)
 		return WORKER_START_FAILED;
+	cache_open(c);
+	/* Note where the feed is, so the first write finds only its own rows. */
+	(void)follow_own_writes(db);
 
 	memset(&r, 0, sizeof(r));
 	while (!stopping && served < max_requests) {
@@ -77,10 +80,13 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 			rc = route_dispatch(&r);
 		/* A handler that bailed out mid-transaction leaves nothing. */
 		db_rollback(db);
+		/* Read-your-writes: what this request changed leaves the cache. */
+		(void)follow_own_writes(db);
 		resp_send(&r, rc);
 		req_finish(&r);
 		served++;
 	}
 	db_close(db);
+	cache_close();
 	return 0;
 }
