@@ -20,6 +20,9 @@
  *   t|<tenant id>                    a tenant's state, for token checks
  *   m|epoch  m|fresh                 bookkeeping, below
  *
+ * Every value carries when it was stored and is served for at most
+ * CACHE_MAX_AGE_MS (5 minutes), whatever the feed says.
+ *
  * Correctness rests on three rules.
  *
  * 1. Nothing is served unless the follower is fresh: m|fresh holds the
@@ -42,6 +45,8 @@
  * The environment is a cache: no fsync, and the master removes it when it
  * starts (cache_reset), so a head never starts on what an older run left.
  */
+/* madvise(2) and MADV_DONTNEED (posix_madvise's DONTNEED is a no-op in glibc). */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -50,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +66,12 @@
 #define CACHE_KEY_MAX	511		/* LMDB's default key size limit */
 #define REC_MAGIC	0x636f7231u	/* "cor1" */
 #define CACHE_READERS	1024		/* workers + follower + tools */
+/*
+ * How long a stored value is served at most, however quiet the feed: the
+ * backstop for a change the follower could not see (a transaction that
+ * kept its feed rows uncommitted longer than it waits for gaps).
+ */
+#define CACHE_MAX_AGE_MS	300000
 
 /* The strings of an object record, in the order they are stored. */
 enum recstr { RS_UID, RS_NAME, RS_ON, RS_BY, RS_DOC, RS_ALIASES, RS__MAX };
@@ -68,6 +80,7 @@ enum recstr { RS_UID, RS_NAME, RS_ON, RS_BY, RS_DOC, RS_ALIASES, RS__MAX };
 struct rechdr {
 	uint32_t	 magic;
 	uint32_t	 len[RS__MAX];	/* without the NUL; aliases: all of them */
+	int64_t		 stored_ms;	/* monotonic_ms() when stored */
 	int64_t		 tenant_id;
 	int64_t		 version;
 	double		 last_modified;
@@ -401,6 +414,8 @@ cache_obj_get(const char *cls, const char *field, long long tid,
 		log_warn("cache: %s: not a record", rkey);
 		goto out;
 	}
+	if (monotonic_ms() - h.stored_ms > CACHE_MAX_AGE_MS)
+		goto out;
 	o->uid = xstrdup(s[RS_UID]);
 	o->name = xstrdup(s[RS_NAME]);
 	o->tenant_id = h.tenant_id;
@@ -459,6 +474,7 @@ cache_obj_store(const struct cachefill *fill, const char *cls,
 
 	memset(&h, 0, sizeof(h));
 	h.magic = REC_MAGIC;
+	h.stored_ms = monotonic_ms();
 	h.tenant_id = o->tenant_id;
 	h.version = o->version;
 	h.last_modified = o->last_modified;
@@ -497,6 +513,46 @@ out:
 }
 
 /*
+ * Lists and tenant states are stored after an int64_t stamp: when
+ * (monotonic_ms()) they were stored.  The payload of v if it is young
+ * enough to serve, else NULL.
+ */
+static const char *
+stamped(const MDB_val *v, size_t *len)
+{
+	int64_t	 at;
+
+	if (v->mv_size < sizeof(at))
+		return NULL;
+	memcpy(&at, v->mv_data, sizeof(at));
+	if (monotonic_ms() - at > CACHE_MAX_AGE_MS)
+		return NULL;
+	*len = v->mv_size - sizeof(at);
+	return (const char *)v->mv_data + sizeof(at);
+}
+
+/* Put payload data, after a stamp of now, at key. */
+static int
+put_stamped(MDB_txn *txn, const char *key, size_t klen, const char *data,
+    size_t len)
+{
+	MDB_val	 k = { klen, (void *)(uintptr_t)key }, v;
+	int64_t	 at = monotonic_ms();
+	int	 rc;
+
+	/* MDB_RESERVE: written in place, no copy of a large list. */
+	v.mv_size = sizeof(at) + len;
+	v.mv_data = NULL;
+	if ((rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE)) != 0) {
+		cache_warn("put", rc);
+		return -1;
+	}
+	memcpy(v.mv_data, &at, sizeof(at));
+	memcpy((char *)v.mv_data + sizeof(at), data, len);
+	return 0;
+}
+
+/*
  * A cached GET /<plural> answer of class cls in scope tid into *view,
  * valid until cache_view_end.  CACHE_HIT, CACHE_MISS (view unset; fill
  * set for cache_list_store) or CACHE_BYPASS.
@@ -514,21 +570,32 @@ cache_list_get(const char *cls, long long tid, struct cacheview *view,
 	if (read_begin(fill) == -1)
 		return CACHE_BYPASS;
 	if ((klen = key_make(key, "l|%s|%lld", cls, tid)) == 0 ||
-	    get(rtxn, key, klen, &v) != 1) {
+	    get(rtxn, key, klen, &v) != 1 ||
+	    (view->data = stamped(&v, &view->len)) == NULL) {
 		read_end();
 		return CACHE_MISS;
 	}
-	view->data = v.mv_data;
-	view->len = v.mv_size;
 	return CACHE_HIT;
 }
 
-/* Let go of what cache_list_get showed. */
+/*
+ * Let go of what cache_list_get showed.  Its pages leave this process's
+ * resident set (the page cache keeps them for the next reader): a worker
+ * that sent a 10,000-node list does not carry it as RSS afterwards.
+ */
 void
 cache_view_end(struct cacheview *view)
 {
-	if (view->data != NULL)
+	uintptr_t	 page = (uintptr_t)sysconf(_SC_PAGESIZE), lo, hi;
+
+	if (view->data != NULL) {
+		lo = ((uintptr_t)view->data + page - 1) & ~(page - 1);
+		hi = ((uintptr_t)view->data + view->len) & ~(page - 1);
+		/* Whole pages only: a neighbour's bytes may be in use. */
+		if (hi > lo)
+			(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 		read_end();
+	}
 	view->data = NULL;
 	view->len = 0;
 }
@@ -545,7 +612,7 @@ cache_list_store(const struct cachefill *fill, const char *cls, long long tid,
 	if ((txn = store_begin(fill)) == NULL)
 		return;
 	klen = key_make(key, "l|%s|%lld", cls, tid);
-	store_end(txn, klen > 0 && put(txn, key, klen, body, len) == 0);
+	store_end(txn, klen > 0 && put_stamped(txn, key, klen, body, len) == 0);
 }
 
 /*
@@ -557,7 +624,8 @@ cache_tenant_get(long long tid, char *state, size_t sz,
     struct cachefill *fill)
 {
 	char		 key[CACHE_KEY_MAX + 1];
-	size_t		 klen;
+	const char	*p;
+	size_t		 klen, len;
 	MDB_val		 v;
 	enum cachehit	 hit = CACHE_MISS;
 
@@ -565,9 +633,10 @@ cache_tenant_get(long long tid, char *state, size_t sz,
 	if (read_begin(fill) == -1)
 		return CACHE_BYPASS;
 	if ((klen = key_make(key, "t|%lld", tid)) > 0 &&
-	    get(rtxn, key, klen, &v) == 1 && v.mv_size < sz) {
-		memcpy(state, v.mv_data, v.mv_size);
-		state[v.mv_size] = '\0';
+	    get(rtxn, key, klen, &v) == 1 && (p = stamped(&v, &len)) != NULL &&
+	    len < sz) {
+		memcpy(state, p, len);
+		state[len] = '\0';
 		hit = CACHE_HIT;
 	}
 	read_end();
@@ -586,7 +655,8 @@ cache_tenant_store(const struct cachefill *fill, long long tid,
 	if ((txn = store_begin(fill)) == NULL)
 		return;
 	klen = key_make(key, "t|%lld", tid);
-	store_end(txn, klen > 0 && put(txn, key, klen, state, strlen(state)) == 0);
+	store_end(txn, klen > 0 &&
+	    put_stamped(txn, key, klen, state, strlen(state)) == 0);
 }
 
 /* Drop object cls/uid and every alias its record lists. */

@@ -1049,6 +1049,7 @@ struct req {
 	struct ctx		 ctx;		/* the caller's scope; the reason */
 	json_t			*data;		/* "data" of a success */
 	int			 raw;		/* handler wrote its own output */
+	size_t			 sent;		/* bytes of the answer's body */
 	/*
 	 * nginx brought the request here by X-Accel-Redirect (the waiter's
 	 * hand-back), or normalized its path: the path it has is not the

@@ -250,13 +250,24 @@ follow_start(struct follower *f)
 	return 0;
 }
 
-/* Delete the feed's rows older than [cache] keep. */
+/*
+ * Delete the feed's rows older than [cache] keep, in bounded batches so
+ * no statement holds locks for long; a backlog goes over later calls.
+ */
 static void
 follow_trim(struct follower *f, const struct conf *c)
 {
-	if (db_run(f->db, SQL_CHANGES_TRIM, "i", (long long)c->cache_keep) !=
-	    DB_OK)
-		log_warn("follower: could not trim the change feed");
+	int	 i;
+
+	for (i = 0; i < 10; i++) {
+		if (db_run(f->db, SQL_CHANGES_TRIM, "i",
+		    (long long)c->cache_keep) != DB_OK) {
+			log_warn("follower: could not trim the change feed");
+			return;
+		}
+		if (db_affected(f->db, SQL_CHANGES_TRIM) < 10000)
+			return;
+	}
 }
 
 /*

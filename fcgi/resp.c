@@ -93,6 +93,7 @@ resp_raw(struct req *r, int status, const char *ctype, const char *body,
 	if (len > 0)
 		FCGX_PutStr(body, (int)len, f->out);
 	r->raw = 1;
+	r->sent = len;
 }
 
 /*

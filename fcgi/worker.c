@@ -4,12 +4,24 @@
  * has served max_requests (then the master starts a fresh one, which
  * bounds whatever a long life might leak or fragment).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "extern.h"
+
+/*
+ * A request with an answer this large, or one that took this long, built
+ * much in the heap (a list of thousands of nodes, a selector over all of
+ * them, the database client's copy of its rows): give the free memory
+ * back after it, or a worker keeps the high-water mark of its largest
+ * request for the rest of its life (DESIGN.md section 6: under 16 MB).
+ * Cheap requests, the many, skip the heap walk.
+ */
+#define HEAP_TRIM_BYTES	(256 * 1024)
+#define HEAP_TRIM_MS	20
 
 static volatile sig_atomic_t	 stopping;
 
@@ -34,7 +46,8 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 	struct req		 r;
 	struct db		*db;
 	enum apierr		 rc;
-	int			 served = 0;
+	long long		 began;
+	int			 served = 0, big;
 
 	/*
 	 * SIGTERM and SIGINT stop the worker once the request in hand is
@@ -69,6 +82,7 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 	while (!stopping && served < max_requests) {
 		if (req_accept(&r, listenfd, &stopsigs, &stopping) == -1)
 			break;
+		began = monotonic_ms();
 		r.conf = c;
 		r.key = &key;
 		/* Nobody is known until a token says who: no tenant at all. */
@@ -83,7 +97,11 @@ worker_main(const struct conf *c, int listenfd, int max_requests)
 		/* Read-your-writes: what this request changed leaves the cache. */
 		(void)follow_own_writes(db);
 		resp_send(&r, rc);
+		big = r.sent > HEAP_TRIM_BYTES ||
+		    monotonic_ms() - began > HEAP_TRIM_MS;
 		req_finish(&r);
+		if (big)
+			malloc_trim(0);
 		served++;
 	}
 	db_close(db);
