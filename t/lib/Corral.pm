@@ -335,12 +335,36 @@ sub waiter_pid {
 sub nginx_pid      { $_[0]->_pidfile('nginx') }
 sub db_pid         { $_[0]->_pidfile('mariadb') }
 
-# The master's live children: the workers.
-sub api_worker_pids {
+# The master's children (live or not yet reaped), each with whether it is
+# the change-feed follower (`corral-api -c CONF follower`).
+sub _api_children {
 	my $self = shift;
 	my $m = $self->api_master_pid or return ();
 	my @p = grep { /^\d+$/ } split /\s+/, `pgrep -P $m 2>/dev/null`;
-	return @p;
+	return map { [ $_, _cmdline($_) =~ /follower/ ? 1 : 0 ] } @p;
+}
+
+sub _cmdline {
+	my $pid = shift;
+	open my $fh, '<', "/proc/$pid/cmdline" or return '';
+	local $/;
+	my $c = <$fh> // '';
+	close $fh;
+	return $c;
+}
+
+# The master's live children but the follower: the workers.
+sub api_worker_pids {
+	my $self = shift;
+	return map { $_->[1] ? () : $_->[0] } $self->_api_children;
+}
+
+# The pid of the cache's change-feed follower (a child of the master whose
+# command line has the word "follower"), if one runs.
+sub follower_pid {
+	my $self = shift;
+	my ($p) = grep { _alive($_) } map { $_->[1] ? $_->[0] : () } $self->_api_children;
+	return $p;
 }
 
 sub _alive {
@@ -364,6 +388,22 @@ sub restart_db {
 	my ($self, %o) = @_;
 	my ($rc, $out) = $self->_run('restart-db', $o{kill} ? '--kill' : ());
 	croak "restart-db failed: $out" if $rc;
+	return 1;
+}
+
+# stop_db(kill => 1): stop MariaDB (SIGKILL if asked) and leave it down;
+# start_db: start it again, returning once it answers.
+sub stop_db {
+	my ($self, %o) = @_;
+	my ($rc, $out) = $self->_run('stop-db', $o{kill} ? '--kill' : ());
+	croak "stop-db failed: $out" if $rc;
+	return 1;
+}
+
+sub start_db {
+	my $self = shift;
+	my ($rc, $out) = $self->_run('start-db');
+	croak "start-db failed: $out" if $rc;
 	return 1;
 }
 
