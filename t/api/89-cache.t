@@ -234,8 +234,8 @@ my $T_START = time;
 	my $post = sub { my $tok = shift; my ($st) = $s->call(POST => '/nodes', { mac => next_mac() }, $tok); return $st };
 	my $get = sub { my $tok = shift; my ($st) = $s->call(GET => '/nodes', undef, $tok); return $st };
 
-	# Effective roles are the token's AND the admin's current ones, so
-	# the token must hold role.authuser for a read to survive the demotion.
+	# A token acts with the admin's roles as they are now, not as written
+	# in it: lowered or raised, the change holds from the next request.
 	my $C1 = make_admin($s, $AT, 'cfg1', ['role.authuser', 'role.configadmin']);
 	is($post->($C1), 200, 'a configadmin creates a node');
 	$get->($C1) for 1 .. 4;	# its token check is cached on every worker
@@ -251,6 +251,14 @@ my $T_START = time;
 	my $el = time_until(time, $WITHIN, sub { $post->($C2) == 403 });
 	ok(defined $el, 'roles lowered by SQL: the old token is refused a write within 1 s (' . ms($el) . ')');
 	is($get->($C2), 200, '... and still reads');
+
+	my $C5 = make_admin($s, $AT, 'cfg5', ['role.configadmin']);
+	$get->($C5) for 1 .. 4;
+	ok_call($s, $AT, PATCH => '/admin/cfg5', { roles => ['role.authuser'] }, 'lower cfg5 from role.configadmin to role.authuser');
+	is($post->($C5), 403, 'a token of role.configadmin alone: refused a write at once');
+	is($get->($C5), 200, '... and reads with the role.authuser it holds now');
+	ok_call($s, $AT, PATCH => '/admin/cfg5', { roles => ['role.authuser', 'role.configadmin'] }, 'raise cfg5 again');
+	is($post->($C5), 200, 'a raised role holds at once on the old token');
 
 	my $C3 = make_admin($s, $AT, 'cfg3', ['role.configadmin']);
 	is($get->($C3), 200, 'cfg3 reads');
