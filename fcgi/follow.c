@@ -193,7 +193,7 @@ static int
 follow_poll(struct follower *f, int *more)
 {
 	struct follower	 before = *f;
-	struct gap	 g;
+	struct gap	 ranges[GAP_RANGES];
 	long long	 max = 0;
 	size_t		 i, n, ngaps;
 	enum dbrc	 rc;
@@ -207,10 +207,10 @@ follow_poll(struct follower *f, int *more)
 	*more = n == POLL_ROWS;
 	/* A copy: taking rows changes the ranges being walked. */
 	ngaps = f->ngaps;
-	for (i = 0; i < ngaps && i < f->ngaps; i++) {
-		g = f->gaps[i];
-		if ((rc = db_run(f->db, SQL_CHANGES_RANGE, "ii", g.lo,
-		    g.hi)) != DB_OK ||
+	memcpy(ranges, f->gaps, ngaps * sizeof(ranges[0]));
+	for (i = 0; i < ngaps; i++) {
+		if ((rc = db_run(f->db, SQL_CHANGES_RANGE, "ii", ranges[i].lo,
+		    ranges[i].hi)) != DB_OK ||
 		    (rc = read_rows(f, SQL_CHANGES_RANGE, gap_take, &n,
 		    &max)) != DB_OK)
 			goto fail;

@@ -11,9 +11,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX ();
 use Time::HiRes qw(time sleep);
-use File::Temp qw(tempfile);
 use Corral;
 use CorralTest;
 
@@ -36,45 +34,6 @@ sub admins_named {	# { name => 1 } of admins whose name starts with prefix
 	    "SELECT name FROM objects WHERE class = 'admin' AND name LIKE '$prefix%'") };
 }
 
-# In a child process: its own HTTP client (never the parent's keep-alive
-# connection), so concurrent requests do not share one TLS stream.
-sub child_ua {
-	$s->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 60,
-	    agent => 'corral-tests/1', max_redirect => 0);
-}
-
-# background(code): run code(out, stop) in a child; the child writes lines
-# to out and should return once -e $stop (a file the parent creates, so no
-# signal interrupts a request half way).  Returns (pid, file).
-sub background {
-	my $code = shift;
-	my ($fh, $file) = tempfile(UNLINK => 1);
-	close $fh;
-	unlink "$file.stop";
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		child_ua();
-		open my $out, '>', $file or POSIX::_exit(1);
-		select((select($out), $| = 1)[0]);
-		eval { $code->($out, "$file.stop") };
-		print $out "ERROR $@" if $@;
-		close $out;
-		POSIX::_exit(0);	# no END blocks: the parent owns the stack
-	}
-	return ($pid, $file);
-}
-
-sub finish {	# stop a background child, return its lines
-	my ($pid, $file) = @_;
-	if (open my $sf, ">", "$file.stop") { close $sf }
-	waitpid $pid, 0;
-	unlink "$file.stop";
-	open my $fh, '<', $file or return ();
-	chomp(my @l = <$fh>);
-	close $fh;
-	return @l;
-}
-
 my $master = $s->api_master_pid;
 ok($s->alive($master), 'corral-api master runs');
 ok(wait_for(10, \&pool_full), "$WORKERS workers at start");
@@ -86,7 +45,7 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 	my @workers_before = @{wait_for(60, \&pool_full) || []};
 	is(scalar @workers_before, $WORKERS, "$what: $WORKERS workers before");
 
-	my ($lpid, $lfile) = background(sub {
+	my ($lpid, $lfile) = background($s, sub {
 		my ($out, $stop) = @_;
 		my $i = 0;
 		until (-e $stop) {
@@ -151,7 +110,7 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 {
 	my @old = @{wait_for(60, \&pool_full) || []};
 	is(scalar @old, $WORKERS, "(c) $WORKERS workers before SIGHUP");
-	my ($lpid, $lfile) = background(sub {
+	my ($lpid, $lfile) = background($s, sub {
 		my ($out, $stop) = @_;
 		until (-e $stop) {
 			my ($st) = $s->call(GET => '/admin/admin', undef, $tok);
@@ -159,7 +118,7 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 		}
 	});
 	# A slow request in hand when the signal comes: its worker finishes it.
-	my ($jpid, $jfile) = background(sub {
+	my ($jpid, $jfile) = background($s, sub {
 		my ($out) = @_;
 		my ($st, $j) = $s->call(POST => '/jobs', { kind => 'noop',
 		    params => { sleep => 2 }, wait => 20 }, $tok);
@@ -243,7 +202,7 @@ for my $v ([ 'graceful restart', 0, 'g' ], [ 'SIGKILL restart', 1, 'k' ]) {
 	$s->{ua}->timeout(10);
 	# The killer: SIGKILL one worker (at random) about every 50 ms (finding
 	# the workers takes a while on a busy machine: 20 kills in 5 s at least).
-	my ($kpid, $kfile) = background(sub {
+	my ($kpid, $kfile) = background($s, sub {
 		my ($out, $stop) = @_;
 		my $n = 0;
 		until (-e $stop) {

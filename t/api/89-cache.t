@@ -15,9 +15,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX ();
 use Time::HiRes qw(time sleep);
-use File::Temp qw(tempfile);
 use Corral;
 use CorralTest;
 
@@ -72,43 +70,6 @@ sub time_until {
 }
 
 sub ms { my $t = shift; return defined $t ? sprintf('%.0f ms', 1000 * $t) : 'never' }
-
-# In a child: its own HTTP client, never the parent's keep-alive stream.
-sub child_ua {
-	my $st = shift;
-	$st->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 60,
-	    agent => 'corral-tests/1', max_redirect => 0);
-}
-
-# background(stack, code): code(out, stopfile) in a child; (pid, file).
-sub background {
-	my ($st, $code) = @_;
-	my ($fh, $file) = tempfile(UNLINK => 1);
-	close $fh;
-	unlink "$file.stop";
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		child_ua($st);
-		open my $out, '>', $file or POSIX::_exit(1);
-		select((select($out), $| = 1)[0]);
-		eval { $code->($out, "$file.stop") };
-		print $out "ERROR $@" if $@;
-		close $out;
-		POSIX::_exit(0);	# no END blocks: the parent owns the stack
-	}
-	return ($pid, $file);
-}
-
-sub finish {
-	my ($pid, $file) = @_;
-	if (open my $sf, '>', "$file.stop") { close $sf }
-	waitpid $pid, 0;
-	unlink "$file.stop";
-	open my $fh, '<', $file or return ();
-	chomp(my @l = <$fh>);
-	close $fh;
-	return @l;
-}
 
 my $T_START = time;
 
@@ -293,6 +254,36 @@ my $T_START = time;
 	my $el = time_until(time, $WITHIN, sub { ($s->call(GET => '/nodes', undef, $TA))[0] == 401 });
 	ok(defined $el, 'the deleted tenant\'s admin token answers 401 within 1 s of the job\'s end ('
 	    . ms($el) . sprintf(', the deletion took %.1f s)', time - $t0));
+}
+
+# ---------------------------------------------------------------- 4b. a change committed after a later one
+
+# The feed's sequence numbers are taken when a transaction writes, not when
+# it commits: a row the follower skipped over (a gap) must still be applied
+# when its transaction commits, though later rows were read long before.
+{
+	my ($ua_uid) = new_node($s, 'before');
+	my ($ub_uid) = new_node($s, 'before');
+	desc($s, "/node/$ua_uid") for 1 .. 4;	# cached on every worker's path
+	my $cnf = $s->home . '/test-my.cnf';
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		exec 'mariadb', "--defaults-file=$cnf", '-e',
+		    'BEGIN; UPDATE objects SET doc = JSON_SET(doc, \'$.description\', \'late\'), ' .
+		    "version = version + 1 WHERE uid = '$ua_uid'; SELECT SLEEP(2); COMMIT;";
+		exit 127;
+	}
+	sleep 0.5;	# the slow transaction holds its feed row (seq s) uncommitted
+	sql_desc($s, $ub_uid, 'early');	# seq s + 1, committed at once
+	my $el = time_until(time, $WITHIN, sub { desc($s, "/node/$ub_uid") eq 'early' });
+	ok(defined $el, 'the later change is applied (' . ms($el) . ')');
+	is(desc($s, "/node/$ua_uid"), 'before', 'the uncommitted one is not seen yet');
+	desc($s, "/node/$ua_uid") for 1 .. 4;	# and cached again meanwhile
+	waitpid $pid, 0;
+	is($? >> 8, 0, 'the slow transaction committed');
+	$el = time_until(time, $WITHIN, sub { desc($s, "/node/$ua_uid") eq 'late' });
+	ok(defined $el, 'a change committed after a later one is applied within 1 s (' .
+	    ms($el) . ')');
 }
 
 # ---------------------------------------------------------------- 5. the follower killed

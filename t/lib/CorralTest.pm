@@ -7,9 +7,12 @@ use warnings;
 use Exporter 'import';
 use Test::More;
 use Time::HiRes ();
+use File::Temp ();
+use HTTP::Tiny;
+use POSIX ();
 
 our @EXPORT = qw(is_fail ok_call must_call call_data wait_for make_admin
-    lease_nodes);
+    lease_nodes background finish);
 
 # is_fail(status, json, raw, want_status, reason_regex, name): the answer
 # is want_status with the failure envelope, and its reason matches.
@@ -98,6 +101,42 @@ sub wait_for {
 		Time::HiRes::sleep(0.05);
 	}
 	return $code->();
+}
+
+# background(STACK, CODE): run CODE->(OUT, STOPFILE) in a child process
+# with its own HTTP client (never the parent's keep-alive connection, so
+# concurrent requests do not share one TLS stream).  The child writes
+# lines to OUT and should return once -e STOPFILE (a file finish() creates,
+# so no signal interrupts a request half way).  Returns (pid, file).
+sub background {
+	my ($s, $code) = @_;
+	my ($fh, $file) = File::Temp::tempfile(UNLINK => 1);
+	close $fh;
+	unlink "$file.stop";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		$s->{ua} = HTTP::Tiny->new(verify_SSL => 0, timeout => 60,
+		    agent => 'corral-tests/1', max_redirect => 0);
+		open my $out, '>', $file or POSIX::_exit(1);
+		select((select($out), $| = 1)[0]);
+		eval { $code->($out, "$file.stop") };
+		print $out "ERROR $@" if $@;
+		close $out;
+		POSIX::_exit(0);	# no END blocks: the parent owns the stack
+	}
+	return ($pid, $file);
+}
+
+# finish(PID, FILE): stop a background child and return its lines.
+sub finish {
+	my ($pid, $file) = @_;
+	if (open my $sf, '>', "$file.stop") { close $sf }
+	waitpid $pid, 0;
+	unlink "$file.stop";
+	open my $fh, '<', $file or return ();
+	chomp(my @l = <$fh>);
+	close $fh;
+	return @l;
 }
 
 1;
