@@ -97,7 +97,7 @@ static MDB_dbi		 dbi;
 static MDB_txn		*rtxn;		/* reused: renew / reset */
 static const struct conf *cconf;
 
-/* Log an LMDB failure once per call site kind, not once per request. */
+/* Log an LMDB failure: the first 20 of a process, not one per request. */
 static void
 cache_warn(const char *what, int rc)
 {
