@@ -634,10 +634,27 @@ struct db {
 	MYSQL_STMT		*stmt[SQL__MAX];
 	int			 broken;	/* reconnect before next use */
 	int			 in_tx;
-	int			 wrote;		/* ran a statement with no result */
+	int			 wrote;		/* may have added to the change feed */
 };
 
 static MYSQL_STMT	*db_stmt(struct db *, enum sql);
+
+/*
+ * Whether statement id can add rows to the change feed: only writes to
+ * the tables with feed triggers (sql/0015-changes.sql) do, and each of
+ * those names its table.  An audit row or a job's heartbeat does not
+ * make the worker look for its own changes (follow_own_writes).
+ */
+static int
+db_feeds(enum sql id)
+{
+	static signed char	 feeds[SQL__MAX];	/* 0 unknown, 1 yes, -1 no */
+
+	if (feeds[id] == 0)
+		feeds[id] = strstr(sqls[id], "objects") != NULL ||
+		    strstr(sqls[id], "tenants") != NULL ? 1 : -1;
+	return feeds[id] == 1;
+}
 
 /*
  * Test faults.  CORRAL_TEST_DB_FAULTS names a file holding one word; the
@@ -794,8 +811,8 @@ db_ready(struct db *db)
 }
 
 /*
- * Whether a statement that may have written (one without a result set)
- * ran since the last call; the flag is cleared.  The worker then looks
+ * Whether a statement that may have added to the change feed (a write
+ * to objects or tenants) ran since the last call; the flag is cleared.  The worker then looks
  * for its own changes in the feed (follow_own_writes).
  */
 int
@@ -925,7 +942,7 @@ db_execute(struct db *db, enum sql id, const char *fmt, va_list ap)
 		return db_errcode(db, mysql_stmt_errno(st), "bind",
 		    mysql_stmt_error(st));
 	/* Before it runs: a write may land though its answer is lost. */
-	if (mysql_stmt_field_count(st) == 0)
+	if (mysql_stmt_field_count(st) == 0 && db_feeds(id))
 		db->wrote = 1;
 	if (mysql_stmt_execute(st) != 0)
 		return db_errcode(db, mysql_stmt_errno(st), "execute",
