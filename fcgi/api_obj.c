@@ -13,18 +13,13 @@ enum apierr
 api_obj_list(struct req *r)
 {
 	struct outbuf	 b = { NULL, 0, 0 };
-	struct cacheview view;
 	struct cachefill fill;
 	const char	*cls = r->route->cls->name;
 	long long	 tid = r->ctx.scope.tenant;
 	enum apierr	 rc;
 
-	/* Straight from the cache's pages: no list is built in this heap. */
-	if (cache_list_get(cls, tid, "", &view, &fill) == CACHE_HIT) {
-		resp_raw(r, 200, "application/json", view.data, view.len);
-		cache_view_end(&view);
+	if (resp_cached_list(r, cls, tid, "", &fill))
 		return API_OK;
-	}
 	if ((rc = obj_list_text(&r->ctx, r->route->cls, &b)) == API_OK) {
 		cache_list_store(&fill, cls, tid, "", b.p, b.len);
 		resp_out(r, &b);

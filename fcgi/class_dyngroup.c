@@ -134,7 +134,6 @@ api_dyngroup_nodes(struct req *r)
 {
 	struct objrow	 g;
 	struct sel	*sel = NULL;
-	struct cacheview view;
 	struct cachefill fill = { 0, 0 };
 	const char	*text;
 	char		 err[256], variant[96], *body;
@@ -152,12 +151,9 @@ api_dyngroup_nodes(struct req *r)
 	}
 	snprintf(variant, sizeof(variant), "dyngroup:%s:%lld", g.uid, g.version);
 	cacheable = (sel_uses(sel) & SEL_USES_STATUS) == 0;
-	if (cacheable && cache_list_get("node", g.tenant_id, variant, &view,
-	    &fill) == CACHE_HIT) {
-		resp_raw(r, 200, "application/json", view.data, view.len);
-		cache_view_end(&view);
+	if (cacheable && resp_cached_list(r, "node", g.tenant_id, variant,
+	    &fill))
 		goto out;
-	}
 	/* A group selects among its own tenant's nodes, whoever asks. */
 	if ((rc = sel_nodes(&r->ctx, g.tenant_id, sel, &r->data)) != API_OK ||
 	    !cacheable || (body = resp_ok_text(r->data)) == NULL)

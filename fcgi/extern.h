@@ -1864,6 +1864,9 @@ void		 cache_list_store(const struct cachefill *, const char *cls,
 		    long long tid, const char *variant, const char *body,
 		    size_t len);
 void		 cache_view_end(struct cacheview *);
+/* resp.c: a cached list answer sent from the cache's pages */
+int		 resp_cached_list(struct req *, const char *cls, long long tid,
+		    const char *variant, struct cachefill *);
 enum cachehit	 cache_tenant_get(long long tid, char *state, size_t sz,
 		    struct cachefill *);
 void		 cache_tenant_store(const struct cachefill *, long long tid,

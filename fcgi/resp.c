@@ -147,6 +147,25 @@ resp_out(struct req *r, struct outbuf *b)
 	resp_raw(r, 200, "application/json", b->p != NULL ? b->p : "", b->len);
 }
 
+/*
+ * Answer r with the list answer the read cache holds for class cls in
+ * scope tid (cache_list_get), sent straight from the cache's pages: no
+ * copy in this heap.  1 when it answered; 0 when the cache has none, with
+ * fill set for the cache_list_store of the answer the caller builds.
+ */
+int
+resp_cached_list(struct req *r, const char *cls, long long tid,
+    const char *variant, struct cachefill *fill)
+{
+	struct cacheview view;
+
+	if (cache_list_get(cls, tid, variant, &view, fill) != CACHE_HIT)
+		return 0;
+	resp_raw(r, 200, "application/json", view.data, view.len);
+	cache_view_end(&view);
+	return 1;
+}
+
 /* The success envelope around data (borrowed; NULL: none), new reference. */
 static json_t *
 resp_envelope(const json_t *data)
